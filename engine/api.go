@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"io"
+	"time"
+)
+
+// BucketInfo describes a client bucket.
+type BucketInfo struct {
+	Name     string
+	Created  time.Time
+	Location string
+}
+
+// ObjectInfo describes a committed object (or a part, for UploadPart).
+type ObjectInfo struct {
+	Bucket       string
+	Key          string
+	Size         int64
+	ETag         string // without quotes; "<hex>-N" for multipart
+	LastModified time.Time
+	ContentType  string
+	Headers      map[string]string // Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires (canonical header names)
+	UserMeta     map[string]string // x-amz-meta-* without the prefix, lower-case names
+	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64
+	PartsCount   int               // 0 for a single PUT
+}
+
+// Conditions are the If-* preconditions of a request. Zero values are absent.
+type Conditions struct {
+	IfMatch           string // ETag or "*"
+	IfNoneMatch       string // ETag or "*"
+	IfModifiedSince   time.Time
+	IfUnmodifiedSince time.Time
+}
+
+// PutInput is a single-part PUT (or one UploadPart).
+type PutInput struct {
+	Bucket      string
+	Key         string
+	Size        int64     // exact body length; the body must yield exactly this many bytes
+	Body        io.Reader // read once, streamed
+	ContentType string
+	Headers     map[string]string
+	UserMeta    map[string]string
+	ContentMD5  []byte // optional: expected MD5 of the body (ErrBadDigest on mismatch)
+	// BeforeCommit, when set, is called after the whole body was read and
+	// before the commit event is appended. It returns the checksums to store
+	// (e.g. x-amz-checksum-* computed while the body streamed), or an error
+	// that aborts the PUT (nothing is committed).
+	BeforeCommit func() (map[string]string, error)
+	// Cond is checked atomically with the commit (If-Match / If-None-Match: *).
+	Cond Conditions
+}
+
+// Range is a byte range request; exactly one form is used.
+// Start >= 0, End >= Start: bytes Start..End inclusive (End is clipped to size).
+// Start >= 0, End < 0: from Start to the end.
+// Start < 0: the last -Start bytes (suffix).
+type Range struct {
+	Start, End int64
+}
+
+// GetOptions select what GetObject returns.
+type GetOptions struct {
+	Range      *Range
+	PartNumber int // 1-based; 0 means whole object
+	Cond       Conditions
+}
+
+// ObjectReader streams an object's bytes. Info describes the whole object;
+// Offset/Length what this reader yields.
+type ObjectReader struct {
+	io.ReadCloser
+	Info   ObjectInfo
+	Offset int64
+	Length int64
+}
+
+// CopyInput copies SrcBucket/SrcKey to Bucket/Key.
+type CopyInput struct {
+	SrcBucket, SrcKey string
+	Bucket, Key       string
+	SrcCond           Conditions // x-amz-copy-source-if-*
+	ReplaceMeta       bool       // MetadataDirective REPLACE
+	ContentType       string
+	Headers           map[string]string
+	UserMeta          map[string]string
+	Cond              Conditions // conditions on the destination
+}
+
+// ListInput is a ListObjects(V2) query. After is exclusive (start-after, marker or a continuation).
+type ListInput struct {
+	Bucket    string
+	Prefix    string
+	Delimiter string
+	After     string
+	MaxKeys   int // 0 means 1000; capped at 1000
+}
+
+// ListResult is one page. NextAfter is the value to pass as After for the next page when Truncated.
+type ListResult struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	Truncated      bool
+	NextAfter      string
+}
+
+// UploadInfo describes an in-progress multipart upload.
+type UploadInfo struct {
+	UploadID  string
+	Bucket    string
+	Key       string
+	Initiated time.Time
+}
+
+// PartInfo describes one uploaded part.
+type PartInfo struct {
+	Number       int
+	Size         int64
+	ETag         string
+	LastModified time.Time
+	Checksums    map[string]string
+}
+
+// CompletePart is one entry of CompleteMultipartUpload.
+type CompletePart struct {
+	Number int
+	ETag   string // with or without quotes
+}
+
+// ListUploadsInput is a ListMultipartUploads query.
+type ListUploadsInput struct {
+	Bucket         string
+	Prefix         string
+	Delimiter      string
+	KeyMarker      string
+	UploadIDMarker string
+	MaxUploads     int
+}
+
+// ListUploadsResult is one page of uploads.
+type ListUploadsResult struct {
+	Uploads            []UploadInfo
+	CommonPrefixes     []string
+	Truncated          bool
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
+
+// ListPartsResult is one page of parts.
+type ListPartsResult struct {
+	Upload               UploadInfo
+	Parts                []PartInfo
+	Truncated            bool
+	NextPartNumberMarker int
+}
+
+// AccessKey is a client credential as the S3 layer needs it to verify signatures.
+type AccessKey struct {
+	AccessKey string
+	Secret    string   // unsealed, in memory only
+	Buckets   []string // empty: every bucket
+	ReadOnly  bool
+	Root      bool
+}

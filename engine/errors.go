@@ -1,0 +1,47 @@
+package engine
+
+import "errors"
+
+// Domain errors. The s3 package maps each to one S3 error code.
+var (
+	// ErrNoSuchBucket is returned when the bucket does not exist.
+	ErrNoSuchBucket = errors.New("no such bucket")
+	// ErrBucketExists is returned by CreateBucket when the bucket already exists.
+	ErrBucketExists = errors.New("bucket already exists")
+	// ErrBucketNotEmpty is returned by DeleteBucket when the bucket still holds objects.
+	ErrBucketNotEmpty = errors.New("bucket not empty")
+	// ErrInvalidBucketName is returned for names that break the S3 bucket naming rules.
+	ErrInvalidBucketName = errors.New("invalid bucket name")
+	// ErrNoSuchKey is returned when the object does not exist.
+	ErrNoSuchKey = errors.New("no such key")
+	// ErrInvalidKey is returned for keys that are empty, too long, not UTF-8, hold NUL or a ".." segment.
+	ErrInvalidKey = errors.New("invalid key")
+	// ErrNoSuchUpload is returned when the multipart upload does not exist (or belongs to another key).
+	ErrNoSuchUpload = errors.New("no such upload")
+	// ErrInvalidPart is returned when a completed part is missing or its ETag does not match.
+	ErrInvalidPart = errors.New("invalid part")
+	// ErrInvalidPartOrder is returned when completed parts are not in ascending order.
+	ErrInvalidPartOrder = errors.New("invalid part order")
+	// ErrEntityTooSmall is returned when a part other than the last is below the 5 MiB minimum.
+	ErrEntityTooSmall = errors.New("entity too small")
+	// ErrEntityTooLarge is returned when an object or part exceeds the size limit.
+	ErrEntityTooLarge = errors.New("entity too large")
+	// ErrInvalidRange is returned when a range does not overlap the object.
+	ErrInvalidRange = errors.New("invalid range")
+	// ErrPreconditionFailed is returned when If-Match / If-None-Match: * / If-Unmodified-Since fails.
+	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrNotModified is returned when If-None-Match (an ETag) / If-Modified-Since says the client's copy is current.
+	ErrNotModified = errors.New("not modified")
+	// ErrBadDigest is returned when Content-MD5 or a checksum does not match the body.
+	ErrBadDigest = errors.New("bad digest")
+	// ErrIncompleteBody is returned when the body is shorter than its declared length.
+	ErrIncompleteBody = errors.New("incomplete body")
+	// ErrQuorum is returned when too few regions took the shards of a write (or hold them for a read).
+	ErrQuorum = errors.New("not enough regions available")
+	// ErrClosed is returned after Close, or after the log failed.
+	ErrClosed = errors.New("engine closed")
+	// ErrInvalidArgument is returned for malformed arguments (bad part number, bad policy, …).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNoSuchAccessKey is returned when a client access key is unknown.
+	ErrNoSuchAccessKey = errors.New("no such access key")
+)

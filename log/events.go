@@ -1,0 +1,315 @@
+package log
+
+// This file lists every event type and its payload. Payload structs are
+// encoded with msgpack using the field tags below; renaming a tag or changing
+// a field's type is a schema change: bump the type's version, keep decoding
+// the old one, and add a golden file in testdata.
+
+// Type names an event kind. The numbers are part of the on-disk format.
+type Type uint16
+
+// Event types. Never renumber; only append.
+const (
+	TypeBucketCreated      Type = 1
+	TypeBucketPolicySet    Type = 2
+	TypeBucketDeleted      Type = 3
+	TypeBackendBucketReady Type = 4
+
+	TypePutStarted      Type = 10
+	TypeShardWritten    Type = 11
+	TypeShardFailed     Type = 12
+	TypeObjectCommitted Type = 13
+	TypeObjectDeleted   Type = 14
+	TypeObjectCopied    Type = 15
+
+	TypeUploadCreated   Type = 20
+	TypePartCommitted   Type = 21
+	TypeUploadCompleted Type = 22
+	TypeUploadAborted   Type = 23
+
+	TypePurgeQueued  Type = 30
+	TypeShardsPurged Type = 31
+
+	TypeShardCorrupt  Type = 40
+	TypeShardMissing  Type = 41
+	TypeShardRepaired Type = 42
+
+	TypeRegionAdded      Type = 50
+	TypeRegionUpdated    Type = 51
+	TypeRegionRemoved    Type = 52
+	TypeAccessKeyCreated Type = 53
+	TypeAccessKeyRevoked Type = 54
+	TypeSnapshotShipped  Type = 55
+	TypeSegmentShipped   Type = 56
+)
+
+// Event is implemented by every payload struct.
+type Event interface {
+	// EventType returns the payload's type tag.
+	EventType() Type
+}
+
+// Policy is how a bucket stores its data.
+type Policy struct {
+	Mode            string `msgpack:"mode"`      // "replica", "erasure" or "hybrid"
+	DataShards      int    `msgpack:"k"`         // k, erasure data shards
+	ParityShards    int    `msgpack:"m"`         // m, erasure parity shards; replica copies = m+1
+	HybridThreshold int64  `msgpack:"threshold"` // hybrid: objects below this size are replicated
+	WriteQuorum     int    `msgpack:"quorum"`    // shards per segment before a PUT is acknowledged; 0 = default (k, or 1 for replica)
+	Placement       string `msgpack:"placement"` // "shuffle" or "priority"
+}
+
+// Layout is how one blob is cut and coded. K == 1 means replicas: every
+// shard holds the whole segment, and there are 1+M copies.
+type Layout struct {
+	K           int   `msgpack:"k"`
+	M           int   `msgpack:"m"`
+	BlockSize   int   `msgpack:"bs"`  // bytes of data per shard block
+	SegmentSize int64 `msgpack:"seg"` // bytes of object data per segment
+}
+
+// BlobID names an immutable stored byte sequence (the data of one PUT or one
+// multipart part). Backend keys derive from it, never from client keys.
+type BlobID [16]byte
+
+// Extent is one blob as referenced by an object, in order.
+type Extent struct {
+	Blob BlobID `msgpack:"blob"`
+	Size int64  `msgpack:"size"`
+}
+
+// ObjectMeta is what a committed object carries besides its data.
+type ObjectMeta struct {
+	Size        int64               `msgpack:"size"`
+	ETag        string              `msgpack:"etag"`  // quoted-free hex, "-N" suffix for multipart
+	ModTime     int64               `msgpack:"mtime"` // unix nanoseconds
+	ContentType string              `msgpack:"ctype,omitempty"`
+	Headers     map[string]string   `msgpack:"hdr,omitempty"`   // Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires
+	UserMeta    map[string]string   `msgpack:"meta,omitempty"`  // x-amz-meta-* without the prefix, lower-case names
+	Checksums   map[string]string   `msgpack:"sums,omitempty"`  // "CRC32" → base64, …
+	PartSizes   []int64             `msgpack:"parts,omitempty"` // multipart: size of each part, in order
+	PartSums    []map[string]string `msgpack:"partsums,omitempty"`
+}
+
+// BucketCreated makes a bucket. Policy is nil when the bucket follows the global default.
+type BucketCreated struct {
+	Bucket   string  `msgpack:"bucket"`
+	Location string  `msgpack:"loc,omitempty"`
+	Created  int64   `msgpack:"created"` // unix nanoseconds
+	Policy   *Policy `msgpack:"policy,omitempty"`
+}
+
+type BucketPolicySet struct {
+	Bucket string `msgpack:"bucket"`
+	Policy Policy `msgpack:"policy"`
+}
+
+type BucketDeleted struct {
+	Bucket string `msgpack:"bucket"`
+}
+
+// BackendBucketReady records that a region now holds the backend bucket (or prefix) of a client bucket.
+type BackendBucketReady struct {
+	Bucket string `msgpack:"bucket"`
+	Region string `msgpack:"region"`
+}
+
+// PutStarted opens a blob: shard i of every segment goes to Placement[i].
+// Upload is set when the blob is a multipart part.
+type PutStarted struct {
+	Blob      BlobID   `msgpack:"blob"`
+	Bucket    string   `msgpack:"bucket"`
+	Key       string   `msgpack:"key"`
+	Upload    string   `msgpack:"upload,omitempty"`
+	Layout    Layout   `msgpack:"layout"`
+	Placement []string `msgpack:"placement"`
+	Size      int64    `msgpack:"size"`
+}
+
+// ShardWritten records that a shard landed on a region.
+type ShardWritten struct {
+	Blob    BlobID `msgpack:"blob"`
+	Segment int    `msgpack:"seg"`
+	Shard   int    `msgpack:"shard"`
+	Region  string `msgpack:"region"`
+}
+
+// ShardFailed records that writing a shard failed; completion retries it.
+type ShardFailed struct {
+	Blob    BlobID `msgpack:"blob"`
+	Segment int    `msgpack:"seg"`
+	Shard   int    `msgpack:"shard"`
+	Region  string `msgpack:"region"`
+	Error   string `msgpack:"err"`
+}
+
+// ObjectCommitted makes Key in Bucket point at Blob's data. Any object it replaces loses its reference.
+type ObjectCommitted struct {
+	Bucket string     `msgpack:"bucket"`
+	Key    string     `msgpack:"key"`
+	Blob   BlobID     `msgpack:"blob"`
+	Meta   ObjectMeta `msgpack:"meta"`
+}
+
+type ObjectDeleted struct {
+	Bucket string `msgpack:"bucket"`
+	Key    string `msgpack:"key"`
+}
+
+// ObjectCopied makes Key in Bucket reference the same extents as the source (metadata-only copy).
+type ObjectCopied struct {
+	Bucket    string     `msgpack:"bucket"`
+	Key       string     `msgpack:"key"`
+	SrcBucket string     `msgpack:"sbucket"`
+	SrcKey    string     `msgpack:"skey"`
+	Extents   []Extent   `msgpack:"extents"`
+	Meta      ObjectMeta `msgpack:"meta"`
+}
+
+type UploadCreated struct {
+	Upload  string     `msgpack:"upload"`
+	Bucket  string     `msgpack:"bucket"`
+	Key     string     `msgpack:"key"`
+	Created int64      `msgpack:"created"`
+	Meta    ObjectMeta `msgpack:"meta"` // content type, headers and user metadata to apply at completion
+}
+
+// PartCommitted stores part Number of Upload as Blob. A part committed again replaces the earlier blob.
+type PartCommitted struct {
+	Upload    string            `msgpack:"upload"`
+	Number    int               `msgpack:"n"`
+	Blob      BlobID            `msgpack:"blob"`
+	Size      int64             `msgpack:"size"`
+	ETag      string            `msgpack:"etag"`
+	Modified  int64             `msgpack:"mtime"`
+	Checksums map[string]string `msgpack:"sums,omitempty"`
+}
+
+// UploadCompleted turns the listed parts, in order, into the object. Parts not listed are purged.
+type UploadCompleted struct {
+	Upload string     `msgpack:"upload"`
+	Bucket string     `msgpack:"bucket"`
+	Key    string     `msgpack:"key"`
+	Parts  []int      `msgpack:"parts"`
+	Meta   ObjectMeta `msgpack:"meta"`
+}
+
+type UploadAborted struct {
+	Upload string `msgpack:"upload"`
+}
+
+// PurgeQueued queues a blob's backend data for deletion (a PUT that never committed).
+type PurgeQueued struct {
+	Blob   BlobID `msgpack:"blob"`
+	Reason string `msgpack:"reason,omitempty"`
+}
+
+// ShardsPurged records that every shard of Blob on Region is gone.
+type ShardsPurged struct {
+	Blob   BlobID `msgpack:"blob"`
+	Region string `msgpack:"region"`
+}
+
+// ShardCorrupt records a shard whose bytes failed verification; it is pending again until repaired.
+type ShardCorrupt struct {
+	Blob    BlobID `msgpack:"blob"`
+	Segment int    `msgpack:"seg"`
+	Shard   int    `msgpack:"shard"`
+	Region  string `msgpack:"region"`
+	Detail  string `msgpack:"detail,omitempty"`
+}
+
+// ShardMissing records a shard that its region no longer has.
+type ShardMissing struct {
+	Blob    BlobID `msgpack:"blob"`
+	Segment int    `msgpack:"seg"`
+	Shard   int    `msgpack:"shard"`
+	Region  string `msgpack:"region"`
+}
+
+// ShardRepaired records that a corrupt or missing shard was rewritten (possibly to another region).
+type ShardRepaired struct {
+	Blob    BlobID `msgpack:"blob"`
+	Segment int    `msgpack:"seg"`
+	Shard   int    `msgpack:"shard"`
+	Region  string `msgpack:"region"`
+}
+
+// Region is a backend region as configured. Secrets are sealed, never in clear.
+type Region struct {
+	Name          string `msgpack:"name"`
+	Type          string `msgpack:"type"` // "fs", "s3", "mem"
+	Path          string `msgpack:"path,omitempty"`
+	Endpoint      string `msgpack:"endpoint,omitempty"`
+	SigningRegion string `msgpack:"sregion,omitempty"`
+	AccessKey     string `msgpack:"akey,omitempty"`
+	SealedSecret  []byte `msgpack:"secret,omitempty"`
+	PathStyle     bool   `msgpack:"pathstyle,omitempty"`
+	Bucket        string `msgpack:"bucket,omitempty"` // prefix mode: the one bucket to use
+	Insecure      bool   `msgpack:"insecure,omitempty"`
+}
+
+type RegionAdded struct {
+	Region Region `msgpack:"region"`
+}
+
+type RegionUpdated struct {
+	Region Region `msgpack:"region"`
+}
+
+type RegionRemoved struct {
+	Name string `msgpack:"name"`
+}
+
+// AccessKeyCreated adds a client key. Buckets empty means every bucket.
+type AccessKeyCreated struct {
+	AccessKey    string   `msgpack:"akey"`
+	SealedSecret []byte   `msgpack:"secret"`
+	Buckets      []string `msgpack:"buckets,omitempty"`
+	ReadOnly     bool     `msgpack:"ro,omitempty"`
+	Root         bool     `msgpack:"root,omitempty"`
+}
+
+type AccessKeyRevoked struct {
+	AccessKey string `msgpack:"akey"`
+}
+
+// SnapshotShipped records that the snapshot at Index reached Region.
+type SnapshotShipped struct {
+	Index  uint64 `msgpack:"index"`
+	Region string `msgpack:"region"`
+}
+
+// SegmentShipped records that the log records in [First, Last] reached Region.
+type SegmentShipped struct {
+	First  uint64 `msgpack:"first"`
+	Last   uint64 `msgpack:"last"`
+	Region string `msgpack:"region"`
+}
+
+func (BucketCreated) EventType() Type      { return TypeBucketCreated }
+func (BucketPolicySet) EventType() Type    { return TypeBucketPolicySet }
+func (BucketDeleted) EventType() Type      { return TypeBucketDeleted }
+func (BackendBucketReady) EventType() Type { return TypeBackendBucketReady }
+func (PutStarted) EventType() Type         { return TypePutStarted }
+func (ShardWritten) EventType() Type       { return TypeShardWritten }
+func (ShardFailed) EventType() Type        { return TypeShardFailed }
+func (ObjectCommitted) EventType() Type    { return TypeObjectCommitted }
+func (ObjectDeleted) EventType() Type      { return TypeObjectDeleted }
+func (ObjectCopied) EventType() Type       { return TypeObjectCopied }
+func (UploadCreated) EventType() Type      { return TypeUploadCreated }
+func (PartCommitted) EventType() Type      { return TypePartCommitted }
+func (UploadCompleted) EventType() Type    { return TypeUploadCompleted }
+func (UploadAborted) EventType() Type      { return TypeUploadAborted }
+func (PurgeQueued) EventType() Type        { return TypePurgeQueued }
+func (ShardsPurged) EventType() Type       { return TypeShardsPurged }
+func (ShardCorrupt) EventType() Type       { return TypeShardCorrupt }
+func (ShardMissing) EventType() Type       { return TypeShardMissing }
+func (ShardRepaired) EventType() Type      { return TypeShardRepaired }
+func (RegionAdded) EventType() Type        { return TypeRegionAdded }
+func (RegionUpdated) EventType() Type      { return TypeRegionUpdated }
+func (RegionRemoved) EventType() Type      { return TypeRegionRemoved }
+func (AccessKeyCreated) EventType() Type   { return TypeAccessKeyCreated }
+func (AccessKeyRevoked) EventType() Type   { return TypeAccessKeyRevoked }
+func (SnapshotShipped) EventType() Type    { return TypeSnapshotShipped }
+func (SegmentShipped) EventType() Type     { return TypeSegmentShipped }
