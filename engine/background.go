@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/prismd/prismd/projections"
+)
+
+// Background pacing: a pass runs when something is appended (at most every
+// minInterval) and at least every maxInterval; a pass that leaves work it
+// could not do doubles the wait up to maxInterval, so a region that is down
+// is retried with backoff, never in a hot loop.
+const (
+	minInterval = 200 * time.Millisecond
+	maxInterval = 15 * time.Second
+)
+
+// background runs completion, purge, backend-bucket creation and local
+// snapshots until ctx ends.
+func (e *Engine) background(ctx context.Context) {
+	defer close(e.stopped)
+	wait := minInterval
+	lastSnap := e.log.LastIndex()
+	for {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-e.wake:
+			timer.Stop()
+			select { // debounce a burst of appends
+			case <-ctx.Done():
+				return
+			case <-time.After(minInterval):
+			}
+		case <-timer.C:
+		}
+		e.ProbeRegions(ctx)
+		e.ensureAllBackendBuckets(ctx)
+		written, failed, _ := e.RunCompletion(ctx)
+		purged, left, _ := e.RunPurge(ctx)
+		if failed > 0 || left > 0 {
+			if written == 0 && purged == 0 {
+				wait = min(2*wait, maxInterval)
+			} else {
+				wait = minInterval
+			}
+		} else {
+			wait = maxInterval
+		}
+		if last := e.log.LastIndex(); e.cfg.SnapshotEvery > 0 && last-lastSnap >= uint64(e.cfg.SnapshotEvery) {
+			if err := e.Snapshot(); err != nil {
+				e.logger.Warn("snapshot", "err", err)
+			}
+			lastSnap = last
+		}
+	}
+}
+
+// ensureAllBackendBuckets creates missing backend buckets on regions that are up.
+func (e *Engine) ensureAllBackendBuckets(ctx context.Context) {
+	regions := e.regionNames()
+	for _, b := range e.view().Buckets() {
+		var missing []string
+		for _, r := range regions {
+			if !b.ReadyOn(r) {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) > 0 {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			e.ensureBackendBuckets(ctx, b.Name, missing)
+			cancel()
+		}
+	}
+}
+
+// Pending reports the work the background workers still have: shards to
+// write or repair and (blob, region) pairs to purge.
+func (e *Engine) Pending() (shards, purges int) {
+	v := e.view()
+	v.PendingShards(func(p projections.PendingShard) bool { shards++; return true })
+	v.PurgeQueue(func(p projections.PurgeItem) bool { purges += len(p.Regions); return true })
+	return shards, purges
+}

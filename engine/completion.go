@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/projections"
+)
+
+// RunCompletion makes one pass over the shards of committed objects that
+// are not (or no longer) on their region — never written, failed, missing or
+// corrupt — and rewrites them by re-encoding the segment from k good shards.
+// It returns how many shards it wrote and how many it could not.
+func (e *Engine) RunCompletion(ctx context.Context) (written, failed int, err error) {
+	type segKey struct {
+		blob plog.BlobID
+		seg  int
+	}
+	work := map[segKey][]int{}
+	var order []segKey
+	v := e.view()
+	v.PendingShards(func(p projections.PendingShard) bool {
+		if e.isWriting(p.Blob) {
+			return true
+		}
+		k := segKey{p.Blob, p.Segment}
+		if _, ok := work[k]; !ok {
+			order = append(order, k)
+		}
+		work[k] = append(work[k], p.Shard)
+		return true
+	})
+	for _, k := range order {
+		if err := ctx.Err(); err != nil {
+			return written, failed, err
+		}
+		b, ok := e.view().Blob(k.blob)
+		if !ok || b.Refs == 0 {
+			continue
+		}
+		shards := work[k]
+		sort.Ints(shards)
+		n, err := e.completeSegment(ctx, b, k.seg, shards)
+		written += n
+		failed += len(shards) - n
+		if err != nil {
+			e.logger.Debug("completion", "blob", fmt.Sprintf("%x", k.blob), "segment", k.seg, "err", err)
+		}
+	}
+	return written, failed, nil
+}
+
+// completeSegment rewrites the given shards of one segment.
+func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg int, shards []int) (int, error) {
+	geo := segmentGeometry(b.Layout, b.Size, seg)
+	only := make([]bool, geo.n())
+	var targets []string
+	placement := make([]string, geo.n())
+	for i := range geo.n() {
+		placement[i] = b.ShardRegion(seg, i)
+	}
+	for _, sh := range shards {
+		r := e.region(placement[sh])
+		if r == nil || !r.available() {
+			continue
+		}
+		only[sh] = true
+		targets = append(targets, placement[sh])
+	}
+	if len(targets) == 0 {
+		return 0, fmt.Errorf("regions of shards %v unavailable", shards)
+	}
+	e.ensureBackendBuckets(ctx, b.Bucket, targets)
+	var body io.Reader = strings.NewReader("")
+	if geo.stripes() > 0 {
+		sr := e.openSegment(ctx, b, seg, geo, 0, geo.stripes()-1)
+		defer sr.close()
+		body = &segmentData{s: sr}
+	}
+	w := &blobWrite{e: e, id: b.ID, bucket: e.backendBucket(b.Bucket), layout: b.Layout, placement: placement, size: b.Size}
+	w.ctx, w.cancel = context.WithTimeout(ctx, backgroundWriteTimeout)
+	defer w.cancel()
+	err := w.writeSegment(ctx, seg, body, nil, only)
+	w.wg.Wait()
+	landed := 0
+	after, _ := e.view().Blob(b.ID)
+	for _, sh := range shards {
+		if only[sh] && after.ShardState(seg, sh) == "stored" {
+			landed++
+		}
+	}
+	return landed, err
+}
+
+// segmentData reads a segment's data bytes stripe by stripe.
+type segmentData struct {
+	s   *segmentReader
+	out []byte
+}
+
+func (d *segmentData) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.s.next > d.s.last {
+			return 0, io.EOF
+		}
+		out, err := d.s.stripe()
+		if err != nil {
+			return 0, err
+		}
+		d.out = out
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// isWriting reports whether a PUT of this process is still writing the blob.
+func (e *Engine) isWriting(id plog.BlobID) bool {
+	_, ok := e.writing.Load(id)
+	return ok
+}

@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prismd/prismd/backends"
+	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/projections"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultSegmentSize     = 64 << 20
+	DefaultBlockSize       = 256 << 10
+	DefaultHybridThreshold = 1 << 20
+	DefaultBackendPrefix   = "prismd"
+	DefaultSnapshotEvery   = 100_000
+)
+
+// DefaultPolicy is the global default: hybrid 2+1 with a 1 MiB threshold.
+var DefaultPolicy = plog.Policy{Mode: "hybrid", DataShards: 2, ParityShards: 1, HybridThreshold: DefaultHybridThreshold, Placement: "shuffle"}
+
+// Region is a named backend the engine may place shards on.
+type Region struct {
+	Name    string
+	Backend backends.Backend
+}
+
+// Config configures an Engine. Zero fields take the documented defaults.
+type Config struct {
+	// DataDir holds the log ("log/") and local snapshots ("snapshots/").
+	DataDir string
+	// Regions are the backends shards are spread over, in priority order.
+	Regions []Region
+	// Policy is the default for buckets without their own; default DefaultPolicy.
+	Policy plog.Policy
+	// SegmentSize is the object bytes per segment; default 64 MiB.
+	SegmentSize int64
+	// BlockSize is the data bytes per shard block; default 256 KiB.
+	BlockSize int
+	// BackendPrefix starts every backend bucket name; default "prismd".
+	BackendPrefix string
+	// MasterKey (32 bytes) seals secrets written to the log. Required for access keys.
+	MasterKey []byte
+	// SnapshotEvery takes a local snapshot after that many events; default 100,000; < 0 never.
+	SnapshotEvery int
+	// NoSync skips fsync (tests only).
+	NoSync bool
+	// NoBackground stops the engine from starting its workers; tests step them
+	// with RunCompletion and RunPurge.
+	NoBackground bool
+	// Logger receives structured logs; default slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// Engine is the only writer of prismd state. It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	log    *plog.Log
+	state  *projections.State
+	logger *slog.Logger
+
+	regionsMu sync.RWMutex
+	regions   map[string]*region
+	order     []string // configured priority order
+
+	keyLocks  [256]sync.Mutex // serialize check-and-commit per (bucket, key)
+	bucketsMu sync.RWMutex    // commits RLock; bucket deletion Lock
+
+	inflight sync.WaitGroup // background shard writers still running
+	writing  sync.Map       // blob ids with shard writers running → struct{}
+	wake     chan struct{}  // pokes the background workers
+	stop     context.CancelFunc
+	stopped  chan struct{}
+	closeMu  sync.Mutex
+	closed   bool
+	sinceSnap int
+}
+
+// Open loads the newest local snapshot, replays the log after it, purges the
+// data of PUTs that never committed, and starts the background workers.
+func Open(cfg Config) (*Engine, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, logger: cfg.Logger, regions: map[string]*region{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	for _, r := range cfg.Regions {
+		e.regions[r.Name] = newRegion(r.Name, r.Backend)
+		e.order = append(e.order, r.Name)
+	}
+	if err := e.load(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stop = cancel
+	if err := e.abandonOpenBlobs(ctx); err != nil {
+		e.log.Close()
+		cancel()
+		return nil, err
+	}
+	if cfg.NoBackground {
+		close(e.stopped)
+	} else {
+		go e.background(ctx)
+	}
+	return e, nil
+}
+
+func (c *Config) fill() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("engine: DataDir is required")
+	}
+	if len(c.Regions) == 0 {
+		return fmt.Errorf("engine: at least one region is required")
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Regions {
+		if r.Name == "" || r.Backend == nil || seen[r.Name] {
+			return fmt.Errorf("engine: region %q: empty, duplicate or without backend", r.Name)
+		}
+		seen[r.Name] = true
+	}
+	if c.Policy.Mode == "" {
+		c.Policy = DefaultPolicy
+	}
+	if c.SegmentSize <= 0 {
+		c.SegmentSize = DefaultSegmentSize
+	}
+	if c.BlockSize <= 0 {
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.BackendPrefix == "" {
+		c.BackendPrefix = DefaultBackendPrefix
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if err := ValidatePolicy(c.Policy, len(c.Regions)); err != nil {
+		return fmt.Errorf("engine: default policy: %w", err)
+	}
+	return nil
+}
+
+// load restores the projections from the newest snapshot and the log tail.
+func (e *Engine) load() error {
+	snapDir := filepath.Join(e.cfg.DataDir, "snapshots")
+	if err := os.MkdirAll(snapDir, 0o700); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	e.state = projections.New()
+	idx, data, err := plog.LatestSnapshot(snapDir)
+	switch {
+	case errors.Is(err, plog.ErrNoSnapshot):
+	case err != nil:
+		return fmt.Errorf("engine: load snapshot: %w", err)
+	default:
+		st, err := projections.LoadSnapshot(data)
+		if err != nil {
+			return fmt.Errorf("engine: decode snapshot at %d: %w", idx, err)
+		}
+		e.state = st
+	}
+	l, err := plog.Open(filepath.Join(e.cfg.DataDir, "log"), plog.Options{NoSync: e.cfg.NoSync})
+	if err != nil {
+		return fmt.Errorf("engine: open log: %w", err)
+	}
+	from := e.state.Applied() + 1
+	if first := l.FirstIndex(); first > from && e.state.Applied() > 0 {
+		l.Close()
+		return fmt.Errorf("engine: log starts at %d but snapshot ends at %d: records are missing", first, e.state.Applied())
+	}
+	if err := l.Replay(from, func(r plog.Record) error {
+		e.state.Apply(r.Index, r.Time, r.Event)
+		return nil
+	}); err != nil {
+		l.Close()
+		return fmt.Errorf("engine: replay log: %w", err)
+	}
+	e.state.Publish()
+	l.SetApply(func(r plog.Record) { e.state.Apply(r.Index, r.Time, r.Event) }, e.state.Publish)
+	e.log = l
+	return nil
+}
+
+// abandonOpenBlobs queues for purge every blob a PUT started but never
+// committed before the last shutdown or crash: nothing is in flight yet.
+func (e *Engine) abandonOpenBlobs(ctx context.Context) error {
+	var evs []plog.Event
+	e.view().OpenBlobs(func(b projections.Blob) bool {
+		evs = append(evs, plog.PurgeQueued{Blob: b.ID, Reason: "never committed"})
+		return true
+	})
+	if len(evs) == 0 {
+		return nil
+	}
+	e.logger.Info("purging data of PUTs that never committed", "blobs", len(evs))
+	_, err := e.append(ctx, evs...)
+	return err
+}
+
+// Close stops the workers, waits for background shard writes, takes a
+// snapshot and closes the log.
+func (e *Engine) Close() error {
+	e.closeMu.Lock()
+	if e.closed {
+		e.closeMu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.closeMu.Unlock()
+	e.inflight.Wait()
+	e.stop()
+	<-e.stopped
+	var errs []error
+	if e.cfg.SnapshotEvery > 0 {
+		if err := e.Snapshot(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, e.log.Close())
+	return errors.Join(errs...)
+}
+
+// WaitWrites waits until the shard writes that outlived their requests
+// (beyond the write quorum) have finished.
+func (e *Engine) WaitWrites() { e.inflight.Wait() }
+
+// append makes events durable and applied; it returns the last index.
+func (e *Engine) append(ctx context.Context, evs ...plog.Event) (uint64, error) {
+	idx, err := e.log.Append(ctx, evs...)
+	if err != nil {
+		if errors.Is(err, plog.ErrClosed) || errors.Is(err, plog.ErrFailed) {
+			return 0, fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		return 0, err
+	}
+	e.poke()
+	return idx, nil
+}
+
+// poke wakes the background workers without blocking.
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) view() *projections.View { return e.state.View() }
+
+// Snapshot writes the current projections to a local snapshot and truncates
+// the log before it.
+func (e *Engine) Snapshot() error {
+	v := e.view()
+	data, err := v.MarshalSnapshot()
+	if err != nil {
+		return fmt.Errorf("engine: snapshot: %w", err)
+	}
+	idx := v.Applied()
+	if idx == 0 {
+		return nil
+	}
+	if err := plog.WriteSnapshot(filepath.Join(e.cfg.DataDir, "snapshots"), idx, data); err != nil {
+		return fmt.Errorf("engine: snapshot: %w", err)
+	}
+	if err := e.log.TruncateFront(idx); err != nil {
+		return fmt.Errorf("engine: truncate log before %d: %w", idx, err)
+	}
+	return nil
+}
+
+// backendBucket names the backend bucket of a client bucket: opaque, stable,
+// valid on every S3 provider.
+func (e *Engine) backendBucket(bucket string) string {
+	sum := sha256.Sum256([]byte(bucket))
+	return e.cfg.BackendPrefix + "-" + hex.EncodeToString(sum[:10])
+}
+
+func (e *Engine) lockKey(bucket, key string) func() {
+	h := uint32(2166136261)
+	for i := 0; i < len(bucket); i++ {
+		h = (h ^ uint32(bucket[i])) * 16777619
+	}
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	m := &e.keyLocks[h%uint32(len(e.keyLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Now() }

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/prismd/prismd/backends"
+)
+
+// Breaker settings: after breakerFailures consecutive failures a region is
+// skipped for a cool-down; then one probe request is let through. A failed
+// probe doubles the cool-down, up to breakerMaxCool; a success closes the
+// breaker.
+const (
+	breakerFailures = 3
+	breakerMinCool  = 500 * time.Millisecond
+	breakerMaxCool  = 30 * time.Second
+	ewmaWeight      = 0.2
+)
+
+// region is a backend plus what the engine has learned about it.
+type region struct {
+	name    string
+	backend backends.Backend
+
+	mu        sync.Mutex
+	latency   float64 // EWMA of time to first byte, seconds
+	errRate   float64 // EWMA of failures (0..1)
+	failures  int     // consecutive
+	open      bool    // breaker open
+	openUntil time.Time
+	cool      time.Duration
+	probing   bool
+	ready     map[string]bool // backend buckets known to exist
+}
+
+func newRegion(name string, b backends.Backend) *region {
+	return &region{name: name, backend: b, latency: 0.01, ready: map[string]bool{}}
+}
+
+// observe records the outcome of one call that took d.
+func (r *region) observe(d time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil && !isClientSide(err) {
+		r.errRate = r.errRate*(1-ewmaWeight) + ewmaWeight
+		r.failures++
+		switch {
+		case r.open && r.probing: // the probe failed
+			r.probing = false
+			r.cool = min(2*r.cool, breakerMaxCool)
+			r.openUntil = time.Now().Add(r.cool)
+		case !r.open && r.failures >= breakerFailures:
+			r.open, r.cool = true, breakerMinCool
+			r.openUntil = time.Now().Add(r.cool)
+		}
+		return
+	}
+	r.errRate *= 1 - ewmaWeight
+	r.failures = 0
+	r.open, r.probing = false, false
+	r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()
+}
+
+// isClientSide reports errors that say nothing about the region's health.
+func isClientSide(err error) bool {
+	return err == nil || errors.Is(err, backends.ErrNotFound) || errors.Is(err, backends.ErrInvalidRange) ||
+		errors.Is(err, backends.ErrNoSuchBucket) || errors.Is(err, context.Canceled)
+}
+
+// available reports whether a request may be sent: the breaker is closed,
+// or its cool-down is over and no other probe is under way (this call then
+// is the probe).
+func (r *region) available() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.open {
+		return true
+	}
+	if r.probing || time.Now().Before(r.openUntil) {
+		return false
+	}
+	r.probing = true
+	return true
+}
+
+// healthy reports whether the breaker is closed (no probing side effect).
+func (r *region) healthy() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.open
+}
+
+// score orders regions for reads: lower is better. Unhealthy regions sort last.
+func (r *region) score() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.latency * (1 + 4*r.errRate)
+	if r.open {
+		s += 1000
+	}
+	return s
+}
+
+// hedgeAfter is how long to wait for this region before asking another.
+func (r *region) hedgeAfter() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := time.Duration(math.Min(4*r.latency, 2) * float64(time.Second))
+	return max(d, 150*time.Millisecond)
+}
+
+// probe asks the region a cheap question, whatever the breaker says, and
+// records the answer.
+func (r *region) probe(ctx context.Context, bucket string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	r.mu.Lock()
+	r.probing = r.open
+	r.mu.Unlock()
+	_, err := r.backend.Stat(ctx, bucket, "probe")
+	r.observe(time.Since(start), err)
+}
+
+// ProbeRegions probes every region whose breaker is open, so that a region
+// that came back is used again without waiting for traffic to find out.
+func (e *Engine) ProbeRegions(ctx context.Context) {
+	e.regionsMu.RLock()
+	var open []*region
+	for _, r := range e.regions {
+		if !r.healthy() {
+			open = append(open, r)
+		}
+	}
+	e.regionsMu.RUnlock()
+	var wg sync.WaitGroup
+	for _, r := range open {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.probe(ctx, e.cfg.BackendPrefix+"-system") }()
+	}
+	wg.Wait()
+}
+
+// RegionHealth is a region's health as the engine sees it.
+type RegionHealth struct {
+	Name      string
+	Healthy   bool
+	LatencyMS float64
+	ErrorRate float64
+}
+
+// Health reports every region's health, in configured order.
+func (e *Engine) Health() []RegionHealth {
+	e.regionsMu.RLock()
+	defer e.regionsMu.RUnlock()
+	var out []RegionHealth
+	for _, name := range e.order {
+		r := e.regions[name]
+		r.mu.Lock()
+		out = append(out, RegionHealth{Name: name, Healthy: !r.open, LatencyMS: r.latency * 1000, ErrorRate: r.errRate})
+		r.mu.Unlock()
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/projections"
+)
+
+// Multipart limits, as S3 has them.
+const (
+	MinPartSize = 5 << 20
+	MaxParts    = 10000
+)
+
+// CreateUpload starts a multipart upload; the metadata applies at completion.
+func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (UploadInfo, error) {
+	if err := e.checkBucketKey(bucket, key); err != nil {
+		return UploadInfo{}, err
+	}
+	var raw [18]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return UploadInfo{}, fmt.Errorf("upload id: %w", err)
+	}
+	id := hex.EncodeToString(raw[:])
+	now := e.now()
+	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
+		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta)}}
+	if _, err := e.append(ctx, ev); err != nil {
+		return UploadInfo{}, err
+	}
+	return UploadInfo{UploadID: id, Bucket: bucket, Key: key, Initiated: now.UTC()}, nil
+}
+
+func (e *Engine) upload(bucket, key, id string) (projections.Upload, error) {
+	v := e.view()
+	if _, ok := v.Bucket(bucket); !ok {
+		return projections.Upload{}, fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	u, ok := v.Upload(id)
+	if !ok || u.Bucket != bucket || u.Key != key {
+		return projections.Upload{}, fmt.Errorf("upload %q of %s/%s: %w", id, bucket, key, ErrNoSuchUpload)
+	}
+	return u, nil
+}
+
+// UploadPart stores one part as its own blob on the regions.
+func (e *Engine) UploadPart(ctx context.Context, uploadID string, number int, in PutInput) (PartInfo, error) {
+	if _, err := e.upload(in.Bucket, in.Key, uploadID); err != nil {
+		return PartInfo{}, err
+	}
+	if number < 1 || number > MaxParts {
+		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
+	}
+	if in.Size < 0 || in.Size > MaxPutSize {
+		return PartInfo{}, fmt.Errorf("part of %d bytes: %w", in.Size, ErrEntityTooLarge)
+	}
+	sum := md5.New()
+	w, err := e.writeBlob(ctx, in.Bucket, in.Key, uploadID, e.policyFor(in.Bucket), in.Size, in.Body, sum)
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
+	}
+	digest := sum.Sum(nil)
+	fail := func(err error) (PartInfo, error) {
+		w.abort(err)
+		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
+	}
+	if in.ContentMD5 != nil && string(in.ContentMD5) != string(digest) {
+		return fail(ErrBadDigest)
+	}
+	var sums map[string]string
+	if in.BeforeCommit != nil {
+		if sums, err = in.BeforeCommit(); err != nil {
+			return fail(err)
+		}
+	}
+	return e.commitPart(ctx, w, in.Bucket, in.Key, uploadID, number, in.Size, hex.EncodeToString(digest), nilIfEmpty(sums))
+}
+
+func (e *Engine) commitPart(ctx context.Context, w *blobWrite, bucket, key, uploadID string, number int, size int64, etag string, sums map[string]string) (PartInfo, error) {
+	now := e.now()
+	unlock := e.lockKey(bucket, key)
+	_, err := e.upload(bucket, key, uploadID)
+	if err == nil {
+		_, err = e.append(ctx, plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums})
+	}
+	unlock()
+	if err != nil {
+		w.abort(err)
+		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
+	}
+	return PartInfo{Number: number, Size: size, ETag: etag, LastModified: now.UTC(), Checksums: sums}, nil
+}
+
+// UploadPartCopy stores a range of an existing object as a part.
+func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond Conditions, rng *Range) (PartInfo, error) {
+	if _, err := e.upload(bucket, key, uploadID); err != nil {
+		return PartInfo{}, err
+	}
+	if number < 1 || number > MaxParts {
+		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
+	}
+	src, err := e.lookup(srcBucket, srcKey)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	if err := copyConditions(src.Meta, srcCond); err != nil {
+		return PartInfo{}, err
+	}
+	off, length, err := span(src.Meta, GetOptions{Range: rng})
+	if err != nil {
+		return PartInfo{}, err
+	}
+	if rng != nil && rng.Start >= 0 && rng.End >= src.Meta.Size {
+		return PartInfo{}, fmt.Errorf("copy range beyond source: %w", ErrInvalidRange)
+	}
+	rc, err := e.openExtents(ctx, src.Extents, off, length)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	defer rc.Close()
+	sum := md5.New()
+	w, err := e.writeBlob(ctx, bucket, key, uploadID, e.policyFor(bucket), length, rc, sum)
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
+	}
+	return e.commitPart(ctx, w, bucket, key, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), nil)
+}
+
+// CompleteUpload turns the listed parts, in order, into the object. No data
+// is copied: the object references the parts' blobs. Unlisted parts are purged.
+func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart) (ObjectInfo, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if len(parts) == 0 {
+		return ObjectInfo{}, fmt.Errorf("complete with no parts: %w", ErrInvalidPart)
+	}
+	byNumber := map[int]projections.Part{}
+	for _, p := range u.Parts {
+		byNumber[p.Number] = p
+	}
+	meta := u.Meta
+	meta.PartSizes = nil
+	digests := md5.New()
+	numbers := make([]int, 0, len(parts))
+	var partSums []map[string]string
+	anySums := false
+	for i, cp := range parts {
+		if i > 0 && cp.Number <= parts[i-1].Number {
+			return ObjectInfo{}, fmt.Errorf("part %d after %d: %w", cp.Number, parts[i-1].Number, ErrInvalidPartOrder)
+		}
+	}
+	for i, cp := range parts {
+		p, ok := byNumber[cp.Number]
+		if !ok || strings.Trim(cp.ETag, `"`) != p.ETag {
+			return ObjectInfo{}, fmt.Errorf("part %d: %w", cp.Number, ErrInvalidPart)
+		}
+		if i < len(parts)-1 && p.Size < MinPartSize {
+			return ObjectInfo{}, fmt.Errorf("part %d has %d bytes: %w", cp.Number, p.Size, ErrEntityTooSmall)
+		}
+		raw, _ := hex.DecodeString(p.ETag)
+		digests.Write(raw)
+		numbers = append(numbers, cp.Number)
+		meta.PartSizes = append(meta.PartSizes, p.Size)
+		meta.Size += p.Size
+		partSums = append(partSums, p.Checksums)
+		anySums = anySums || p.Checksums != nil
+	}
+	if anySums {
+		meta.PartSums = partSums
+	}
+	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
+	meta.ModTime = e.now().UnixNano()
+	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: numbers, Meta: meta}
+	if err := e.commit(ctx, bucket, key, Conditions{}, ev); err != nil {
+		return ObjectInfo{}, err
+	}
+	return objectInfo(bucket, key, meta), nil
+}
+
+// AbortUpload drops an upload; its parts are purged.
+func (e *Engine) AbortUpload(ctx context.Context, bucket, key, uploadID string) error {
+	unlock := e.lockKey(bucket, key)
+	defer unlock()
+	if _, err := e.upload(bucket, key, uploadID); err != nil {
+		return err
+	}
+	_, err := e.append(ctx, plog.UploadAborted{Upload: uploadID})
+	return err
+}
+
+// ListParts returns the parts after marker, at most max (0: 1000).
+func (e *Engine) ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (ListPartsResult, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
+		return ListPartsResult{}, err
+	}
+	if max <= 0 || max > 1000 {
+		max = 1000
+	}
+	res := ListPartsResult{Upload: uploadInfo(u)}
+	for _, p := range u.Parts {
+		if p.Number <= marker {
+			continue
+		}
+		if len(res.Parts) == max {
+			res.Truncated = true
+			break
+		}
+		res.Parts = append(res.Parts, PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, LastModified: time.Unix(0, p.Modified).UTC(), Checksums: p.Checksums})
+		res.NextPartNumberMarker = p.Number
+	}
+	return res, nil
+}
+
+// ListUploads returns one page of a bucket's in-progress uploads.
+func (e *Engine) ListUploads(ctx context.Context, in ListUploadsInput) (ListUploadsResult, error) {
+	v := e.view()
+	if _, ok := v.Bucket(in.Bucket); !ok {
+		return ListUploadsResult{}, fmt.Errorf("bucket %q: %w", in.Bucket, ErrNoSuchBucket)
+	}
+	max := in.MaxUploads
+	if max <= 0 || max > 1000 {
+		max = 1000
+	}
+	page := v.ListUploads(in.Bucket, projections.UploadQuery{Prefix: in.Prefix, Delimiter: in.Delimiter, KeyMarker: in.KeyMarker, UploadIDMarker: in.UploadIDMarker, Max: max})
+	res := ListUploadsResult{CommonPrefixes: page.CommonPrefixes, Truncated: page.Truncated, NextKeyMarker: page.NextKeyMarker, NextUploadIDMarker: page.NextUploadIDMarker}
+	for _, u := range page.Uploads {
+		res.Uploads = append(res.Uploads, uploadInfo(u))
+	}
+	return res, nil
+}
+
+func uploadInfo(u projections.Upload) UploadInfo {
+	return UploadInfo{UploadID: u.ID, Bucket: u.Bucket, Key: u.Key, Initiated: time.Unix(0, u.Created).UTC()}
+}

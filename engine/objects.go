@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/projections"
+)
+
+// MaxPutSize is the largest single PUT (and part) S3 allows.
+const MaxPutSize = 5 << 30
+
+// ValidKey reports whether key is acceptable: 1..1024 bytes of UTF-8, no NUL,
+// no ".." path segment.
+func ValidKey(key string) bool {
+	if key == "" || len(key) > 1024 || !utf8.ValidString(key) || strings.IndexByte(key, 0) >= 0 {
+		return false
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) checkBucketKey(bucket, key string) error {
+	if _, ok := e.view().Bucket(bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	if !ValidKey(key) {
+		return fmt.Errorf("key %q: %w", key, ErrInvalidKey)
+	}
+	return nil
+}
+
+// PutObject streams a body into a new object. It returns once the write
+// quorum of every segment has landed and the commit is durable.
+func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error) {
+	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if in.Size < 0 || in.Size > MaxPutSize {
+		return ObjectInfo{}, fmt.Errorf("put %d bytes: %w", in.Size, ErrEntityTooLarge)
+	}
+	if err := writeConditions(e.view(), in.Bucket, in.Key, in.Cond); err != nil {
+		return ObjectInfo{}, err
+	}
+	sum := md5.New()
+	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), in.Size, in.Body, sum)
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
+	}
+	digest := sum.Sum(nil)
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta)}
+	fail := func(err error) (ObjectInfo, error) {
+		w.abort(err)
+		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
+	}
+	if in.ContentMD5 != nil && string(in.ContentMD5) != string(digest) {
+		return fail(ErrBadDigest)
+	}
+	if in.BeforeCommit != nil {
+		sums, err := in.BeforeCommit()
+		if err != nil {
+			return fail(err)
+		}
+		meta.Checksums = nilIfEmpty(sums)
+	}
+	if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+		return fail(err)
+	}
+	return objectInfo(in.Bucket, in.Key, meta), nil
+}
+
+// commit appends ev if the bucket still exists and cond still holds for bucket/key.
+func (e *Engine) commit(ctx context.Context, bucket, key string, cond Conditions, ev plog.Event) error {
+	unlock := e.lockKey(bucket, key)
+	defer unlock()
+	e.bucketsMu.RLock()
+	defer e.bucketsMu.RUnlock()
+	v := e.view()
+	if _, ok := v.Bucket(bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	if err := writeConditions(v, bucket, key, cond); err != nil {
+		return err
+	}
+	_, err := e.append(ctx, ev)
+	return err
+}
+
+// writeConditions checks If-Match / If-None-Match of a write against the current object.
+func writeConditions(v *projections.View, bucket, key string, c Conditions) error {
+	if c.IfMatch == "" && c.IfNoneMatch == "" {
+		return nil
+	}
+	o, exists := v.Object(bucket, key)
+	if c.IfNoneMatch != "" && exists && (c.IfNoneMatch == "*" || etagMatch(c.IfNoneMatch, o.Meta.ETag)) {
+		return fmt.Errorf("if-none-match %s: %w", c.IfNoneMatch, ErrPreconditionFailed)
+	}
+	if c.IfMatch != "" {
+		if !exists {
+			return fmt.Errorf("if-match on absent key: %w", ErrNoSuchKey)
+		}
+		if c.IfMatch != "*" && !etagMatch(c.IfMatch, o.Meta.ETag) {
+			return fmt.Errorf("if-match %s: %w", c.IfMatch, ErrPreconditionFailed)
+		}
+	}
+	return nil
+}
+
+// etagMatch reports whether a (possibly quoted, possibly comma-separated) list names etag.
+func etagMatch(list, etag string) bool {
+	for c := range strings.SplitSeq(list, ",") {
+		c = strings.TrimSpace(c)
+		c = strings.TrimPrefix(c, "W/")
+		if c == "*" || strings.Trim(c, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// readConditions applies RFC 7232 precedence to a GET or HEAD.
+func readConditions(meta plog.ObjectMeta, c Conditions) error {
+	mod := time.Unix(0, meta.ModTime).Truncate(time.Second)
+	if c.IfMatch != "" {
+		if !etagMatch(c.IfMatch, meta.ETag) {
+			return ErrPreconditionFailed
+		}
+	} else if !c.IfUnmodifiedSince.IsZero() && mod.After(c.IfUnmodifiedSince) {
+		return ErrPreconditionFailed
+	}
+	if c.IfNoneMatch != "" {
+		if etagMatch(c.IfNoneMatch, meta.ETag) {
+			return ErrNotModified
+		}
+	} else if !c.IfModifiedSince.IsZero() && !mod.After(c.IfModifiedSince) {
+		return ErrNotModified
+	}
+	return nil
+}
+
+// copyConditions applies x-amz-copy-source-if-*: every failure is 412.
+func copyConditions(meta plog.ObjectMeta, c Conditions) error {
+	if err := readConditions(meta, c); err != nil {
+		return fmt.Errorf("copy source condition: %w", ErrPreconditionFailed)
+	}
+	return nil
+}
+
+func (e *Engine) lookup(bucket, key string) (projections.Object, error) {
+	v := e.view()
+	if _, ok := v.Bucket(bucket); !ok {
+		return projections.Object{}, fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	o, ok := v.Object(bucket, key)
+	if !ok {
+		return o, fmt.Errorf("%s/%s: %w", bucket, key, ErrNoSuchKey)
+	}
+	return o, nil
+}
+
+// HeadObject returns an object's description after checking conditions and the part number.
+func (e *Engine) HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error) {
+	o, err := e.lookup(bucket, key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := readConditions(o.Meta, opts.Cond); err != nil {
+		return objectInfo(bucket, key, o.Meta), err
+	}
+	if _, _, err := span(o.Meta, opts); err != nil {
+		return objectInfo(bucket, key, o.Meta), err
+	}
+	return objectInfo(bucket, key, o.Meta), nil
+}
+
+// GetObject returns a streaming reader of an object (or of a range or part of it).
+func (e *Engine) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (*ObjectReader, error) {
+	o, err := e.lookup(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	info := objectInfo(bucket, key, o.Meta)
+	if err := readConditions(o.Meta, opts.Cond); err != nil {
+		return &ObjectReader{Info: info}, err
+	}
+	off, length, err := span(o.Meta, opts)
+	if err != nil {
+		return &ObjectReader{Info: info}, err
+	}
+	rc, err := e.openExtents(ctx, o.Extents, off, length)
+	if err != nil {
+		return nil, err
+	}
+	return &ObjectReader{ReadCloser: rc, Info: info, Offset: off, Length: length}, nil
+}
+
+// span resolves a range or part number to [offset, offset+length).
+func span(meta plog.ObjectMeta, opts GetOptions) (int64, int64, error) {
+	size := meta.Size
+	if opts.PartNumber > 0 {
+		if len(meta.PartSizes) == 0 {
+			if opts.PartNumber == 1 {
+				return 0, size, nil
+			}
+			return 0, 0, fmt.Errorf("part %d of a single-part object: %w", opts.PartNumber, ErrInvalidRange)
+		}
+		if opts.PartNumber > len(meta.PartSizes) {
+			return 0, 0, fmt.Errorf("part %d of %d: %w", opts.PartNumber, len(meta.PartSizes), ErrInvalidRange)
+		}
+		off := int64(0)
+		for _, s := range meta.PartSizes[:opts.PartNumber-1] {
+			off += s
+		}
+		return off, meta.PartSizes[opts.PartNumber-1], nil
+	}
+	r := opts.Range
+	if r == nil {
+		return 0, size, nil
+	}
+	switch {
+	case r.Start < 0:
+		n := min(-r.Start, size)
+		if n == 0 {
+			return 0, 0, fmt.Errorf("suffix range of empty object: %w", ErrInvalidRange)
+		}
+		return size - n, n, nil
+	case r.Start >= size:
+		return 0, 0, fmt.Errorf("range start %d of %d bytes: %w", r.Start, size, ErrInvalidRange)
+	case r.End < 0 || r.End >= size:
+		return r.Start, size - r.Start, nil
+	case r.End < r.Start:
+		return 0, 0, fmt.Errorf("range %d-%d: %w", r.Start, r.End, ErrInvalidRange)
+	}
+	return r.Start, r.End - r.Start + 1, nil
+}
+
+// DeleteObject removes an object; deleting an absent key succeeds. The data
+// is purged in the background.
+func (e *Engine) DeleteObject(ctx context.Context, bucket, key string) error {
+	if _, ok := e.view().Bucket(bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	unlock := e.lockKey(bucket, key)
+	defer unlock()
+	if _, ok := e.view().Object(bucket, key); !ok {
+		return nil
+	}
+	_, err := e.append(ctx, plog.ObjectDeleted{Bucket: bucket, Key: key})
+	return err
+}
+
+// CopyObject copies an object. When both buckets share a policy the copy
+// only references the source's data; otherwise it is re-encoded.
+func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, error) {
+	src, err := e.lookup(in.SrcBucket, in.SrcKey)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := copyConditions(src.Meta, in.SrcCond); err != nil {
+		return ObjectInfo{}, err
+	}
+	meta := src.Meta
+	meta.ModTime = e.now().UnixNano()
+	if in.ReplaceMeta {
+		meta.ContentType, meta.Headers, meta.UserMeta = in.ContentType, nilIfEmpty(in.Headers), nilIfEmpty(in.UserMeta)
+	}
+	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
+		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta}
+		if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, ev); err != nil {
+			return ObjectInfo{}, err
+		}
+		return objectInfo(in.Bucket, in.Key, meta), nil
+	}
+	rc, err := e.openExtents(ctx, src.Extents, 0, src.Meta.Size)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer rc.Close()
+	sum := md5.New()
+	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), src.Meta.Size, rc, sum)
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("copy %s/%s: %w", in.SrcBucket, in.SrcKey, err)
+	}
+	meta.ETag = hex.EncodeToString(sum.Sum(nil))
+	meta.PartSizes, meta.PartSums = nil, nil
+	if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+		w.abort(err)
+		return ObjectInfo{}, err
+	}
+	return objectInfo(in.Bucket, in.Key, meta), nil
+}
+
+// ListObjects returns one page of a bucket's objects.
+func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, error) {
+	v := e.view()
+	if _, ok := v.Bucket(in.Bucket); !ok {
+		return ListResult{}, fmt.Errorf("bucket %q: %w", in.Bucket, ErrNoSuchBucket)
+	}
+	max := in.MaxKeys
+	if max <= 0 || max > 1000 {
+		max = 1000
+	}
+	page := v.List(in.Bucket, projections.ListQuery{Prefix: in.Prefix, Delimiter: in.Delimiter, After: in.After, Max: max})
+	res := ListResult{CommonPrefixes: page.CommonPrefixes, Truncated: page.Truncated, NextAfter: page.Next}
+	for _, o := range page.Objects {
+		res.Objects = append(res.Objects, objectInfo(in.Bucket, o.Key, o.Meta))
+	}
+	return res, nil
+}
+
+func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
+	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
+		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes)}
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

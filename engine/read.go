@@ -1,0 +1,438 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prismd/prismd/backends"
+	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/projections"
+)
+
+// readBufs pools block buffers for reads (blockSize + hash).
+var readBufs sync.Map // size → *sync.Pool
+
+func getReadBuf(size int) []byte {
+	p, _ := readBufs.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
+	return *(p.(*sync.Pool).Get().(*[]byte))
+}
+
+func putReadBuf(b []byte) {
+	b = b[:cap(b)]
+	if p, ok := readBufs.Load(len(b)); ok {
+		p.(*sync.Pool).Put(&b)
+	}
+}
+
+// extentReader yields bytes of a sequence of blobs (an object's extents).
+type extentReader struct {
+	e      *Engine
+	ctx    context.Context
+	cancel context.CancelFunc
+	blobs  []projections.Blob
+	sizes  []int64
+	pos    int64 // absolute offset in the object of the next byte
+	end    int64 // exclusive
+	seg    *segmentReader
+	out    []byte // pending output of the current stripe
+	err    error
+}
+
+// openExtents returns a reader of bytes [off, off+length) of the extents.
+func (e *Engine) openExtents(ctx context.Context, extents []plog.Extent, off, length int64) (io.ReadCloser, error) {
+	v := e.view()
+	r := &extentReader{e: e, pos: off, end: off + length}
+	for _, x := range extents {
+		b, ok := v.Blob(x.Blob)
+		if !ok {
+			return nil, fmt.Errorf("blob %x of object is unknown: %w", x.Blob, ErrQuorum)
+		}
+		r.blobs = append(r.blobs, b)
+		r.sizes = append(r.sizes, x.Size)
+	}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	return r, nil
+}
+
+func (r *extentReader) Read(p []byte) (int, error) {
+	for len(r.out) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.pos >= r.end {
+			r.err = io.EOF
+			return 0, io.EOF
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return 0, err
+		}
+	}
+	n := copy(p, r.out)
+	r.out = r.out[n:]
+	r.pos += int64(n)
+	return n, nil
+}
+
+// fill decodes the stripe holding r.pos into r.out.
+func (r *extentReader) fill() error {
+	// Find the extent, segment and stripe of r.pos.
+	base := int64(0)
+	for i, b := range r.blobs {
+		size := r.sizes[i]
+		if r.pos >= base+size {
+			base += size
+			continue
+		}
+		rel := r.pos - base
+		l := b.Layout
+		seg := int(rel / l.SegmentSize)
+		segStart := int64(seg) * l.SegmentSize
+		geo := segmentGeometry(l, b.Size, seg)
+		stripe := int((rel - segStart) / geo.stripeBytes())
+		if r.seg == nil || r.seg.blob.ID != b.ID || r.seg.seg != seg || r.seg.next != stripe {
+			if r.seg != nil {
+				r.seg.close()
+			}
+			// Read every stripe of this segment that the range needs.
+			lastRel := min(r.end-base, size) - 1 - segStart
+			last := min(int(lastRel/geo.stripeBytes()), geo.stripes()-1)
+			r.seg = r.e.openSegment(r.ctx, b, seg, geo, stripe, last)
+		}
+		data, err := r.seg.stripe()
+		if err != nil {
+			return err
+		}
+		skip := (rel - segStart) - int64(stripe)*geo.stripeBytes()
+		data = data[skip:]
+		r.out = data[:min(int64(len(data)), r.end-r.pos)]
+		return nil
+	}
+	return fmt.Errorf("offset %d beyond object data: %w", r.pos, io.ErrUnexpectedEOF)
+}
+
+func (r *extentReader) Close() error {
+	r.cancel()
+	if r.seg != nil {
+		r.seg.close()
+	}
+	return nil
+}
+
+// segmentReader reads stripes [next, last] of one segment from the fastest
+// k shards, hedging to spare shards when one is slow, failing or corrupt.
+type segmentReader struct {
+	e       *Engine
+	ctx     context.Context
+	cancel  context.CancelFunc
+	blob    projections.Blob
+	bucket  string
+	seg     int
+	geo     geometry
+	next    int
+	last    int
+	spares  []int // shard indices not yet asked, best first
+	active  map[int]*shardStream
+	held    [][]byte // buffers of the previous stripe, released on the next call
+	outBuf  []byte
+	shards  [][]byte
+	failure []string
+}
+
+type shardStream struct {
+	shard  int
+	region *region
+	ch     chan streamItem
+	cancel context.CancelFunc
+	start  time.Time
+}
+
+type streamItem struct {
+	shard, stripe int
+	buf           []byte // block + hash; block is buf[:blockLen]
+	err           error
+}
+
+func (e *Engine) openSegment(ctx context.Context, b projections.Blob, seg int, geo geometry, first, last int) *segmentReader {
+	s := &segmentReader{e: e, blob: b, bucket: e.backendBucket(b.Bucket), seg: seg, geo: geo, next: first, last: last, active: map[int]*shardStream{}}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	type cand struct {
+		shard int
+		score float64
+	}
+	var cands []cand
+	for i := range geo.n() {
+		if b.ShardState(seg, i) != "stored" {
+			continue
+		}
+		r := e.region(b.ShardRegion(seg, i))
+		if r == nil {
+			continue
+		}
+		sc := r.score()
+		if i >= geo.k {
+			sc += 0.002 // prefer data shards: no decoding
+		}
+		cands = append(cands, cand{i, sc})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		switch {
+		case a.score < b.score:
+			return -1
+		case a.score > b.score:
+			return 1
+		}
+		return 0
+	})
+	for _, c := range cands {
+		s.spares = append(s.spares, c.shard)
+	}
+	for range geo.k {
+		s.startSpare(first)
+	}
+	return s
+}
+
+// startSpare asks the best unused shard for stripes [from, last]; nil when none is left.
+func (s *segmentReader) startSpare(from int) *shardStream {
+	if len(s.spares) == 0 {
+		return nil
+	}
+	shard := s.spares[0]
+	s.spares = s.spares[1:]
+	reg := s.e.region(s.blob.ShardRegion(s.seg, shard))
+	ctx, cancel := context.WithCancel(s.ctx)
+	st := &shardStream{shard: shard, region: reg, ch: make(chan streamItem, pipelineDepth), cancel: cancel, start: time.Now()}
+	s.active[shard] = st
+	go s.stream(ctx, st, from)
+	return st
+}
+
+// stream reads blocks [from, last] of one shard and sends them, verified.
+func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
+	defer close(st.ch)
+	send := func(it streamItem) bool {
+		select {
+		case st.ch <- it:
+			return true
+		case <-ctx.Done():
+			if it.buf != nil {
+				putReadBuf(it.buf)
+			}
+			return false
+		}
+	}
+	if !st.region.available() {
+		send(streamItem{shard: st.shard, stripe: from, err: backends.ErrUnavailable})
+		return
+	}
+	off := s.geo.blockOffset(from)
+	end := s.geo.blockOffset(s.last) + int64(s.geo.blockLen(s.last)+blockHashSize)
+	key := shardKey(s.blob.ID, s.seg, st.shard)
+	rc, err := st.region.backend.Get(ctx, s.bucket, key, off, end-off)
+	if err != nil {
+		st.region.observe(time.Since(st.start), err)
+		send(streamItem{shard: st.shard, stripe: from, err: err})
+		return
+	}
+	defer rc.Close()
+	first := true
+	for j := from; j <= s.last; j++ {
+		bl := s.geo.blockLen(j)
+		buf := getReadBuf(s.geo.blockSize + blockHashSize)[:bl+blockHashSize]
+		if _, err := io.ReadFull(rc, buf); err != nil {
+			putReadBuf(buf)
+			st.region.observe(time.Since(st.start), err)
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("shard %s is short: %w", key, errCorruptShard)
+			}
+			send(streamItem{shard: st.shard, stripe: j, err: err})
+			return
+		}
+		if first {
+			st.region.observe(time.Since(st.start), nil)
+			first = false
+		}
+		if !verifyBlock(buf[:bl], buf[bl:], s.blob.ID, s.seg, st.shard, j) {
+			putReadBuf(buf)
+			send(streamItem{shard: st.shard, stripe: j, err: fmt.Errorf("shard %s stripe %d: hash mismatch: %w", key, j, errCorruptShard)})
+			return
+		}
+		if !send(streamItem{shard: st.shard, stripe: j, buf: buf}) {
+			return
+		}
+	}
+}
+
+// stripe returns the data of the next stripe. The slice is valid until the next call.
+func (s *segmentReader) stripe() ([]byte, error) {
+	for _, b := range s.held {
+		putReadBuf(b)
+	}
+	s.held = s.held[:0]
+	if s.next > s.last {
+		return nil, fmt.Errorf("segment %d: read past stripe %d: %w", s.seg, s.last, io.ErrUnexpectedEOF)
+	}
+	j := s.next
+	k, n := s.geo.k, s.geo.n()
+	bl := s.geo.blockLen(j)
+	if cap(s.shards) < n {
+		s.shards = make([][]byte, n)
+	}
+	got := s.shards[:n]
+	clear(got)
+	count, waiting := 0, 0
+	collect := make(chan streamItem, n)
+	wait := func(st *shardStream) {
+		waiting++
+		go func() {
+			for it := range st.ch {
+				if it.stripe < j && it.err == nil {
+					putReadBuf(it.buf)
+					continue
+				}
+				collect <- it
+				return
+			}
+			collect <- streamItem{shard: st.shard, stripe: j, err: errCanceled}
+		}()
+	}
+	for _, st := range s.active {
+		wait(st)
+	}
+	hedge := time.NewTimer(s.hedgeAfter())
+	defer hedge.Stop()
+	for count < k {
+		for waiting+count < k {
+			st := s.startSpare(j)
+			if st == nil {
+				return nil, fmt.Errorf("segment %d stripe %d of blob %x: %d good shards, need %d (%v): %w", s.seg, j, s.blob.ID, count+waiting, k, s.failure, ErrQuorum)
+			}
+			wait(st)
+		}
+		select {
+		case it := <-collect:
+			waiting--
+			if it.err != nil {
+				s.fail(it)
+				continue
+			}
+			if got[it.shard] != nil || s.active[it.shard] == nil {
+				putReadBuf(it.buf)
+				continue
+			}
+			got[it.shard] = it.buf[:bl]
+			s.held = append(s.held, it.buf)
+			count++
+		case <-hedge.C:
+			if st := s.startSpare(j); st != nil {
+				wait(st)
+			}
+			hedge.Reset(s.hedgeAfter())
+		case <-s.ctx.Done():
+			return nil, s.ctx.Err()
+		}
+	}
+	// Streams that did not contribute are the slow ones: drop them.
+	for shard, st := range s.active {
+		if got[shard] == nil {
+			st.region.observe(time.Since(st.start), nil)
+			st.cancel()
+			delete(s.active, shard)
+		}
+	}
+	s.next++
+	return s.assemble(got, j)
+}
+
+// assemble turns k verified blocks of stripe j into its data bytes.
+func (s *segmentReader) assemble(got [][]byte, j int) ([]byte, error) {
+	k := s.geo.k
+	d := s.geo.stripeData(j)
+	if k == 1 {
+		for _, b := range got {
+			if b != nil {
+				return b[:d], nil
+			}
+		}
+	}
+	missing := false
+	for i := range k {
+		if got[i] == nil {
+			missing = true
+		}
+	}
+	if missing {
+		c, err := coder(k, s.geo.m)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.ReconstructData(got); err != nil {
+			return nil, fmt.Errorf("reconstruct stripe %d: %w", j, err)
+		}
+	}
+	bl := s.geo.blockLen(j)
+	if cap(s.outBuf) < k*bl {
+		s.outBuf = make([]byte, k*s.geo.blockSize)
+	}
+	out := s.outBuf[:0]
+	for i := range k {
+		out = append(out, got[i][:bl]...)
+	}
+	return out[:d], nil
+}
+
+// fail drops a failed stream and records corruption or loss for repair.
+func (s *segmentReader) fail(it streamItem) {
+	st := s.active[it.shard]
+	if st == nil {
+		return
+	}
+	st.cancel()
+	delete(s.active, it.shard)
+	if errors.Is(it.err, errCanceled) && s.ctx.Err() != nil {
+		return
+	}
+	region := s.blob.ShardRegion(s.seg, it.shard)
+	s.failure = append(s.failure, fmt.Sprintf("shard %d on %s: %v", it.shard, region, it.err))
+	switch {
+	case errors.Is(it.err, errCorruptShard):
+		s.e.reportShard(plog.ShardCorrupt{Blob: s.blob.ID, Segment: s.seg, Shard: it.shard, Region: region, Detail: it.err.Error()})
+	case errors.Is(it.err, backends.ErrNotFound):
+		s.e.reportShard(plog.ShardMissing{Blob: s.blob.ID, Segment: s.seg, Shard: it.shard, Region: region})
+	}
+}
+
+func (s *segmentReader) hedgeAfter() time.Duration {
+	d := 150 * time.Millisecond
+	for _, st := range s.active {
+		d = max(d, st.region.hedgeAfter())
+	}
+	return d
+}
+
+func (s *segmentReader) close() {
+	s.cancel()
+	for _, b := range s.held {
+		putReadBuf(b)
+	}
+	s.held = nil
+}
+
+// reportShard records a corrupt or missing shard once, in the background.
+func (e *Engine) reportShard(ev plog.Event) {
+	e.inflight.Add(1)
+	go func() {
+		defer e.inflight.Done()
+		if _, err := e.append(context.Background(), ev); err != nil {
+			e.logger.Warn("record shard problem", "event", fmt.Sprintf("%+v", ev), "err", err)
+			return
+		}
+		e.logger.Warn("shard needs repair", "event", fmt.Sprintf("%+v", ev))
+	}()
+}
