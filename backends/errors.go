@@ -16,3 +16,7 @@ var (
 	// ErrShortBody is returned by Put when the reader yields fewer or more bytes than declared.
 	ErrShortBody = errors.New("backend: body length does not match size")
 )
+
+// ErrInvalidKey is returned when a key or bucket name cannot be stored by the
+// backend (for example a key with a ".." path element in backends/fs).
+var ErrInvalidKey = errors.New("backend: invalid key or bucket name")

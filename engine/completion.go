@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,6 +66,10 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 	}
 	for _, sh := range shards {
 		r := e.region(placement[sh])
+		if r == nil { // the region was removed: rebuild the shard on one that holds none of this segment
+			placement[sh] = e.replacementRegion(placement)
+			r = e.region(placement[sh])
+		}
 		if r == nil || !r.available() {
 			continue
 		}
@@ -122,4 +127,15 @@ func (d *segmentData) Read(p []byte) (int, error) {
 func (e *Engine) isWriting(id plog.BlobID) bool {
 	_, ok := e.writing.Load(id)
 	return ok
+}
+
+// replacementRegion picks a healthy region that holds no shard of a segment
+// placed as given; "" when there is none.
+func (e *Engine) replacementRegion(placement []string) string {
+	for _, name := range e.regionNames() {
+		if !slices.Contains(placement, name) && e.region(name).healthy() {
+			return name
+		}
+	}
+	return ""
 }

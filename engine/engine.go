@@ -58,6 +58,10 @@ type Config struct {
 	// NoBackground stops the engine from starting its workers; tests step them
 	// with RunCompletion and RunPurge.
 	NoBackground bool
+	// OpenBackend builds the backend of a region added at run time (an
+	// event in the log), given its secret unsealed. Without it, only
+	// configured regions are used.
+	OpenBackend func(r plog.Region, secret string) (backends.Backend, error)
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
 	// Now returns the current time; default time.Now.
@@ -102,6 +106,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err := e.load(); err != nil {
 		return nil, err
 	}
+	e.loadRegions()
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stop = cancel
 	if err := e.abandonOpenBlobs(ctx); err != nil {

@@ -1,0 +1,44 @@
+// Package fs is a backends.Backend over a local directory: the embedded
+// default region and the test workhorse.
+//
+//	b, err := fs.New("/var/lib/prismd/region-local")
+//
+// # On-disk layout
+//
+//	<root>/<bucket>/<key>
+//
+// A bucket is a directory; a key is a plain file, and the '/'-separated
+// elements of a key are nested directories, so "b/3f2a/0/1" is the file
+// <root>/<bucket>/b/3f2a/0/1. Flipping a byte in a shard for a test is a
+// plain file write. In-flight Puts are temporary files named
+// ".prismd-tmp-*" at the top of the bucket directory; they are never listed,
+// and ones older than an hour (left by a crash) are removed by New.
+//
+// # Keys
+//
+// A key is stored as is when it is a relative slash-separated path whose
+// elements are non-empty, not "." or "..", not ".prismd-tmp-…", at most 255
+// bytes, and free of NUL and backslash. Any other key (absolute, "a//b",
+// "a/", "../x", …) is refused with backends.ErrInvalidKey: nothing is
+// escaped, so a key can never name a file outside its bucket. Because
+// elements are directories, a key cannot be both an object and a directory
+// of another object ("a" and "a/b"); the second Put fails with
+// ErrInvalidKey. Engine keys ("b/<id>/<segment>/<shard>") never collide so.
+// Bucket names must be non-empty, contain no '/', '\\' or NUL and not start
+// with '.'.
+//
+// # Invariants
+//
+//   - Put streams into a temporary file, fsyncs it, renames it over the key
+//     and fsyncs the directory: a reader sees the old object or the new one,
+//     never a partial one, and a failed Put (short or long body, reader
+//     error, canceled context) leaves nothing behind.
+//   - Get opens the file once and reads [offset, offset+length) from that
+//     open file, so an overwrite or delete during a read does not affect it.
+//   - List returns keys in lexical byte order (not directory-walk order) and
+//     only descends into directories that can hold keys with the prefix.
+//   - Delete removes files and prunes the directories it empties, up to (not
+//     including) the bucket directory.
+//   - DeleteBucket excludes concurrent Put commits while it checks for
+//     emptiness, so an acknowledged Put is never deleted with its bucket.
+package fs

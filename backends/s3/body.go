@@ -1,0 +1,93 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/prismd/prismd/backends"
+)
+
+// exactBody passes exactly size bytes of r to the HTTP client and fails
+// (instead of returning the final bytes) when r turns out to be shorter or
+// longer, so that the server never receives a complete request for a bad
+// body. err records the first failure so Put can report it rather than the
+// transport's description of it.
+type exactBody struct {
+	r         io.Reader
+	size      int64
+	remaining int64
+	err       error
+}
+
+func newExactBody(r io.Reader, size int64) *exactBody {
+	return &exactBody{r: r, size: size, remaining: size}
+}
+
+func (e *exactBody) Read(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	if e.remaining == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.remaining {
+		p = p[:e.remaining]
+	}
+	n, err := e.r.Read(p)
+	e.remaining -= int64(n)
+	switch {
+	case err == io.EOF && e.remaining > 0:
+		e.err = fmt.Errorf("body has %d bytes, want %d: %w", e.size-e.remaining, e.size, backends.ErrShortBody)
+		return 0, e.err
+	case err != nil && err != io.EOF:
+		e.err = fmt.Errorf("read body: %w", err)
+		return 0, e.err
+	case e.remaining == 0 && err == nil:
+		// Hold the last bytes back until r is known to end here.
+		if err := e.checkEOF(); err != nil {
+			e.err = err
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// checkEOF reports whether r is exhausted.
+func (e *exactBody) checkEOF() error {
+	var one [1]byte
+	for range 1000 {
+		n, err := e.r.Read(one[:])
+		switch {
+		case n > 0:
+			return fmt.Errorf("body longer than %d bytes: %w", e.size, backends.ErrShortBody)
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return fmt.Errorf("read body: %w", err)
+		}
+	}
+	return fmt.Errorf("read body: %w", io.ErrNoProgress)
+}
+
+// getBody is a Get response body whose read failures (other than the
+// caller's canceled context) wrap ErrUnavailable.
+type getBody struct {
+	ctx context.Context
+	b   *Backend
+	rc  io.ReadCloser
+	r   io.Reader
+}
+
+func (g *getBody) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		if g.ctx.Err() != nil {
+			return n, err
+		}
+		return n, fmt.Errorf("s3 %s: read body: %w: %w", g.b.cfg.Name, backends.ErrUnavailable, err)
+	}
+	return n, err
+}
+
+func (g *getBody) Close() error { return g.rc.Close() }

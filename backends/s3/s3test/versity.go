@@ -1,0 +1,198 @@
+package s3test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Region is the signing region versitygw is started with.
+const Region = "us-east-1"
+
+const (
+	accessKey = "prismdtest"
+	secretKey = "prismdtestsecret"
+	installer = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+	// startTimeout bounds how long Start waits for the server to answer.
+	startTimeout = 15 * time.Second
+)
+
+// Server is one versitygw process serving a directory on 127.0.0.1.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	addr string // 127.0.0.1:port, kept across restarts
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	output *lockedWriter
+}
+
+// StartVersity starts versitygw serving dir (dir/data holds the objects,
+// dir/iam the accounts) on a free port and stops it when t ends.
+func StartVersity(t testing.TB, dir string) *Server {
+	t.Helper()
+	bin, err := findVersity()
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	for _, sub := range []string{"data", "iam"} {
+		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+	}
+	s := &Server{t: t, bin: bin, dir: abs, addr: freeAddr(t)}
+	t.Cleanup(s.Stop)
+	s.Start()
+	return s
+}
+
+func findVersity() (string, error) {
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p, nil
+	}
+	var gopaths []string
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		gopaths = filepath.SplitList(strings.TrimSpace(string(out)))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		gopaths = append(gopaths, filepath.Join(home, "go"))
+	}
+	for _, gp := range gopaths {
+		p := filepath.Join(gp, "bin", "versitygw")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("versitygw not found on PATH or in $GOPATH/bin; install it with: %s", installer)
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("s3test: pick a port: %v", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// Endpoint returns the server's URL, e.g. "http://127.0.0.1:38211".
+func (s *Server) Endpoint() string { return "http://" + s.addr }
+
+// AccessKey returns the root account's access key.
+func (s *Server) AccessKey() string { return accessKey }
+
+// SecretKey returns the root account's secret key.
+func (s *Server) SecretKey() string { return secretKey }
+
+// DataDir returns the directory holding <bucket>/<key> files.
+func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
+
+// PID returns the running process's id, or 0 when stopped.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Start starts the server (again) on its port with its directory and waits
+// until it answers HTTP. It does nothing when the server is running.
+func (s *Server) Start() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return
+	}
+	cmd := exec.Command(s.bin,
+		"--port", s.addr,
+		"--access", accessKey, "--secret", secretKey,
+		"--region", Region,
+		"--iam-dir", filepath.Join(s.dir, "iam"),
+		"--quiet",
+		"posix", filepath.Join(s.dir, "data"))
+	out := &lockedWriter{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("s3test: start versitygw: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited, s.output = cmd, exited, out
+	deadline := time.Now().Add(startTimeout)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(s.Endpoint())
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-exited:
+			s.cmd = nil
+			s.t.Fatalf("s3test: versitygw exited at start: %s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			s.cmd = nil
+			s.t.Fatalf("s3test: versitygw did not answer on %s within %v: %s", s.addr, startTimeout, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop kills the server by its PID and waits for it to exit. The data
+// directory is kept, so Start brings the same objects back. Stop on a
+// stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// lockedWriter collects the process's output for error messages.
+type lockedWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
