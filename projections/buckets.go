@@ -1,0 +1,136 @@
+package projections
+
+import (
+	"slices"
+
+	"github.com/prismd/prismd/log"
+)
+
+// Bucket is a client bucket.
+type Bucket struct {
+	Name     string
+	Created  int64 // unix nanoseconds
+	Location string
+	Policy   *log.Policy // nil: the global default policy
+	Ready    []string    // regions holding the backend bucket, sorted
+}
+
+// ReadyOn reports whether region holds the bucket's backend bucket (or prefix).
+func (b Bucket) ReadyOn(region string) bool {
+	_, ok := slices.BinarySearch(b.Ready, region)
+	return ok
+}
+
+type bucketRec struct {
+	name     string
+	created  int64
+	location string
+	policy   *log.Policy
+	ready    []string // sorted
+}
+
+func (r *bucketRec) export() Bucket {
+	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready)}
+	if r.policy != nil {
+		p := *r.policy
+		b.Policy = &p
+	}
+	return b
+}
+
+func (s *State) bucketCreated(e log.BucketCreated) {
+	r := &bucketRec{name: e.Bucket, created: e.Created, location: e.Location}
+	if e.Policy != nil {
+		p := *e.Policy
+		r.policy = &p
+	}
+	s.t.buckets.Set(e.Bucket, r)
+}
+
+func (s *State) bucketPolicySet(e log.BucketPolicySet) {
+	old, ok := s.t.buckets.Get(e.Bucket)
+	if !ok {
+		return
+	}
+	r := *old
+	p := e.Policy
+	r.policy = &p
+	s.t.buckets.Set(e.Bucket, &r)
+}
+
+func (s *State) backendBucketReady(e log.BackendBucketReady) {
+	old, ok := s.t.buckets.Get(e.Bucket)
+	if !ok {
+		return
+	}
+	i, found := slices.BinarySearch(old.ready, e.Region)
+	if found {
+		return
+	}
+	r := *old
+	r.ready = slices.Insert(slices.Clip(slices.Clone(old.ready)), i, e.Region)
+	s.t.buckets.Set(e.Bucket, &r)
+}
+
+// bucketDeleted removes the bucket and aborts its uploads. The engine only
+// deletes empty buckets; objects left behind anyway are deleted too, so that
+// no reference outlives its bucket.
+func (s *State) bucketDeleted(e log.BucketDeleted) {
+	if _, ok := s.t.buckets.Delete(e.Bucket); !ok {
+		return
+	}
+	var uploads []string
+	s.t.byKey.Ascend(&uploadRec{bucket: e.Bucket}, func(u *uploadRec) bool {
+		if u.bucket != e.Bucket {
+			return false
+		}
+		uploads = append(uploads, u.id)
+		return true
+	})
+	for _, id := range uploads {
+		s.dropUpload(id)
+	}
+	base := e.Bucket + "\x00"
+	var keys []string
+	s.t.objects.Ascend(base, func(k string, _ *objRec) bool {
+		if len(k) < len(base) || k[:len(base)] != base {
+			return false
+		}
+		keys = append(keys, k)
+		return true
+	})
+	for _, k := range keys {
+		s.deleteObject(k)
+	}
+}
+
+// Bucket returns the named bucket.
+func (v *View) Bucket(name string) (Bucket, bool) {
+	r, ok := v.t.buckets.Get(name)
+	if !ok {
+		return Bucket{}, false
+	}
+	return r.export(), true
+}
+
+// Buckets returns every bucket, sorted by name.
+func (v *View) Buckets() []Bucket {
+	out := make([]Bucket, 0, v.t.buckets.Len())
+	v.t.buckets.Scan(func(_ string, r *bucketRec) bool {
+		out = append(out, r.export())
+		return true
+	})
+	return out
+}
+
+// BucketIsEmpty reports whether the bucket holds no objects (uploads in
+// progress do not count). It costs one seek.
+func (v *View) BucketIsEmpty(name string) bool {
+	base := name + "\x00"
+	empty := true
+	v.t.objects.Ascend(base, func(k string, _ *objRec) bool {
+		empty = len(k) < len(base) || k[:len(base)] != base
+		return false
+	})
+	return empty
+}

@@ -1,0 +1,115 @@
+// Package projections holds the in-memory B-tree views that prismd builds by
+// applying its log: buckets, objects, blobs, multipart uploads, the shards
+// still to write or repair, the purge queue, regions, access keys and
+// per-region usage. Every lookup and listing the gateway answers comes from
+// here.
+//
+//	s := projections.New()
+//	for each record (index, time, event) of the log, in order:
+//		s.Apply(index, time, event)
+//	s.Publish()             // after each batch
+//	v := s.View()           // any goroutine, any time
+//	obj, ok := v.Object("photos", "2024/cat.jpg")
+//	page := v.List("photos", projections.ListQuery{Prefix: "2024/", Delimiter: "/"})
+//
+// # Contract
+//
+// Purity. Apply does no I/O and reads no clock and no randomness: ids, times
+// and ETags travel inside the events. The state after a sequence of events
+// depends on nothing else, so replaying a log (or a snapshot plus the log
+// after it) rebuilds exactly the same state.
+//
+// Idempotence by log index. Apply(index, …) with index <= Applied() is a
+// no-op. An index beyond Applied()+1 means an event was skipped: Apply
+// panics, like etcd's applyEntries. The one exception is a fresh State
+// (Applied() == 0), which accepts any first index. LoadSnapshot sets Applied
+// to the snapshot's index, so the next event must be the one after it.
+//
+// Ownership. A State belongs to one goroutine (the log's apply goroutine).
+// Publish makes a View: an immutable copy-on-write Copy() of every tree,
+// O(1) to make; changes after it copy the tree nodes and the records they
+// touch (a record is cloned on its first change after a Publish, so Views
+// never see a record change). Any number of goroutines may query any View.
+//
+// Events the projections do not understand, and events naming things that do
+// not exist (a shard of an unknown blob, a part of an unknown upload, a
+// policy for an unknown bucket) change nothing, so that a log written by a
+// newer or buggy writer still replays.
+//
+// # Blobs and references
+//
+// A blob is an immutable stored byte sequence: the data of one PUT or one
+// multipart part, opened by PutStarted with a layout (K data + M parity
+// shards per segment; K == 1 means 1+M replicas) and a placement (shard i of
+// every segment goes to region Placement[i]). A blob has
+// max(1, ceil(Size/SegmentSize)) segments of K+M shards.
+//
+// Objects and upload parts hold references on blobs (Blob.Refs):
+//
+//   - ObjectCommitted references its blob; ObjectCopied the given extents;
+//     UploadCompleted the listed parts' blobs, in order.
+//   - PartCommitted references its blob; committing a part number again
+//     drops the earlier blob's reference.
+//   - An object replaced or deleted drops its references; so does an upload
+//     completed (its parts' own references; listed parts stay referenced by
+//     the object), aborted, or deleted with its bucket.
+//
+// New references are taken before old ones are dropped, so rewriting an
+// object with the blob it already has never purges it. References to blobs
+// the projections do not know (already forgotten) are not counted.
+//
+// A blob is in exactly one of these states:
+//
+//   - open: started, never referenced, not queued (a PUT in flight, or one
+//     abandoned by a crash): OpenBlobs.
+//   - referenced: Refs > 0. Its pending shards are the completion and repair
+//     work list: PendingShards.
+//   - queued for purge: its last reference was dropped, or PurgeQueued named
+//     it while open (PurgeQueued of a referenced blob is ignored): PurgeQueue.
+//     ShardsPurged{blob, region} marks a region done; when every region that
+//     may hold its data (placement plus regions named by ShardWritten and
+//     ShardRepaired) is done, the blob is forgotten. A ShardWritten that lands
+//     on an already purged region makes that region due again. A blob
+//     referenced again while queued leaves the queue, and its shards on
+//     purged regions become "missing".
+//
+// # Shards
+//
+// Every shard of a started blob is pending ("unwritten"). ShardWritten and
+// ShardRepaired store it, on the region the event names (which may differ
+// from placement after a repair; ShardRegion tells where it is). ShardFailed
+// keeps it pending ("failed"). ShardCorrupt and ShardMissing make a stored
+// shard pending again ("corrupt", "missing"); reports naming a region the
+// shard is not on are stale and ignored.
+//
+// Usage counts, per region, the shards stored and their approximate bytes
+// (segment data / K, rounded up; the whole segment for replicas), and the
+// pending shards of referenced blobs assigned to it.
+//
+// # Queries
+//
+// Object lookups cost one B-tree search. List seeks to max(Prefix, After)
+// and, with a delimiter, seeks past each common-prefix group rather than
+// walking it, so a page costs O(page × log n) whatever the bucket holds.
+// ListUploads does the same over uploads ordered by (key, created, id).
+//
+// # Memory
+//
+// Objects live in one tree keyed by bucket + "\x00" + key (bucket names never
+// hold NUL), which orders by (bucket, key), lets one Copy() cover every
+// bucket, and lets a blob's key share the object key's bytes. An object
+// record is 80 bytes when it has one extent and an MD5 ETag: the ETag is held
+// as 16 bytes, the content type as an index into an interned table, and
+// headers, user metadata and checksums as one encoded string (empty when
+// absent). A blob record is 96 bytes once all its shards are written; its
+// layout and placement are an index into a table of distinct schemes.
+// BenchmarkBytesPerObject measures the total.
+//
+// # Snapshots
+//
+// MarshalSnapshot encodes the records and the applied index as a stream of
+// msgpack values (see snapshot.go); encoding is deterministic. Reference
+// counts, the open, pending and purge sets and usage are derived again by
+// LoadSnapshot, which returns an error wrapping ErrBadSnapshot (never
+// panics) on input that is not a consistent snapshot.
+package projections

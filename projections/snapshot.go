@@ -1,0 +1,530 @@
+package projections
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/prismd/prismd/log"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Snapshot format (msgpack, one value after another):
+//
+//	header   [magic, version, applied, time]
+//	buckets  array of snapBucket
+//	regions  array of log.Region
+//	keys     array of log.AccessKeyCreated
+//	shipped  array of snapShipped
+//	schemes  array of snapScheme
+//	blobs    array of snapBlob (scheme is an index into schemes)
+//	objects  array of snapObject
+//	uploads  array of snapUpload
+//	parts    array of snapPart
+//
+// Reference counts, the open/pending/purge sets and usage are not stored:
+// LoadSnapshot derives them, so they cannot disagree with the records.
+// Encoding is deterministic: equal states give equal bytes.
+const (
+	snapMagic   = "prismd-projections"
+	snapVersion = 1
+
+	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
+	maxSnapShardsPerSegment = 1 << 12
+)
+
+type snapHeader struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Magic    string
+	Version  int
+	Applied  uint64
+	Time     int64
+}
+
+type snapBucket struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Name     string
+	Created  int64
+	Location string
+	Policy   *log.Policy
+	Ready    []string
+}
+
+type snapShipped struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Region   string
+	Snapshot uint64
+	Segment  uint64
+}
+
+type snapScheme struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Layout    log.Layout
+	Placement []string
+}
+
+type snapBlob struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       []byte
+	Bucket   string
+	Key      string
+	Upload   string
+	Size     int64
+	Scheme   uint32
+	Flags    uint8
+	Shards   []byte  // nil: all stored
+	OverIdx  []int64 // shard indexes stored outside placement…
+	OverReg  []string
+	Regions  []string
+	Purged   []string
+}
+
+type snapExtent struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Blob     []byte
+	Size     int64
+}
+
+type snapObject struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Key       string   // bucket + "\x00" + key
+	Blob      []byte
+	Size      int64
+	MTime     int64
+	MD5       []byte
+	Parts     int32
+	CType     string
+	Attrs     string
+	Multi     bool
+	Extents   []snapExtent
+	PartSizes []int64
+	PartSums  []map[string]string
+}
+
+type snapUpload struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       string
+	Bucket   string
+	Key      string
+	Created  int64
+	Meta     log.ObjectMeta
+}
+
+type snapPart struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Upload   string
+	Number   int
+	Blob     []byte
+	Size     int64
+	ETag     string
+	MTime    int64
+	Sums     map[string]string
+}
+
+// MarshalSnapshot encodes the whole state and its applied index. Call it
+// from the apply goroutine; View.MarshalSnapshot may be called from any.
+func (s *State) MarshalSnapshot() ([]byte, error) { return s.t.marshal() }
+
+// MarshalSnapshot encodes the View's state and applied index.
+func (v *View) MarshalSnapshot() ([]byte, error) { return v.t.marshal() }
+
+func (t *tables) marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	var err error
+	put := func(v any) {
+		if err == nil {
+			err = enc.Encode(v)
+		}
+	}
+	section := func(n int) {
+		if err == nil {
+			err = enc.EncodeArrayLen(n)
+		}
+	}
+	put(snapHeader{Magic: snapMagic, Version: snapVersion, Applied: t.applied, Time: t.time})
+
+	section(t.buckets.Len())
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		put(snapBucket{Name: b.name, Created: b.created, Location: b.location, Policy: b.policy, Ready: b.ready})
+		return err == nil
+	})
+	section(t.regions.Len())
+	t.regions.Scan(func(_ string, r log.Region) bool { put(r); return err == nil })
+	section(t.keys.Len())
+	t.keys.Scan(func(_ string, k log.AccessKeyCreated) bool { put(k); return err == nil })
+	section(t.shipped.Len())
+	t.shipped.Scan(func(region string, sh shipped) bool {
+		put(snapShipped{Region: region, Snapshot: sh.snapshot, Segment: sh.segment})
+		return err == nil
+	})
+	section(len(t.schemes))
+	for _, sc := range t.schemes {
+		put(snapScheme{Layout: sc.layout, Placement: sc.placement})
+	}
+	section(t.blobs.Len())
+	t.blobs.Scan(func(r *blobRec) bool {
+		sb := snapBlob{ID: r.id[:], Bucket: r.bucket, Key: r.key, Size: r.size, Scheme: r.scheme, Flags: r.flags}
+		if x := r.x; x != nil {
+			sb.Upload, sb.Shards, sb.Regions, sb.Purged = x.upload, x.shards, x.regions, x.purged
+			for _, idx := range slices.Sorted(maps.Keys(x.over)) {
+				sb.OverIdx = append(sb.OverIdx, int64(idx))
+				sb.OverReg = append(sb.OverReg, x.over[idx])
+			}
+		}
+		put(sb)
+		return err == nil
+	})
+	section(t.objects.Len())
+	t.objects.Scan(func(k string, o *objRec) bool {
+		so := snapObject{Key: k, Blob: o.blob[:], Size: o.size, MTime: o.mtime, MD5: o.md5[:], Parts: o.parts, Attrs: o.attrs}
+		if int(o.ctype) < len(t.ctypes) {
+			so.CType = t.ctypes[o.ctype]
+		}
+		if o.x != nil {
+			so.Multi, so.PartSizes, so.PartSums = o.x.multi, o.x.partSizes, o.x.partSums
+			for _, e := range o.x.extents {
+				so.Extents = append(so.Extents, snapExtent{Blob: e.Blob[:], Size: e.Size})
+			}
+		}
+		put(so)
+		return err == nil
+	})
+	section(t.uploads.Len())
+	t.uploads.Scan(func(_ string, u *uploadRec) bool {
+		put(snapUpload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: u.meta})
+		return err == nil
+	})
+	section(t.parts.Len())
+	t.parts.Scan(func(p *partRec) bool {
+		put(snapPart{Upload: p.upload, Number: p.number, Blob: p.blob[:], Size: p.size, ETag: p.etag, MTime: p.mtime, Sums: p.sums})
+		return err == nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func blobID(b []byte) (log.BlobID, error) {
+	var id log.BlobID
+	if len(b) != len(id) {
+		return id, fmt.Errorf("%w: blob id of %d bytes", ErrBadSnapshot, len(b))
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// LoadSnapshot decodes a snapshot made by MarshalSnapshot into a new State
+// whose Applied is the snapshot's index, with a published View. It returns
+// an error wrapping ErrBadSnapshot if data is not a consistent snapshot.
+func LoadSnapshot(data []byte) (*State, error) {
+	s, err := loadSnapshot(data)
+	if err != nil {
+		return nil, err
+	}
+	s.Publish()
+	return s, nil
+}
+
+func loadSnapshot(data []byte) (*State, error) {
+	s := New()
+	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadSnapshot}, args...)...)
+	}
+	// each decodes one section, calling fn for each item.
+	each := func(name string, item func() any, fn func() error) error {
+		n, err := dec.DecodeArrayLen()
+		if err != nil {
+			return bad("%s: %v", name, err)
+		}
+		for i := 0; i < n; i++ {
+			v := item()
+			if err := dec.Decode(v); err != nil {
+				return bad("%s %d: %v", name, i, err)
+			}
+			if err := fn(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	var h snapHeader
+	if err := dec.Decode(&h); err != nil {
+		return nil, bad("header: %v", err)
+	}
+	if h.Magic != snapMagic || h.Version != snapVersion {
+		return nil, bad("not a version %d projections snapshot", snapVersion)
+	}
+	s.t.applied, s.t.time = h.Applied, h.Time
+
+	var sb snapBucket
+	if err := each("bucket", func() any { sb = snapBucket{}; return &sb }, func() error {
+		if !slices.IsSorted(sb.Ready) {
+			return bad("bucket %q: ready regions not sorted", sb.Name)
+		}
+		s.t.buckets.Set(sb.Name, &bucketRec{name: sb.Name, created: sb.Created, location: sb.Location, policy: sb.Policy, ready: sb.Ready})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var reg log.Region
+	if err := each("region", func() any { reg = log.Region{}; return &reg }, func() error {
+		s.t.regions.Set(reg.Name, reg)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var key log.AccessKeyCreated
+	if err := each("access key", func() any { key = log.AccessKeyCreated{}; return &key }, func() error {
+		s.t.keys.Set(key.AccessKey, key)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var ss snapShipped
+	if err := each("shipped", func() any { ss = snapShipped{}; return &ss }, func() error {
+		s.t.shipped.Set(ss.Region, shipped{snapshot: ss.Snapshot, segment: ss.Segment})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var sc snapScheme
+	if err := each("scheme", func() any { sc = snapScheme{}; return &sc }, func() error {
+		if n := newScheme(sc.Layout, sc.Placement).n; n > maxSnapShardsPerSegment {
+			return bad("scheme with %d shards per segment", n)
+		}
+		k := schemeKey(sc.Layout, sc.Placement)
+		if _, dup := s.schemeIdx[k]; dup {
+			return bad("duplicate scheme")
+		}
+		s.schemeIdx[k] = uint32(len(s.t.schemes))
+		s.t.schemes = append(s.t.schemes, newScheme(sc.Layout, sc.Placement))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var bl snapBlob
+	if err := each("blob", func() any { bl = snapBlob{}; return &bl }, func() error {
+		return s.loadBlob(&bl)
+	}); err != nil {
+		return nil, err
+	}
+	var so snapObject
+	if err := each("object", func() any { so = snapObject{}; return &so }, func() error {
+		return s.loadObject(&so)
+	}); err != nil {
+		return nil, err
+	}
+	var su snapUpload
+	if err := each("upload", func() any { su = snapUpload{}; return &su }, func() error {
+		if _, dup := s.t.uploads.Get(su.ID); dup {
+			return bad("duplicate upload %q", su.ID)
+		}
+		u := &uploadRec{id: su.ID, bucket: su.Bucket, key: su.Key, created: su.Created, meta: su.Meta}
+		s.t.uploads.Set(u.id, u)
+		s.t.byKey.Set(u)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var sp snapPart
+	if err := each("part", func() any { sp = snapPart{}; return &sp }, func() error {
+		id, err := blobID(sp.Blob)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.t.uploads.Get(sp.Upload); !ok {
+			return bad("part of unknown upload %q", sp.Upload)
+		}
+		p := &partRec{upload: sp.Upload, number: sp.Number, blob: id, size: sp.Size, etag: sp.ETag, mtime: sp.MTime, sums: sp.Sums}
+		if _, dup := s.t.parts.Set(p); dup {
+			return bad("duplicate part %d of %q", sp.Number, sp.Upload)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.derive(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *State) loadBlob(b *snapBlob) error {
+	id, err := blobID(b.ID)
+	if err != nil {
+		return err
+	}
+	if int(b.Scheme) >= len(s.t.schemes) || b.Scheme != uint32(int(b.Scheme)) {
+		return fmt.Errorf("%w: blob %x: scheme %d out of range", ErrBadSnapshot, id, b.Scheme)
+	}
+	if b.Flags&^(blobCommitted|blobPurging) != 0 {
+		return fmt.Errorf("%w: blob %x: bad flags %#x", ErrBadSnapshot, id, b.Flags)
+	}
+	sc := s.t.schemes[b.Scheme]
+	segs := segmentCount(b.Size, sc.layout)
+	if sc.n > 0 && segs > maxSnapShards/int64(sc.n) {
+		return fmt.Errorf("%w: blob %x: too many shards", ErrBadSnapshot, id)
+	}
+	total := int(segs) * sc.n
+	r := &blobRec{id: id, bucket: b.Bucket, key: b.Key, size: b.Size, scheme: b.Scheme, flags: b.Flags, gen: s.gen}
+	if bk, ok := s.t.buckets.Get(b.Bucket); ok {
+		r.bucket = bk.name
+	}
+	x := &blobExtra{gen: s.gen, upload: b.Upload, regions: b.Regions, purged: b.Purged}
+	if b.Shards != nil {
+		if len(b.Shards) != total {
+			return fmt.Errorf("%w: blob %x: %d shard states, want %d", ErrBadSnapshot, id, len(b.Shards), total)
+		}
+		x.shards = b.Shards
+		for _, st := range x.shards {
+			if st >= numShardStates {
+				return fmt.Errorf("%w: blob %x: bad shard state %d", ErrBadSnapshot, id, st)
+			}
+			if pendingState(st) {
+				x.pending++
+			}
+		}
+	}
+	if len(b.OverIdx) != len(b.OverReg) {
+		return fmt.Errorf("%w: blob %x: overrides", ErrBadSnapshot, id)
+	}
+	for i, idx := range b.OverIdx {
+		if idx < 0 || idx >= int64(total) {
+			return fmt.Errorf("%w: blob %x: override of shard %d", ErrBadSnapshot, id, idx)
+		}
+		if x.over == nil {
+			x.over = map[int]string{}
+		}
+		x.over[int(idx)] = b.OverReg[i]
+	}
+	if !slices.IsSorted(x.regions) || !slices.IsSorted(x.purged) {
+		return fmt.Errorf("%w: blob %x: region lists not sorted", ErrBadSnapshot, id)
+	}
+	if !x.empty() {
+		r.x = x
+	}
+	if _, dup := s.t.blobs.Set(r); dup {
+		return fmt.Errorf("%w: duplicate blob %x", ErrBadSnapshot, id)
+	}
+	return nil
+}
+
+func (s *State) loadObject(so *snapObject) error {
+	bucket, _, ok := strings.Cut(so.Key, "\x00")
+	if !ok {
+		return fmt.Errorf("%w: object key %q has no bucket", ErrBadSnapshot, so.Key)
+	}
+	o := &objRec{size: so.Size, mtime: so.MTime, parts: so.Parts, attrs: so.Attrs}
+	if len(so.MD5) != len(o.md5) {
+		return fmt.Errorf("%w: object %q: md5 of %d bytes", ErrBadSnapshot, so.Key, len(so.MD5))
+	}
+	copy(o.md5[:], so.MD5)
+	var err error
+	if o.blob, err = blobID(so.Blob); err != nil {
+		return err
+	}
+	if i, interned := s.internCType(so.CType); interned {
+		o.ctype = i
+	} else if so.CType != "" {
+		o.attrs += string(appendAttr(nil, attrCType, "", so.CType))
+	}
+	if so.Multi || so.PartSizes != nil || so.PartSums != nil {
+		o.x = &objExtra{multi: so.Multi, partSizes: so.PartSizes, partSums: so.PartSums}
+		if so.Multi {
+			o.x.extents = make([]log.Extent, 0, len(so.Extents))
+			for _, e := range so.Extents {
+				id, err := blobID(e.Blob)
+				if err != nil {
+					return err
+				}
+				o.x.extents = append(o.x.extents, log.Extent{Blob: id, Size: e.Size})
+			}
+		}
+	}
+	s.t.objects.Set(so.Key, o)
+	if !o.x.isMulti() {
+		s.shareKey(o.blob, bucket, so.Key)
+	}
+	return nil
+}
+
+// derive rebuilds reference counts, the open, pending and purge sets and
+// usage from the records, and checks they agree with the blobs' flags.
+func (s *State) derive() error {
+	refs := map[log.BlobID]int32{}
+	s.t.objects.Scan(func(_ string, o *objRec) bool {
+		for _, e := range o.extents() {
+			refs[e.Blob]++
+		}
+		return true
+	})
+	s.t.parts.Scan(func(p *partRec) bool {
+		refs[p.blob]++
+		return true
+	})
+	var err error
+	s.t.blobs.Scan(func(r *blobRec) bool {
+		r.refs = refs[r.id]
+		purging := r.flags&blobPurging != 0
+		switch {
+		case r.refs > 0 && purging:
+			err = fmt.Errorf("%w: blob %x is referenced and queued for purge", ErrBadSnapshot, r.id)
+		case r.refs > 0 && r.flags&blobCommitted == 0:
+			err = fmt.Errorf("%w: blob %x is referenced but not committed", ErrBadSnapshot, r.id)
+		case r.refs == 0 && !purging && r.flags&blobCommitted != 0:
+			err = fmt.Errorf("%w: blob %x lost its references but is not queued", ErrBadSnapshot, r.id)
+		}
+		if err != nil {
+			return false
+		}
+		switch {
+		case purging:
+			s.t.purge.Set(r.id)
+		case r.refs == 0:
+			s.t.open.Set(r.id)
+		case r.pendingCount() > 0:
+			s.t.pending.Set(r.id)
+		}
+		s.addBlobUsage(r)
+		return true
+	})
+	return err
+}
+
+// addBlobUsage adds r's stored and (if referenced) pending shards to usage.
+func (s *State) addBlobUsage(r *blobRec) {
+	sc := s.t.schemes[r.scheme]
+	if r.x != nil && r.x.shards != nil {
+		for i, st := range r.x.shards {
+			switch {
+			case st == shardStored:
+				s.addUsage(r.region(sc, i), 1, shardBytes(r.size, sc.layout, int64(i/sc.n)), 0)
+			case pendingState(st) && r.live():
+				s.addUsage(r.region(sc, i), 0, 0, 1)
+				s.t.pendingN++
+			}
+		}
+		return
+	}
+	// Every shard stored: per shard position, all segments at once.
+	segs := segmentCount(r.size, sc.layout)
+	full, last := shardBytes(r.size, sc.layout, 0), shardBytes(r.size, sc.layout, segs-1)
+	column := (segs-1)*full + last
+	for i := 0; i < sc.n; i++ {
+		s.addUsage(sc.place(i), segs, column, 0)
+	}
+	if r.x != nil {
+		for idx, reg := range r.x.over {
+			b := shardBytes(r.size, sc.layout, int64(idx/sc.n))
+			s.addUsage(sc.place(idx%sc.n), -1, -b, 0)
+			s.addUsage(reg, 1, b, 0)
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package projections
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/prismd/prismd/log"
+	"github.com/tidwall/btree"
+)
+
+// tables is every projection. The live State owns one set; each published
+// View holds a copy-on-write Copy() of it. Records reachable from a View are
+// never modified in place: the apply goroutine clones a record before its
+// first change after a Publish (see State.gen).
+type tables struct {
+	applied uint64
+	time    int64 // unixNano of the last applied event
+
+	buckets  *btree.Map[string, *bucketRec]
+	objects  *btree.Map[string, *objRec] // bucket + "\x00" + key
+	blobs    *btree.BTreeG[*blobRec]     // by id
+	pending  *btree.BTreeG[log.BlobID]   // referenced blobs with pending shards
+	open     *btree.BTreeG[log.BlobID]   // started, never referenced, not queued
+	purge    *btree.BTreeG[log.BlobID]   // purge queue
+	uploads  *btree.Map[string, *uploadRec]
+	byKey    *btree.BTreeG[*uploadRec] // (bucket, key, created, id)
+	parts    *btree.BTreeG[*partRec]   // (upload, number)
+	regions  *btree.Map[string, log.Region]
+	keys     *btree.Map[string, log.AccessKeyCreated]
+	usage    *btree.Map[string, RegionUsage]
+	shipped  *btree.Map[string, shipped]
+	schemes  []*scheme // append-only; a View keeps its own slice header
+	ctypes   []string  // append-only interned content types; ctypes[0] == ""
+	pendingN int64     // total pending shards of referenced blobs
+}
+
+type shipped struct{ snapshot, segment uint64 }
+
+var noLocks = btree.Options{NoLocks: true}
+
+func lessBlobID(a, b log.BlobID) bool { return bytes.Compare(a[:], b[:]) < 0 }
+
+func newTables() tables {
+	return tables{
+		buckets: btree.NewMap[string, *bucketRec](0),
+		objects: btree.NewMap[string, *objRec](0),
+		blobs: btree.NewBTreeGOptions(func(a, b *blobRec) bool {
+			return lessBlobID(a.id, b.id)
+		}, noLocks),
+		pending: btree.NewBTreeGOptions(lessBlobID, noLocks),
+		open:    btree.NewBTreeGOptions(lessBlobID, noLocks),
+		purge:   btree.NewBTreeGOptions(lessBlobID, noLocks),
+		uploads: btree.NewMap[string, *uploadRec](0),
+		byKey:   btree.NewBTreeGOptions(lessUpload, noLocks),
+		parts:   btree.NewBTreeGOptions(lessPart, noLocks),
+		regions: btree.NewMap[string, log.Region](0),
+		keys:    btree.NewMap[string, log.AccessKeyCreated](0),
+		usage:   btree.NewMap[string, RegionUsage](0),
+		shipped: btree.NewMap[string, shipped](0),
+		ctypes:  []string{""},
+	}
+}
+
+// copy returns a copy-on-write copy. It must be called by the owner of t
+// (it changes the trees' isolation ids).
+func (t *tables) copy() tables {
+	c := *t
+	c.buckets = t.buckets.Copy()
+	c.objects = t.objects.Copy()
+	c.blobs = t.blobs.Copy()
+	c.pending = t.pending.Copy()
+	c.open = t.open.Copy()
+	c.purge = t.purge.Copy()
+	c.uploads = t.uploads.Copy()
+	c.byKey = t.byKey.Copy()
+	c.parts = t.parts.Copy()
+	c.regions = t.regions.Copy()
+	c.keys = t.keys.Copy()
+	c.usage = t.usage.Copy()
+	c.shipped = t.shipped.Copy()
+	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
+	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
+	return c
+}
+
+// State is the live projection. It is owned by one goroutine (the log's
+// apply goroutine): Apply, Publish, Applied and MarshalSnapshot must not be
+// called concurrently with each other. Readers use View.
+type State struct {
+	t tables
+
+	// gen is the publish generation. A record whose gen equals it was created
+	// or cloned since the last Publish, so no View can see it and it may be
+	// changed in place; any other record is cloned first.
+	gen uint64
+
+	schemeIdx map[string]uint32 // scheme key → index in t.schemes
+	ctypeIdx  map[string]uint32 // content type → index in t.ctypes
+
+	probe blobRec // lookup key for the blobs tree, used by the apply goroutine only
+
+	view atomic.Pointer[View]
+}
+
+// View is an immutable picture of the projections at one applied index. Any
+// number of goroutines may query a View while the State keeps applying.
+type View struct {
+	t tables
+}
+
+// New returns an empty State with an empty published View.
+func New() *State {
+	s := &State{
+		t:         newTables(),
+		gen:       1,
+		schemeIdx: map[string]uint32{},
+		ctypeIdx:  map[string]uint32{"": 0},
+	}
+	s.Publish()
+	return s
+}
+
+// Applied returns the index of the last applied event.
+func (s *State) Applied() uint64 { return s.t.applied }
+
+// Publish makes the current state visible to readers as a new View. It costs
+// O(1) tree copies; the following changes copy the B-tree nodes and records
+// they touch.
+func (s *State) Publish() {
+	v := &View{t: s.t.copy()}
+	s.gen++
+	s.view.Store(v)
+}
+
+// View returns the latest published View. Safe for concurrent use.
+func (s *State) View() *View { return s.view.Load() }
+
+// Applied returns the index of the last event applied before the View was published.
+func (v *View) Applied() uint64 { return v.t.applied }
+
+// AppliedTime returns the unixNano of the last event applied before the View was published.
+func (v *View) AppliedTime() int64 { return v.t.time }
+
+// Apply applies the event at index. An index at or below Applied is ignored
+// (the event was applied already). An index beyond Applied+1 is a gap and
+// panics, unless nothing was applied yet (Applied == 0). Apply does no I/O
+// and reads no clock: the result depends only on the state and its arguments.
+func (s *State) Apply(index uint64, unixNano int64, ev log.Event) {
+	if index <= s.t.applied {
+		return
+	}
+	if s.t.applied != 0 && index != s.t.applied+1 {
+		panic(fmt.Sprintf("projections: gap in applied log: applied %d, got %d", s.t.applied, index))
+	}
+	s.apply(ev)
+	s.t.applied = index
+	s.t.time = unixNano
+}
+
+func (s *State) apply(ev log.Event) {
+	switch e := ev.(type) {
+	case log.BucketCreated:
+		s.bucketCreated(e)
+	case *log.BucketCreated:
+		s.bucketCreated(*e)
+	case log.BucketPolicySet:
+		s.bucketPolicySet(e)
+	case *log.BucketPolicySet:
+		s.bucketPolicySet(*e)
+	case log.BucketDeleted:
+		s.bucketDeleted(e)
+	case *log.BucketDeleted:
+		s.bucketDeleted(*e)
+	case log.BackendBucketReady:
+		s.backendBucketReady(e)
+	case *log.BackendBucketReady:
+		s.backendBucketReady(*e)
+
+	case log.PutStarted:
+		s.putStarted(e)
+	case *log.PutStarted:
+		s.putStarted(*e)
+	case log.ShardWritten:
+		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
+	case *log.ShardWritten:
+		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
+	case log.ShardFailed:
+		s.shardFailed(e.Blob, e.Segment, e.Shard, e.Region)
+	case *log.ShardFailed:
+		s.shardFailed(e.Blob, e.Segment, e.Shard, e.Region)
+	case log.ObjectCommitted:
+		s.objectCommitted(e)
+	case *log.ObjectCommitted:
+		s.objectCommitted(*e)
+	case log.ObjectDeleted:
+		s.objectDeleted(e)
+	case *log.ObjectDeleted:
+		s.objectDeleted(*e)
+	case log.ObjectCopied:
+		s.objectCopied(e)
+	case *log.ObjectCopied:
+		s.objectCopied(*e)
+
+	case log.UploadCreated:
+		s.uploadCreated(e)
+	case *log.UploadCreated:
+		s.uploadCreated(*e)
+	case log.PartCommitted:
+		s.partCommitted(e)
+	case *log.PartCommitted:
+		s.partCommitted(*e)
+	case log.UploadCompleted:
+		s.uploadCompleted(e)
+	case *log.UploadCompleted:
+		s.uploadCompleted(*e)
+	case log.UploadAborted:
+		s.dropUpload(e.Upload)
+	case *log.UploadAborted:
+		s.dropUpload(e.Upload)
+
+	case log.PurgeQueued:
+		s.purgeQueued(e.Blob)
+	case *log.PurgeQueued:
+		s.purgeQueued(e.Blob)
+	case log.ShardsPurged:
+		s.shardsPurged(e.Blob, e.Region)
+	case *log.ShardsPurged:
+		s.shardsPurged(e.Blob, e.Region)
+
+	case log.ShardCorrupt:
+		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardCorrupt)
+	case *log.ShardCorrupt:
+		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardCorrupt)
+	case log.ShardMissing:
+		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardMissing)
+	case *log.ShardMissing:
+		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardMissing)
+	case log.ShardRepaired:
+		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
+	case *log.ShardRepaired:
+		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
+
+	case log.RegionAdded:
+		s.setRegion(e.Region)
+	case *log.RegionAdded:
+		s.setRegion(e.Region)
+	case log.RegionUpdated:
+		s.setRegion(e.Region)
+	case *log.RegionUpdated:
+		s.setRegion(e.Region)
+	case log.RegionRemoved:
+		s.t.regions.Delete(e.Name)
+	case *log.RegionRemoved:
+		s.t.regions.Delete(e.Name)
+	case log.AccessKeyCreated:
+		s.accessKeyCreated(e)
+	case *log.AccessKeyCreated:
+		s.accessKeyCreated(*e)
+	case log.AccessKeyRevoked:
+		s.t.keys.Delete(e.AccessKey)
+	case *log.AccessKeyRevoked:
+		s.t.keys.Delete(e.AccessKey)
+	case log.SnapshotShipped:
+		s.snapshotShipped(e)
+	case *log.SnapshotShipped:
+		s.snapshotShipped(*e)
+	case log.SegmentShipped:
+		s.segmentShipped(e)
+	case *log.SegmentShipped:
+		s.segmentShipped(*e)
+	}
+	// Unknown event types (from a newer writer) change nothing.
+}
+
+// Counts returns the number of buckets, objects, blobs, pending shards of
+// referenced blobs, and blobs in the purge queue.
+func (v *View) Counts() (buckets, objects, blobs, pending, purge int) {
+	return v.t.buckets.Len(), v.t.objects.Len(), v.t.blobs.Len(), int(v.t.pendingN), v.t.purge.Len()
+}
+
+// objectKey is the objects tree key: bucket names never contain NUL, so the
+// tree orders by (bucket, key).
+func objectKey(bucket, key string) string {
+	var b strings.Builder
+	b.Grow(len(bucket) + 1 + len(key))
+	b.WriteString(bucket)
+	b.WriteByte(0)
+	b.WriteString(key)
+	return b.String()
+}

@@ -1,0 +1,277 @@
+package projections
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/prismd/prismd/log"
+)
+
+// Upload is a multipart upload in progress.
+type Upload struct {
+	ID      string
+	Bucket  string
+	Key     string
+	Created int64          // unix nanoseconds
+	Meta    log.ObjectMeta // to apply at completion
+	Parts   []Part         // sorted by number
+}
+
+// Part is one committed part of an upload.
+type Part struct {
+	Number    int
+	Blob      log.BlobID
+	Size      int64
+	ETag      string
+	Modified  int64
+	Checksums map[string]string
+}
+
+type uploadRec struct {
+	id      string
+	bucket  string
+	key     string
+	created int64
+	meta    log.ObjectMeta
+}
+
+func lessUpload(a, b *uploadRec) bool {
+	if a.bucket != b.bucket {
+		return a.bucket < b.bucket
+	}
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	if a.created != b.created {
+		return a.created < b.created
+	}
+	return a.id < b.id
+}
+
+type partRec struct {
+	upload string
+	number int
+	blob   log.BlobID
+	size   int64
+	etag   string
+	mtime  int64
+	sums   map[string]string
+}
+
+func lessPart(a, b *partRec) bool {
+	if a.upload != b.upload {
+		return a.upload < b.upload
+	}
+	return a.number < b.number
+}
+
+func cloneMeta(m log.ObjectMeta) log.ObjectMeta {
+	m.Headers = maps.Clone(m.Headers)
+	m.UserMeta = maps.Clone(m.UserMeta)
+	m.Checksums = maps.Clone(m.Checksums)
+	m.PartSizes = slices.Clone(m.PartSizes)
+	if m.PartSums != nil {
+		ps := make([]map[string]string, len(m.PartSums))
+		for i, p := range m.PartSums {
+			ps[i] = maps.Clone(p)
+		}
+		m.PartSums = ps
+	}
+	return m
+}
+
+func (s *State) uploadCreated(e log.UploadCreated) {
+	if _, ok := s.t.uploads.Get(e.Upload); ok {
+		return
+	}
+	u := &uploadRec{id: e.Upload, bucket: e.Bucket, key: e.Key, created: e.Created, meta: cloneMeta(e.Meta)}
+	s.t.uploads.Set(u.id, u)
+	s.t.byKey.Set(u)
+}
+
+// partCommitted stores a part; a part committed again replaces the earlier
+// blob, which loses the upload's reference. Parts of unknown uploads (aborted
+// or completed) are ignored: their blob stays open until purge-queued.
+func (s *State) partCommitted(e log.PartCommitted) {
+	u, ok := s.t.uploads.Get(e.Upload)
+	if !ok {
+		return
+	}
+	p := &partRec{upload: u.id, number: e.Number, blob: e.Blob, size: e.Size, etag: e.ETag, mtime: e.Modified, sums: maps.Clone(e.Checksums)}
+	s.incref(e.Blob)
+	if old, replaced := s.t.parts.Set(p); replaced {
+		s.decref(old.blob)
+	}
+}
+
+func (s *State) uploadParts(id string) []*partRec {
+	return uploadPartsIn(&s.t, id)
+}
+
+func uploadPartsIn(t *tables, id string) []*partRec {
+	var out []*partRec
+	t.parts.Ascend(&partRec{upload: id, number: -1 << 62}, func(p *partRec) bool {
+		if p.upload != id {
+			return false
+		}
+		out = append(out, p)
+		return true
+	})
+	return out
+}
+
+// uploadCompleted makes the object from the listed parts, in order, then
+// drops the upload: parts not listed lose their only reference and are
+// queued for purge. Listed numbers that name no part are skipped (the engine
+// rejects such requests before logging them).
+func (s *State) uploadCompleted(e log.UploadCompleted) {
+	u, ok := s.t.uploads.Get(e.Upload)
+	if !ok {
+		return
+	}
+	parts := s.uploadParts(u.id)
+	extents := make([]log.Extent, 0, len(e.Parts))
+	for _, n := range e.Parts {
+		i, found := slices.BinarySearchFunc(parts, n, func(p *partRec, n int) int { return p.number - n })
+		if found {
+			extents = append(extents, log.Extent{Blob: parts[i].blob, Size: parts[i].size})
+		}
+	}
+	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, extents))
+	s.dropUpload(u.id)
+}
+
+// dropUpload removes an upload and its parts' references (UploadAborted).
+func (s *State) dropUpload(id string) {
+	u, ok := s.t.uploads.Delete(id)
+	if !ok {
+		return
+	}
+	s.t.byKey.Delete(u)
+	for _, p := range s.uploadParts(id) {
+		s.t.parts.Delete(p)
+		s.decref(p.blob)
+	}
+}
+
+func (t *tables) exportUpload(u *uploadRec, withParts bool) Upload {
+	out := Upload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: cloneMeta(u.meta)}
+	if withParts {
+		for _, p := range uploadPartsIn(t, u.id) {
+			out.Parts = append(out.Parts, Part{Number: p.number, Blob: p.blob, Size: p.size, ETag: p.etag, Modified: p.mtime, Checksums: maps.Clone(p.sums)})
+		}
+	}
+	return out
+}
+
+// Upload returns the upload id with its parts.
+func (v *View) Upload(id string) (Upload, bool) {
+	u, ok := v.t.uploads.Get(id)
+	if !ok {
+		return Upload{}, false
+	}
+	return v.t.exportUpload(u, true), true
+}
+
+// UploadQuery is a ListMultipartUploads query. Max <= 0 means 1000.
+type UploadQuery struct {
+	Prefix         string
+	Delimiter      string
+	KeyMarker      string // list uploads after this key…
+	UploadIDMarker string // …or, if set, after this upload of KeyMarker
+	Max            int
+}
+
+// UploadPage is one page of uploads, ordered by (key, created, id) as S3
+// does. Uploads in a page carry no Parts.
+type UploadPage struct {
+	Uploads            []Upload
+	CommonPrefixes     []string
+	Truncated          bool
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
+
+// ListUploads lists the bucket's uploads. Without UploadIDMarker the page
+// starts after every upload of KeyMarker (after the whole group when
+// KeyMarker is a common prefix); with it, after that upload (after uploads of
+// KeyMarker with a greater id when it is gone). The cost is proportional to
+// the page: groups under a common prefix are skipped by seeking.
+func (v *View) ListUploads(bucket string, q UploadQuery) UploadPage {
+	limit := q.Max
+	if limit <= 0 {
+		limit = 1000
+	}
+	var page UploadPage
+	var marker *uploadRec // start strictly after it
+	if q.KeyMarker != "" && q.UploadIDMarker != "" {
+		if u, ok := v.t.uploads.Get(q.UploadIDMarker); ok && u.bucket == bucket && u.key == q.KeyMarker {
+			marker = u
+		}
+	}
+	startKey := q.Prefix
+	if q.KeyMarker != "" {
+		mk := q.KeyMarker
+		if q.UploadIDMarker == "" {
+			mk += "\x00" // strictly after every upload of KeyMarker
+		}
+		if q.Delimiter != "" && strings.HasPrefix(q.KeyMarker, q.Prefix) && strings.HasSuffix(q.KeyMarker, q.Delimiter) &&
+			strings.Index(q.KeyMarker[len(q.Prefix):], q.Delimiter) == len(q.KeyMarker)-len(q.Prefix)-len(q.Delimiter) {
+			// KeyMarker is a common prefix of an earlier page: skip its group.
+			succ, ok := prefixSuccessor(q.KeyMarker)
+			if !ok {
+				return page
+			}
+			mk, marker = succ, nil
+		}
+		startKey = max(startKey, mk)
+	}
+	start := &uploadRec{bucket: bucket, key: startKey, created: -1 << 63}
+	if marker != nil && marker.key >= q.Prefix {
+		start = marker
+	}
+	for {
+		var next *uploadRec
+		again := false
+		v.t.byKey.Ascend(start, func(u *uploadRec) bool {
+			if u == marker {
+				return true
+			}
+			if u.bucket != bucket || !strings.HasPrefix(u.key, q.Prefix) {
+				return false
+			}
+			if marker == nil && q.UploadIDMarker != "" && u.key == q.KeyMarker && u.id <= q.UploadIDMarker {
+				return true
+			}
+			if q.Delimiter != "" {
+				if i := strings.Index(u.key[len(q.Prefix):], q.Delimiter); i >= 0 {
+					cp := u.key[:len(q.Prefix)+i+len(q.Delimiter)]
+					if len(page.Uploads)+len(page.CommonPrefixes) == limit {
+						page.Truncated = true
+						return false
+					}
+					page.CommonPrefixes = append(page.CommonPrefixes, cp)
+					page.NextKeyMarker, page.NextUploadIDMarker = cp, ""
+					succ, ok := prefixSuccessor(cp)
+					if ok {
+						next = &uploadRec{bucket: bucket, key: succ, created: -1 << 63}
+						again = true
+					}
+					return false
+				}
+			}
+			if len(page.Uploads)+len(page.CommonPrefixes) == limit {
+				page.Truncated = true
+				return false
+			}
+			page.Uploads = append(page.Uploads, v.t.exportUpload(u, false))
+			page.NextKeyMarker, page.NextUploadIDMarker = u.key, u.id
+			return true
+		})
+		if !again {
+			return page
+		}
+		start = next
+	}
+}
