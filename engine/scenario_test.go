@@ -164,6 +164,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		}
 		got, err := io.ReadAll(r)
 		r.Close()
+		s.c.e.WaitWrites() // corruption found by the read is recorded in the background
 		if err != nil {
 			return errName(err)
 		}
@@ -229,6 +230,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 			return errName(err)
 		}
 		s.parts[name+"/"+strconv.Itoa(n)] = data
+		s.c.e.WaitWrites()
 		return "ok"
 	case "mpu-complete":
 		name := arg(td, "u", "u1")
