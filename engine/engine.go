@@ -24,6 +24,7 @@ const (
 	DefaultHybridThreshold = 1 << 20
 	DefaultBackendPrefix   = "prismd"
 	DefaultSnapshotEvery   = 100_000
+	closeGrace             = 20 * time.Second
 )
 
 // DefaultPolicy is the global default: hybrid 2+1 with a 1 MiB threshold.
@@ -82,7 +83,9 @@ type Engine struct {
 	keyLocks  [256]sync.Mutex // serialize check-and-commit per (bucket, key)
 	bucketsMu sync.RWMutex    // commits RLock; bucket deletion Lock
 
-	inflight sync.WaitGroup // background shard writers still running
+	base       context.Context // parent of background shard writes; canceled when Close gives up waiting
+	cancelBase context.CancelFunc
+	inflight   sync.WaitGroup // background shard writers still running
 	writing  sync.Map       // blob ids with shard writers running → struct{}
 	wake     chan struct{}  // pokes the background workers
 	stop     context.CancelFunc
@@ -99,6 +102,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, logger: cfg.Logger, regions: map[string]*region{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	e.base, e.cancelBase = context.WithCancel(context.Background())
 	for _, r := range cfg.Regions {
 		e.regions[r.Name] = newRegion(r.Name, r.Backend)
 		e.order = append(e.order, r.Name)
@@ -230,7 +234,17 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.closeMu.Unlock()
-	e.inflight.Wait()
+	// Shard writes beyond the quorum get a grace period; what is still
+	// unwritten then is written by completion after the next start.
+	done := make(chan struct{})
+	go func() { e.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		e.cancelBase()
+		<-done
+	}
+	e.cancelBase()
 	e.stop()
 	<-e.stopped
 	var errs []error

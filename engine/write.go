@@ -53,7 +53,7 @@ func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p pl
 		return nil, fmt.Errorf("blob id: %w", err)
 	}
 	w := &blobWrite{e: e, id: id, bucket: e.backendBucket(bucket), layout: layout, placement: placement, size: size, quorum: quorum(p, layout)}
-	w.ctx, w.cancel = context.WithTimeout(context.Background(), backgroundWriteTimeout)
+	w.ctx, w.cancel = context.WithTimeout(e.base, backgroundWriteTimeout)
 	e.ensureBackendBuckets(ctx, bucket, placement)
 	if _, err := e.append(ctx, plog.PutStarted{Blob: id, Bucket: bucket, Key: key, Upload: upload, Layout: layout, Placement: placement, Size: size}); err != nil {
 		w.cancel()
@@ -188,7 +188,7 @@ func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, bo
 		}
 		buf.refs.Store(int32(n))
 		for i, sw := range writers {
-			if sw == nil || !w.send(sw, writers, block{data: shards[i], sum: buf.sums[i], buf: buf}) {
+			if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: buf.sums[i], buf: buf}) {
 				buf.release()
 			}
 		}
@@ -199,7 +199,7 @@ func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, bo
 // send hands a block to a shard writer. A writer that has failed, or that
 // stalls while the others can still make quorum, is dropped (false: the
 // caller releases the block).
-func (w *blobWrite) send(sw *shardWriter, all []*shardWriter, b block) bool {
+func (w *blobWrite) send(ctx context.Context, sw *shardWriter, all []*shardWriter, b block) bool {
 	if sw.dead() {
 		return false
 	}
@@ -215,6 +215,8 @@ func (w *blobWrite) send(sw *shardWriter, all []*shardWriter, b block) bool {
 		case sw.ch <- b:
 			return true
 		case <-sw.done:
+			return false
+		case <-ctx.Done():
 			return false
 		case <-t.C:
 			alive := 0
