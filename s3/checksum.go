@@ -1,0 +1,148 @@
+package s3
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"net/http"
+	"strings"
+)
+
+// Checksum algorithms of the S3 "additional checksums", by the name S3 uses
+// in x-amz-sdk-checksum-algorithm and in engine.ObjectInfo.Checksums.
+var checksumAlgorithms = []string{"CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"}
+
+// crc64NVMETable is CRC-64/NVME: polynomial 0xad93d23594c93659, reflected
+// (0x9a6c9329ac4bc9b5), init and xorout all ones — exactly what hash/crc64
+// computes given the reflected polynomial.
+var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+
+var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+
+// newChecksum returns the hash for an algorithm name, or nil if unknown.
+func newChecksum(alg string) hash.Hash {
+	switch alg {
+	case "CRC32":
+		return crc32.NewIEEE()
+	case "CRC32C":
+		return crc32.New(crc32cTable)
+	case "SHA1":
+		return sha1.New()
+	case "SHA256":
+		return sha256.New()
+	case "CRC64NVME":
+		return crc64.New(crc64NVMETable)
+	}
+	return nil
+}
+
+// checksumSize is the digest length of alg in bytes.
+func checksumSize(alg string) int {
+	if h := newChecksum(alg); h != nil {
+		return h.Size()
+	}
+	return 0
+}
+
+// checksumHeader is the header (and trailer) name carrying alg's value.
+func checksumHeader(alg string) string { return "x-amz-checksum-" + strings.ToLower(alg) }
+
+// checksumAlgFromHeader returns the algorithm named by a header such as
+// "x-amz-checksum-crc32c", or "".
+func checksumAlgFromHeader(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	rest, ok := strings.CutPrefix(name, "x-amz-checksum-")
+	if !ok {
+		return ""
+	}
+	up := strings.ToUpper(rest)
+	for _, a := range checksumAlgorithms {
+		if a == up {
+			return a
+		}
+	}
+	return ""
+}
+
+// checksumRequest is what a request says about additional checksums.
+type checksumRequest struct {
+	alg      string // algorithm to compute ("" for none)
+	expected string // base64 value from a header; "" when absent or trailing
+	trailing bool   // the value arrives in the aws-chunked trailer
+}
+
+// parseChecksumRequest reads x-amz-sdk-checksum-algorithm, x-amz-checksum-*
+// and x-amz-trailer. At most one algorithm may be used.
+func parseChecksumRequest(h http.Header) (checksumRequest, error) {
+	var cr checksumRequest
+	if sdk := h.Get("X-Amz-Sdk-Checksum-Algorithm"); sdk != "" {
+		cr.alg = strings.ToUpper(sdk)
+		if newChecksum(cr.alg) == nil {
+			return cr, detail(ErrInvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+	}
+	found := ""
+	for name, vals := range h {
+		alg := checksumAlgFromHeader(name)
+		if alg == "" {
+			if strings.HasPrefix(strings.ToLower(name), "x-amz-checksum-") && !strings.EqualFold(name, "x-amz-checksum-type") && !strings.EqualFold(name, "x-amz-checksum-mode") && !strings.EqualFold(name, "x-amz-checksum-algorithm") {
+				return cr, detail(ErrInvalidRequest, "Unknown checksum header %s.", name)
+			}
+			continue
+		}
+		if found != "" {
+			return cr, detail(ErrInvalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		}
+		found = alg
+		cr.expected = vals[0]
+	}
+	if tr := h.Get("X-Amz-Trailer"); tr != "" {
+		alg := checksumAlgFromHeader(tr)
+		if alg == "" || strings.Contains(tr, ",") {
+			return cr, detail(ErrInvalidRequest, "The value specified in the x-amz-trailer header is not supported.")
+		}
+		if found != "" {
+			return cr, detail(ErrInvalidRequest, "Expecting a single x-amz-checksum- header.")
+		}
+		found = alg
+		cr.trailing = true
+	}
+	if found != "" {
+		if cr.alg != "" && cr.alg != found {
+			return cr, detail(ErrInvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+		cr.alg = found
+	}
+	if cr.expected != "" {
+		if err := checkChecksumValue(cr.alg, cr.expected); err != nil {
+			return cr, err
+		}
+	}
+	return cr, nil
+}
+
+// checkChecksumValue verifies that v is the base64 of a digest of alg's size.
+func checkChecksumValue(alg, v string) error {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(b) != checksumSize(alg) {
+		return detail(ErrInvalidRequest, "Value for %s header is invalid.", checksumHeader(alg))
+	}
+	return nil
+}
+
+// checksumMismatch is the BadDigest AWS answers when a checksum fails.
+func checksumMismatch(alg string) error {
+	return detail(ErrBadDigest, "The %s you specified did not match the calculated checksum.", alg)
+}
+
+// setChecksumHeaders writes x-amz-checksum-* response headers.
+func setChecksumHeaders(h http.Header, sums map[string]string) {
+	for _, alg := range checksumAlgorithms {
+		if v, ok := sums[alg]; ok && v != "" {
+			h.Set(checksumHeader(alg), v)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+// Package s3 is prismd's S3 HTTP API: routing (path-style and
+// virtual-hosted-style), AWS Signature Version 4 verification, aws-chunked
+// decoding, additional checksums, the XML of every request and answer, and
+// the one table mapping engine errors to S3 error codes (errors.go).
+//
+// It talks to the storage engine through the small Engine interface it
+// declares; the engine returns domain errors (engine.ErrNoSuchKey, …) and
+// never sees HTTP.
+//
+//	srv := s3.New(s3.Config{Engine: eng, Region: "us-east-1", Domain: "s3.example.com"})
+//	http.ListenAndServe("127.0.0.1:9000", srv)
+//
+// # Contract
+//
+//   - Every request must be signed (Authorization header or presigned URL,
+//     AWS4-HMAC-SHA256). Unsigned requests get AccessDenied, unknown keys
+//     InvalidAccessKeyId, wrong signatures SignatureDoesNotMatch, a clock more
+//     than 15 minutes off RequestTimeTooSkewed. Signatures are compared in
+//     constant time. The credential-scope region is not checked (any region,
+//     service "s3"); the signature is.
+//   - Scoped access keys: engine.AccessKey.Buckets (empty means all) limits
+//     every bucket a request names, including copy sources; ListBuckets shows
+//     only those. ReadOnly keys get AccessDenied on PUT, POST and DELETE.
+//   - Bodies: x-amz-content-sha256 may be a hex digest (verified as the body
+//     streams: XAmzContentSHA256Mismatch), UNSIGNED-PAYLOAD,
+//     STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] (every chunk signature
+//     verified, the final 0-length chunk and the trailer signature included)
+//     or STREAMING-UNSIGNED-PAYLOAD-TRAILER. x-amz-checksum-{crc32, crc32c,
+//     sha1, sha256, crc64nvme}, as a header or a trailer, are computed while
+//     streaming and verified (BadDigest). All these checks run in
+//     engine.PutInput.BeforeCommit, after the engine read the body and before
+//     it commits: a short body (IncompleteBody), extra bytes, a bad chunk or a
+//     wrong digest never commits anything.
+//   - Handlers return a response or an error; writeResponse is the only code
+//     that writes to the client (XML, headers, x-amz-request-id, x-amz-id-2,
+//     errors with Code/Message/Resource/RequestId). A panic is recovered into
+//     500 InternalError and logged. Each request is logged at debug level.
+//   - Operations are an explicit allow-list (routeTable in router.go). Known
+//     S3 sub-resources outside it answer 501 NotImplemented; in particular a
+//     PUT ?tagging never reaches PutObject.
+//
+// # Operations
+//
+// Service: ListBuckets.
+// Buckets: CreateBucket (with CreateBucketConfiguration), HeadBucket,
+// DeleteBucket, GetBucketLocation, GetBucketVersioning (always unversioned),
+// GetBucketAcl (owner FULL_CONTROL), ListObjects, ListObjectsV2,
+// ListMultipartUploads, DeleteObjects; GET ?tagging, ?policy, ?cors,
+// ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
+// configured" 404 AWS gives for an unconfigured bucket.
+// Objects: PutObject (conditional with If-Match / If-None-Match: *),
+// GetObject (Range, partNumber, response-* overrides, If-* conditions,
+// x-amz-checksum-mode), HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
+// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty).
+// Multipart: CreateMultipartUpload, UploadPart, UploadPartCopy,
+// CompleteMultipartUpload, AbortMultipartUpload, ListParts.
+//
+// Not implemented (501): versioning (only versionId "null" is accepted),
+// object and bucket tagging writes, ACL and policy writes, lifecycle,
+// replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
+// ListObjectVersions, GetObjectAttributes, SelectObjectContent.
+//
+// # Limits
+//
+// Keys: at most 1024 bytes of UTF-8 without NUL or a ".." segment. User
+// metadata: 2 KiB. Request headers: Config.MaxHeaderBytes. DeleteObjects:
+// 1000 keys. Presigned URLs: 7 days.
+package s3

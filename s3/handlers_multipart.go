@@ -1,0 +1,229 @@
+package s3
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prismd/prismd/engine"
+)
+
+const (
+	maxParts          = 10000
+	maxCompleteBody   = 4 << 20
+	maxListParts      = 1000
+	maxListUploads    = 1000
+	copyRangeSyntaxEr = "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy."
+)
+
+func handleCreateUpload(s *Server, rq *request) (*response, error) {
+	ct, headers, meta, err := objectMeta(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta)
+	if err != nil {
+		return nil, err
+	}
+	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: up.UploadID})
+	if alg := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); alg != "" {
+		resp.header.Set("x-amz-checksum-algorithm", strings.ToUpper(alg))
+	}
+	return resp, nil
+}
+
+// uploadPartNumber reads the mandatory partNumber of UploadPart(Copy).
+func uploadPartNumber(rq *request) (int, error) {
+	if !rq.q.Has("partNumber") {
+		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
+	}
+	return parsePartNumber(rq.q)
+}
+
+func handleUploadPart(s *Server, rq *request) (*response, error) {
+	n, err := uploadPartNumber(rq)
+	if err != nil {
+		return nil, err
+	}
+	uploadID := rq.q.Get("uploadId")
+	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
+		return uploadPartCopy(s, rq, uploadID, n)
+	}
+	in, err := putInput(rq)
+	if err != nil {
+		return nil, err
+	}
+	part, err := s.engine().UploadPart(rq.ctx(), uploadID, n, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := newResponse()
+	resp.header.Set("ETag", quoteETag(part.ETag))
+	sums := part.Checksums
+	if len(sums) == 0 {
+		sums = rq.body.sums
+	}
+	setChecksumHeaders(resp.header, sums)
+	return resp, nil
+}
+
+// parseCopyRange parses x-amz-copy-source-range: "bytes=first-last".
+func parseCopyRange(v string) (*engine.Range, error) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return nil, detail(ErrInvalidArgument, copyRangeSyntaxEr)
+	}
+	a, b, ok := strings.Cut(spec, "-")
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || first < 0 || last < first {
+		return nil, detail(ErrInvalidArgument, copyRangeSyntaxEr)
+	}
+	return &engine.Range{Start: first, End: last}, nil
+}
+
+func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
+	srcBucket, srcKey, err := copySource(rq)
+	if err != nil {
+		return nil, err
+	}
+	var rng *engine.Range
+	if v := rq.r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
+		if rng, err = parseCopyRange(v); err != nil {
+			return nil, err
+		}
+	}
+	cond := parseConditions(rq.r.Header, "X-Amz-Copy-Source-")
+	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, srcBucket, srcKey, cond, rng)
+	if err != nil {
+		return nil, copyCondError(err)
+	}
+	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag)}), nil
+}
+
+// parseCompleteRequest decodes and checks a CompleteMultipartUpload body.
+func parseCompleteRequest(b []byte) ([]engine.CompletePart, error) {
+	var req completeMultipartUpload
+	if err := decodeXML(b, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Parts) == 0 || len(req.Parts) > maxParts {
+		return nil, ErrMalformedXML
+	}
+	parts := make([]engine.CompletePart, len(req.Parts))
+	for i, p := range req.Parts {
+		if p.PartNumber < 1 || p.PartNumber > maxParts {
+			return nil, ErrInvalidPart
+		}
+		parts[i] = engine.CompletePart{Number: p.PartNumber, ETag: strings.TrimSpace(p.ETag)}
+	}
+	return parts, nil
+}
+
+func handleCompleteUpload(s *Server, rq *request) (*response, error) {
+	p, err := newPayload(rq.r, rq.auth)
+	if err != nil {
+		return nil, err
+	}
+	rq.body = p
+	b, err := p.readAll(maxCompleteBody)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := parseCompleteRequest(b)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.engine().CompleteUpload(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), parts)
+	if err != nil {
+		return nil, err
+	}
+	scheme := "http"
+	if rq.r.TLS != nil {
+		scheme = "https"
+	}
+	loc := scheme + "://" + rq.r.Host + "/" + rq.bucket + "/" + awsURIEncode(rq.key, true)
+	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag)})
+	return resp, nil
+}
+
+func handleAbortUpload(s *Server, rq *request) (*response, error) {
+	if err := s.engine().AbortUpload(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId")); err != nil {
+		return nil, err
+	}
+	return statusResponse(http.StatusNoContent), nil
+}
+
+func handleListParts(s *Server, rq *request) (*response, error) {
+	marker, err := parseMax(rq.q, "part-number-marker", 0, maxParts)
+	if err != nil {
+		return nil, err
+	}
+	max, err := parseMax(rq.q, "max-parts", maxListParts, maxListParts)
+	if err != nil {
+		return nil, err
+	}
+	uploadID := rq.q.Get("uploadId")
+	res, err := s.engine().ListParts(rq.ctx(), rq.bucket, rq.key, uploadID, marker, max)
+	if err != nil {
+		return nil, err
+	}
+	out := listPartsResult{
+		Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: uploadID,
+		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
+		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
+		MaxParts: max, IsTruncated: res.Truncated,
+	}
+	for _, p := range res.Parts {
+		out.Parts = append(out.Parts, partItem{
+			PartNumber: p.Number, LastModified: timeISO(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size,
+			ChecksumCRC32: p.Checksums["CRC32"], ChecksumCRC32C: p.Checksums["CRC32C"], ChecksumSHA1: p.Checksums["SHA1"],
+			ChecksumSHA256: p.Checksums["SHA256"], ChecksumCRC64NVME: p.Checksums["CRC64NVME"],
+		})
+	}
+	return xmlResponse(out), nil
+}
+
+func handleListUploads(s *Server, rq *request) (*response, error) {
+	q := rq.q
+	max, err := parseMax(q, "max-uploads", maxListUploads, maxListUploads)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := parseEncodingType(q)
+	if err != nil {
+		return nil, err
+	}
+	in := engine.ListUploadsInput{
+		Bucket: rq.bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"),
+		KeyMarker: q.Get("key-marker"), UploadIDMarker: q.Get("upload-id-marker"), MaxUploads: max,
+	}
+	var res engine.ListUploadsResult
+	if max == 0 {
+		_, err = s.engine().HeadBucket(rq.ctx(), rq.bucket)
+	} else {
+		res, err = s.engine().ListUploads(rq.ctx(), in)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := listMultipartUploadsResult{
+		Xmlns: s3NS, Bucket: rq.bucket, KeyMarker: enc.enc(in.KeyMarker), UploadIDMarker: in.UploadIDMarker,
+		Prefix: enc.enc(in.Prefix), Delimiter: enc.enc(in.Delimiter), MaxUploads: max, EncodingType: enc.name(),
+		IsTruncated: res.Truncated,
+	}
+	if res.Truncated {
+		out.NextKeyMarker = enc.enc(res.NextKeyMarker)
+		out.NextUploadIDMarker = res.NextUploadIDMarker
+	}
+	for _, u := range res.Uploads {
+		out.Uploads = append(out.Uploads, uploadItem{
+			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: defaultOwner, Owner: defaultOwner,
+			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
+		})
+	}
+	for _, p := range res.CommonPrefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: enc.enc(p)})
+	}
+	return xmlResponse(out), nil
+}

@@ -1,0 +1,542 @@
+package s3
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/prismd/prismd/engine"
+)
+
+const (
+	maxKeyLength     = 1024
+	maxUserMetaBytes = 2 << 10
+	maxDeleteObjects = 1000
+	maxDeleteBody    = 8 << 20
+	deleteWorkers    = 16
+)
+
+var noGetOptions = engine.GetOptions{}
+
+// storedHeaders are the standard headers kept with an object and returned
+// on GET and HEAD.
+var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+
+// validateKey applies the gateway's key rules: at most 1024 bytes of UTF-8,
+// no NUL and no ".." path segment.
+func validateKey(key string) error {
+	if len(key) > maxKeyLength {
+		return ErrKeyTooLong
+	}
+	if key == "" || !utf8.ValidString(key) || strings.IndexByte(key, 0) >= 0 {
+		return ErrInvalidKey
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == ".." {
+			return ErrInvalidKey
+		}
+	}
+	return nil
+}
+
+// checkVersionID accepts only the "null" version (there is no versioning).
+func checkVersionID(q url.Values) error {
+	if q.Has("versionId") && q.Get("versionId") != "null" {
+		return ErrNoSuchVersion
+	}
+	return nil
+}
+
+// objectMeta extracts the content type, stored headers and user metadata
+// of a PUT, CopyObject (REPLACE) or CreateMultipartUpload.
+func objectMeta(h http.Header) (string, map[string]string, map[string]string, error) {
+	headers := map[string]string{}
+	for _, name := range storedHeaders {
+		v := h.Get(name)
+		if name == "Content-Encoding" {
+			v = stripAWSChunked(v)
+		}
+		if v != "" {
+			headers[name] = v
+		}
+	}
+	meta := map[string]string{}
+	size := 0
+	for k, vs := range h {
+		name, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-")
+		if !ok {
+			continue
+		}
+		v := strings.Join(vs, ",")
+		meta[name] = v
+		size += len(name) + len(v)
+	}
+	if size > maxUserMetaBytes {
+		return "", nil, nil, ErrMetadataTooLarge
+	}
+	if h.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
+		return "", nil, nil, detail(ErrNotImplemented, "Server-side encryption with customer keys (SSE-C) is not implemented.")
+	}
+	return h.Get("Content-Type"), headers, meta, nil
+}
+
+// stripAWSChunked removes the aws-chunked transfer coding from a
+// Content-Encoding value: it describes the request, not the object.
+func stripAWSChunked(v string) string {
+	if !strings.Contains(v, "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" && p != "aws-chunked" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+// parseConditions reads If-* headers (prefix "") or the
+// x-amz-copy-source-if-* headers (prefix "X-Amz-Copy-Source-").
+func parseConditions(h http.Header, prefix string) engine.Conditions {
+	var c engine.Conditions
+	c.IfMatch = strings.TrimSpace(h.Get(prefix + "If-Match"))
+	c.IfNoneMatch = strings.TrimSpace(h.Get(prefix + "If-None-Match"))
+	if t, err := http.ParseTime(h.Get(prefix + "If-Modified-Since")); err == nil {
+		c.IfModifiedSince = t
+	}
+	if t, err := http.ParseTime(h.Get(prefix + "If-Unmodified-Since")); err == nil {
+		c.IfUnmodifiedSince = t
+	}
+	return c
+}
+
+// parseRange parses a Range header. ok is false when the header should be
+// ignored (absent, not "bytes=", several ranges, or syntactically invalid),
+// as AWS serves the whole object then.
+func parseRange(v string) (rng *engine.Range, ok bool, err error) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return nil, false, nil
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return nil, false, nil
+	}
+	if first == "" {
+		n, perr := strconv.ParseInt(last, 10, 64)
+		if perr != nil || n < 0 {
+			return nil, false, nil
+		}
+		if n == 0 {
+			return nil, false, ErrInvalidRange
+		}
+		return &engine.Range{Start: -n}, true, nil
+	}
+	a, perr := strconv.ParseInt(first, 10, 64)
+	if perr != nil || a < 0 {
+		return nil, false, nil
+	}
+	if last == "" {
+		return &engine.Range{Start: a, End: -1}, true, nil
+	}
+	b, perr := strconv.ParseInt(last, 10, 64)
+	if perr != nil || b < a {
+		return nil, false, nil
+	}
+	return &engine.Range{Start: a, End: b}, true, nil
+}
+
+// parsePartNumber reads the partNumber query parameter (0 when absent).
+func parsePartNumber(q url.Values) (int, error) {
+	if !q.Has("partNumber") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(q.Get("partNumber"))
+	if err != nil || n < 1 || n > 10000 {
+		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
+	}
+	return n, nil
+}
+
+func quoteETag(etag string) string {
+	if strings.HasPrefix(etag, `"`) {
+		return etag
+	}
+	return `"` + etag + `"`
+}
+
+// responseOverrides are the GET query parameters that replace headers.
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-language":    "Content-Language",
+	"response-expires":             "Expires",
+	"response-cache-control":       "Cache-Control",
+	"response-content-disposition": "Content-Disposition",
+	"response-content-encoding":    "Content-Encoding",
+}
+
+// setObjectHeaders writes the headers describing an object.
+func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
+	h.Set("ETag", quoteETag(info.ETag))
+	h.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	ct := info.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Accept-Ranges", "bytes")
+	for k, v := range info.Headers {
+		h.Set(k, v)
+	}
+	for k, v := range info.UserMeta {
+		h["X-Amz-Meta-"+k] = []string{v}
+	}
+	if info.PartsCount > 0 {
+		h.Set("x-amz-mp-parts-count", strconv.Itoa(info.PartsCount))
+	}
+	if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		setChecksumHeaders(h, info.Checksums)
+	}
+	for q, name := range responseOverrides {
+		if v := rq.q.Get(q); v != "" {
+			h.Set(name, v)
+		}
+	}
+}
+
+// getOptions reads Range, partNumber and the If-* conditions of a GET/HEAD.
+func getOptions(rq *request) (engine.GetOptions, error) {
+	opts := engine.GetOptions{Cond: parseConditions(rq.r.Header, "")}
+	pn, err := parsePartNumber(rq.q)
+	if err != nil {
+		return opts, err
+	}
+	opts.PartNumber = pn
+	if v := rq.r.Header.Get("Range"); v != "" {
+		rng, ok, err := parseRange(v)
+		if err != nil {
+			return opts, err
+		}
+		if ok {
+			if pn > 0 {
+				return opts, detail(ErrInvalidRequest, "Cannot specify both Range header and partNumber query parameter.")
+			}
+			opts.Range = rng
+		}
+	}
+	return opts, checkVersionID(rq.q)
+}
+
+// readFailure completes a failed GET/HEAD: 304 carries the ETag, 416 the
+// object size.
+func (s *Server) readFailure(rq *request, err error) (*response, error) {
+	switch {
+	case errors.Is(err, engine.ErrNotModified):
+		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); herr == nil {
+			resp := newResponse()
+			resp.header.Set("ETag", quoteETag(info.ETag))
+			resp.header.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+			return resp, err
+		}
+	case errors.Is(err, engine.ErrInvalidRange):
+		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); herr == nil {
+			resp := newResponse()
+			resp.header.Set("Content-Range", fmt.Sprintf("bytes */%d", info.Size))
+			return resp, err
+		}
+	}
+	return nil, err
+}
+
+func handleGetObject(s *Server, rq *request) (*response, error) {
+	opts, err := getOptions(rq)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := s.engine().GetObject(rq.ctx(), rq.bucket, rq.key, opts)
+	if err != nil {
+		return s.readFailure(rq, err)
+	}
+	return objectResponse(rq, rd, opts), nil
+}
+
+// objectResponse builds the GET/HEAD answer for an open reader.
+func objectResponse(rq *request, rd *engine.ObjectReader, opts engine.GetOptions) *response {
+	resp := newResponse()
+	info := rd.Info
+	setObjectHeaders(resp.header, rq, info)
+	if opts.Range != nil || opts.PartNumber > 0 {
+		for _, alg := range checksumAlgorithms {
+			resp.header.Del(checksumHeader(alg))
+		}
+		if rd.Length > 0 || opts.Range != nil {
+			resp.status = http.StatusPartialContent
+			resp.header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rd.Offset, rd.Offset+rd.Length-1, info.Size))
+		}
+	}
+	resp.body = rd
+	resp.length = rd.Length
+	return resp
+}
+
+func handleHeadObject(s *Server, rq *request) (*response, error) {
+	opts, err := getOptions(rq)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Range != nil || opts.PartNumber > 0 {
+		rd, err := s.engine().GetObject(rq.ctx(), rq.bucket, rq.key, opts)
+		if err != nil {
+			return s.readFailure(rq, err)
+		}
+		rd.Close()
+		resp := objectResponse(rq, rd, opts)
+		resp.body = nil
+		resp.header.Set("Content-Length", strconv.FormatInt(rd.Length, 10))
+		return resp, nil
+	}
+	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, opts)
+	if err != nil {
+		return s.readFailure(rq, err)
+	}
+	resp := newResponse()
+	setObjectHeaders(resp.header, rq, info)
+	resp.header.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	return resp, nil
+}
+
+// putInput builds the engine input of a PutObject or UploadPart from the
+// request, wiring the body's verification into BeforeCommit.
+func putInput(rq *request) (engine.PutInput, error) {
+	md5sum, err := parseContentMD5(rq.r.Header)
+	if err != nil {
+		return engine.PutInput{}, err
+	}
+	ct, headers, meta, err := objectMeta(rq.r.Header)
+	if err != nil {
+		return engine.PutInput{}, err
+	}
+	p, err := newPayload(rq.r, rq.auth)
+	if err != nil {
+		return engine.PutInput{}, err
+	}
+	rq.body = p
+	return engine.PutInput{
+		Bucket:       rq.bucket,
+		Key:          rq.key,
+		Size:         p.declared,
+		Body:         p,
+		ContentType:  ct,
+		Headers:      headers,
+		UserMeta:     meta,
+		ContentMD5:   md5sum,
+		BeforeCommit: p.finish,
+		Cond:         parseConditions(rq.r.Header, ""),
+	}, nil
+}
+
+func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
+	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
+		return handleCopyObject(s, rq)
+	}
+	in, err := putInput(rq)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.engine().PutObject(rq.ctx(), in)
+	if err != nil {
+		return nil, err
+	}
+	resp := newResponse()
+	resp.header.Set("ETag", quoteETag(info.ETag))
+	sums := info.Checksums
+	if len(sums) == 0 {
+		sums = rq.body.sums
+	}
+	setChecksumHeaders(resp.header, sums)
+	return resp, nil
+}
+
+// parseCopySource parses x-amz-copy-source: "[/]bucket/key[?versionId=v]",
+// URL-encoded.
+func parseCopySource(v string) (string, string, error) {
+	path, query, _ := strings.Cut(v, "?")
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+		}
+		if err := checkVersionID(q); err != nil {
+			return "", "", err
+		}
+	}
+	dec, err := url.PathUnescape(path)
+	if err != nil {
+		return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	}
+	dec = strings.TrimPrefix(dec, "/")
+	bucket, key, ok := strings.Cut(dec, "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	}
+	if err := validateKey(key); err != nil {
+		return "", "", err
+	}
+	return bucket, key, nil
+}
+
+// copySource reads and authorizes the copy source of a request.
+func copySource(rq *request) (string, string, error) {
+	b, k, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return "", "", err
+	}
+	if !bucketAllowed(rq.auth.Key, b) {
+		return "", "", ErrAccessDenied
+	}
+	return b, k, nil
+}
+
+// copyCondError turns a failed copy-source condition into 412: AWS never
+// answers 304 to a copy.
+func copyCondError(err error) error {
+	if errors.Is(err, engine.ErrNotModified) {
+		return ErrPreconditionFailed
+	}
+	return err
+}
+
+func handleCopyObject(s *Server, rq *request) (*response, error) {
+	srcBucket, srcKey, err := copySource(rq)
+	if err != nil {
+		return nil, err
+	}
+	in := engine.CopyInput{
+		SrcBucket: srcBucket, SrcKey: srcKey,
+		Bucket: rq.bucket, Key: rq.key,
+		SrcCond: parseConditions(rq.r.Header, "X-Amz-Copy-Source-"),
+		Cond:    parseConditions(rq.r.Header, ""),
+	}
+	switch d := strings.ToUpper(rq.r.Header.Get("X-Amz-Metadata-Directive")); d {
+	case "", "COPY":
+	case "REPLACE":
+		in.ReplaceMeta = true
+		ct, headers, meta, err := objectMeta(rq.r.Header)
+		if err != nil {
+			return nil, err
+		}
+		in.ContentType, in.Headers, in.UserMeta = ct, headers, meta
+	default:
+		return nil, detail(ErrInvalidArgument, "Unknown metadata directive.")
+	}
+	if srcBucket == rq.bucket && srcKey == rq.key && !in.ReplaceMeta {
+		return nil, detail(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	info, err := s.engine().CopyObject(rq.ctx(), in)
+	if err != nil {
+		return nil, copyCondError(err)
+	}
+	out := copyObjectResult{Xmlns: s3NS, LastModified: timeISO(info.LastModified), ETag: quoteETag(info.ETag)}
+	out.ChecksumCRC32 = info.Checksums["CRC32"]
+	out.ChecksumCRC32C = info.Checksums["CRC32C"]
+	out.ChecksumSHA1 = info.Checksums["SHA1"]
+	out.ChecksumSHA256 = info.Checksums["SHA256"]
+	out.ChecksumCRC64N = info.Checksums["CRC64NVME"]
+	return xmlResponse(out), nil
+}
+
+func handleDeleteObject(s *Server, rq *request) (*response, error) {
+	if err := checkVersionID(rq.q); err != nil {
+		return nil, err
+	}
+	if err := s.engine().DeleteObject(rq.ctx(), rq.bucket, rq.key); err != nil {
+		return nil, err
+	}
+	return statusResponse(http.StatusNoContent), nil
+}
+
+// parseDeleteRequest decodes and checks a DeleteObjects body.
+func parseDeleteRequest(b []byte) (deleteRequest, error) {
+	var req deleteRequest
+	if err := decodeXML(b, &req); err != nil {
+		return req, err
+	}
+	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
+		return req, ErrMalformedXML
+	}
+	return req, nil
+}
+
+func handleDeleteObjects(s *Server, rq *request) (*response, error) {
+	md5sum, err := parseContentMD5(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPayload(rq.r, rq.auth)
+	if err != nil {
+		return nil, err
+	}
+	rq.body = p
+	p.verifyMD5(md5sum)
+	b, err := p.readAll(maxDeleteBody)
+	if err != nil {
+		return nil, err
+	}
+	req, err := parseDeleteRequest(b)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(req.Objects))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, deleteWorkers)
+	for i, o := range req.Objects {
+		if err := validateKey(o.Key); err != nil {
+			errs[i] = err
+			continue
+		}
+		if o.VersionID != "" && o.VersionID != "null" {
+			errs[i] = ErrNoSuchVersion
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.engine().DeleteObject(rq.ctx(), rq.bucket, o.Key)
+		}()
+	}
+	wg.Wait()
+	out := deleteResult{Xmlns: s3NS}
+	for i, o := range req.Objects {
+		if errs[i] != nil {
+			api := toAPIError(errs[i])
+			if api.Status >= 500 {
+				s.log().Error("s3: delete failed", "request_id", rq.id, "bucket", rq.bucket, "key", o.Key, "err", errs[i])
+			}
+			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: api.Code, Message: api.Message})
+			continue
+		}
+		if !req.Quiet {
+			out.Deleted = append(out.Deleted, deletedEntry{Key: o.Key, VersionID: o.VersionID})
+		}
+	}
+	return xmlResponse(out), nil
+}
+
+func handleGetObjectTagging(s *Server, rq *request) (*response, error) {
+	if err := checkVersionID(rq.q); err != nil {
+		return nil, err
+	}
+	if _, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); err != nil {
+		return nil, err
+	}
+	return xmlResponse(tagging{Xmlns: s3NS}), nil
+}

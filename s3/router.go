@@ -1,0 +1,393 @@
+package s3
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/prismd/prismd/engine"
+)
+
+// Engine is what the S3 API needs from the storage engine.
+type Engine interface {
+	CreateBucket(ctx context.Context, name, location string) error
+	DeleteBucket(ctx context.Context, name string) error
+	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
+	ListBuckets(ctx context.Context) ([]engine.BucketInfo, error)
+	PutObject(ctx context.Context, in engine.PutInput) (engine.ObjectInfo, error)
+	GetObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (*engine.ObjectReader, error)
+	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
+	// DeleteObject returns nil when the key is absent.
+	DeleteObject(ctx context.Context, bucket, key string) error
+	CopyObject(ctx context.Context, in engine.CopyInput) (engine.ObjectInfo, error)
+	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
+	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (engine.UploadInfo, error)
+	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
+	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
+	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart) (engine.ObjectInfo, error)
+	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
+	ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (engine.ListPartsResult, error)
+	ListUploads(ctx context.Context, in engine.ListUploadsInput) (engine.ListUploadsResult, error)
+	// LookupAccessKey returns engine.ErrNoSuchAccessKey when the key is unknown.
+	LookupAccessKey(accessKey string) (engine.AccessKey, error)
+}
+
+// Config configures a Server. Zero values take the documented defaults.
+type Config struct {
+	// Engine serves every request. Required.
+	Engine Engine
+	// Region is reported by GetBucketLocation and used for new buckets
+	// without a LocationConstraint. Default "us-east-1". Signatures are
+	// accepted for any region in the credential scope.
+	Region string
+	// Logger gets one debug line per request and every internal error.
+	// Default slog.Default().
+	Logger *slog.Logger
+	// MaxHeaderBytes bounds the request line plus headers; larger requests
+	// get 400 RequestHeaderSectionTooLarge. Default 16 KiB. Set
+	// http.Server.MaxHeaderBytes to at least this value.
+	MaxHeaderBytes int
+	// Now is the clock for signature checks. Default time.Now.
+	Now func() time.Time
+	// Domain enables virtual-hosted-style requests: Host "bucket.Domain"
+	// (any port) addresses bucket. Several domains may be given, separated
+	// by commas (e.g. "s3.example.com,localhost"). Default: path style only.
+	Domain string
+}
+
+// Server is the S3 HTTP API. It implements http.Handler.
+type Server struct {
+	cfg     Config
+	domains []string
+	router  *httprouter.Router
+	routes  map[routeKey]route
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 16 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, routes: map[routeKey]route{}}
+	for _, d := range strings.Split(cfg.Domain, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			s.domains = append(s.domains, d)
+		}
+	}
+	s.router = httprouter.New()
+	s.router.RedirectTrailingSlash = false
+	s.router.RedirectFixedPath = false
+	s.router.HandleMethodNotAllowed = false
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete} {
+		s.router.Handle(m, "/", levelHandle(levelService))
+		s.router.Handle(m, "/:bucket", levelHandle(levelBucket))
+		s.router.Handle(m, "/:bucket/*key", levelHandle(levelObject))
+	}
+	for _, rt := range routeTable {
+		s.routes[routeKey{rt.method, rt.level, rt.sub}] = rt
+	}
+	return s
+}
+
+func (s *Server) now() time.Time    { return s.cfg.Now() }
+func (s *Server) log() *slog.Logger { return s.cfg.Logger }
+func (s *Server) region() string    { return s.cfg.Region }
+func (s *Server) engine() Engine    { return s.cfg.Engine }
+
+// level is what a path addresses.
+type level int
+
+const (
+	levelService level = iota // "/"
+	levelBucket               // "/bucket"
+	levelObject               // "/bucket/key"
+)
+
+// levelHandle is the httprouter handle of a path shape. The router is used
+// only through Lookup (to split bucket and key), so it is never called.
+func levelHandle(level) httprouter.Handle {
+	return func(http.ResponseWriter, *http.Request, httprouter.Params) {}
+}
+
+// routeKey selects an operation: method, level and the query sub-resource.
+type routeKey struct {
+	method string
+	level  level
+	sub    string
+}
+
+// handlerFunc serves one operation: it returns a response or an error, and
+// the adapter writes either.
+type handlerFunc func(s *Server, rq *request) (*response, error)
+
+type route struct {
+	method string
+	level  level
+	sub    string
+	write  bool
+	h      handlerFunc
+}
+
+// routeTable is the allow-list of operations. A request whose method,
+// level and sub-resource are not listed is answered NotImplemented (known
+// S3 sub-resource) or MethodNotAllowed.
+var routeTable = []route{
+	{"GET", levelService, "", false, handleListBuckets},
+
+	{"GET", levelBucket, "", false, handleListObjects},
+	{"HEAD", levelBucket, "", false, handleHeadBucket},
+	{"PUT", levelBucket, "", true, handleCreateBucket},
+	{"DELETE", levelBucket, "", true, handleDeleteBucket},
+	{"GET", levelBucket, "location", false, handleGetBucketLocation},
+	{"GET", levelBucket, "versioning", false, handleGetBucketVersioning},
+	{"GET", levelBucket, "acl", false, handleGetACL},
+	{"GET", levelBucket, "uploads", false, handleListUploads},
+	{"POST", levelBucket, "delete", true, handleDeleteObjects},
+	{"GET", levelBucket, "tagging", false, bucketNotFoundAnswer(ErrNoSuchTagSet)},
+	{"GET", levelBucket, "policy", false, bucketNotFoundAnswer(ErrNoSuchBucketPolicy)},
+	{"GET", levelBucket, "cors", false, bucketNotFoundAnswer(ErrNoSuchCORSConfiguration)},
+	{"GET", levelBucket, "lifecycle", false, bucketNotFoundAnswer(ErrNoSuchLifecycleConfiguration)},
+	{"GET", levelBucket, "website", false, bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
+	{"GET", levelBucket, "encryption", false, bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
+	{"GET", levelBucket, "object-lock", false, bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
+
+	{"GET", levelObject, "", false, handleGetObject},
+	{"HEAD", levelObject, "", false, handleHeadObject},
+	{"PUT", levelObject, "", true, handlePutOrCopyObject},
+	{"DELETE", levelObject, "", true, handleDeleteObject},
+	{"GET", levelObject, "acl", false, handleGetACL},
+	{"GET", levelObject, "tagging", false, handleGetObjectTagging},
+	{"POST", levelObject, "uploads", true, handleCreateUpload},
+	{"PUT", levelObject, "uploadId", true, handleUploadPart},
+	{"POST", levelObject, "uploadId", true, handleCompleteUpload},
+	{"DELETE", levelObject, "uploadId", true, handleAbortUpload},
+	{"GET", levelObject, "uploadId", false, handleListParts},
+}
+
+// subResources are the query parameters that select an S3 operation other
+// than the plain one. Any of them not in routeTable is NotImplemented.
+var subResources = map[string]bool{
+	"accelerate": true, "acl": true, "analytics": true, "attributes": true, "cors": true,
+	"delete": true, "encryption": true, "intelligent-tiering": true, "inventory": true,
+	"legal-hold": true, "lifecycle": true, "location": true, "logging": true,
+	"metadataConfiguration": true, "metadataTable": true, "metrics": true,
+	"notification": true, "object-lock": true, "ownershipControls": true, "policy": true,
+	"policyStatus": true, "publicAccessBlock": true, "replication": true,
+	"requestPayment": true, "restore": true, "retention": true, "select": true,
+	"session": true, "tagging": true, "torrent": true, "uploadId": true, "uploads": true,
+	"versioning": true, "versions": true, "website": true, "renameObject": true,
+	"abac": true, "inventoryConfiguration": true,
+}
+
+// request is one request as the handlers see it.
+type request struct {
+	r      *http.Request
+	id     string
+	bucket string
+	key    string
+	q      url.Values
+	auth   *authResult
+	// body is set by handlers that read one; the adapter prefers its error.
+	body *payload
+}
+
+func (rq *request) ctx() context.Context { return rq.r.Context() }
+
+// resource is the S3 resource named in error responses.
+func (rq *request) resource() string {
+	if rq.bucket == "" {
+		return "/"
+	}
+	if rq.key == "" {
+		return "/" + rq.bucket
+	}
+	return "/" + rq.bucket + "/" + rq.key
+}
+
+// ServeHTTP serves one S3 request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	rq := &request{r: r, id: newRequestID()}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log().Error("s3: panic", "request_id", rq.id, "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if !sw.wroteHeader {
+				s.writeError(sw, rq, ErrInternal)
+			}
+		}
+		s.log().Debug("s3 request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
+			"query", r.URL.RawQuery, "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
+	}()
+	resp, err := s.serve(rq)
+	s.writeResponse(sw, rq, resp, err)
+}
+
+// headerSize approximates the size of the request line and headers.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Host) + 16
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// serve routes, authenticates, authorizes and runs one request.
+func (s *Server) serve(rq *request) (*response, error) {
+	r := rq.r
+	if headerSize(r) > s.cfg.MaxHeaderBytes {
+		return nil, ErrRequestHeaderTooLarge
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, detail(ErrInvalidArgument, "The query string is malformed.")
+	}
+	rq.q = q
+	path := r.URL.Path
+	if b := s.virtualBucket(r.Host); b != "" {
+		path = "/" + b + path
+	}
+	handle, ps, _ := s.router.Lookup(r.Method, path)
+	if handle == nil {
+		if path == "" || path[0] != '/' {
+			return nil, detail(ErrInvalidRequest, "The request path is not valid.")
+		}
+		return nil, ErrMethodNotAllowed
+	}
+	lvl := levelService
+	if b := ps.ByName("bucket"); b != "" {
+		lvl = levelBucket
+		rq.bucket = b
+		if k := ps.ByName("key"); len(k) > 1 {
+			lvl = levelObject
+			rq.key = k[1:]
+		}
+	}
+	sub, err := subResource(q)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := s.routes[routeKey{r.Method, lvl, sub}]
+	if !ok {
+		if sub != "" {
+			return nil, detail(ErrNotImplemented, "The %s sub-resource is not implemented for %s.", sub, r.Method)
+		}
+		return nil, ErrMethodNotAllowed
+	}
+	auth, err := s.authenticate(r, q)
+	if err != nil {
+		return nil, err
+	}
+	rq.auth = auth
+	if err := authorize(auth.Key, rt.write, rq.bucket); err != nil {
+		return nil, err
+	}
+	if lvl == levelObject {
+		if err := validateKey(rq.key); err != nil {
+			return nil, err
+		}
+	}
+	return rt.h(s, rq)
+}
+
+// subResource returns the one operation-selecting query parameter, or "".
+func subResource(q url.Values) (string, error) {
+	sub := ""
+	for k := range q {
+		if !subResources[k] {
+			continue
+		}
+		if sub != "" {
+			return "", detail(ErrInvalidRequest, "Conflicting sub-resources %s and %s.", sub, k)
+		}
+		sub = k
+	}
+	return sub, nil
+}
+
+// virtualBucket returns the bucket of a virtual-hosted-style Host, or "".
+func (s *Server) virtualBucket(host string) string {
+	if len(s.domains) == 0 {
+		return ""
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, d := range s.domains {
+		if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
+			return b
+		}
+	}
+	return ""
+}
+
+// authenticate verifies the request's signature; requests without one are
+// refused (there are no public buckets).
+func (s *Server) authenticate(r *http.Request, q url.Values) (*authResult, error) {
+	authz := r.Header.Get("Authorization")
+	presigned := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Signature") || q.Has("X-Amz-Credential")
+	switch {
+	case authz != "" && presigned:
+		return nil, ErrMultipleAuth
+	case authz != "":
+		return s.verifyHeaderAuth(r, authz)
+	case presigned:
+		return s.verifyPresigned(r, q)
+	case q.Has("AWSAccessKeyId") || q.Has("Signature"):
+		return nil, ErrUnsupportedSignature
+	}
+	return nil, detail(ErrAccessDenied, "Anonymous access is not allowed; sign the request with AWS Signature Version 4.")
+}
+
+// authorize applies an access key's scope: its bucket list and read-only flag.
+func authorize(k engine.AccessKey, write bool, bucket string) error {
+	if write && k.ReadOnly {
+		return ErrAccessDenied
+	}
+	if bucket != "" && !bucketAllowed(k, bucket) {
+		return ErrAccessDenied
+	}
+	return nil
+}
+
+func bucketAllowed(k engine.AccessKey, bucket string) bool {
+	if len(k.Buckets) == 0 {
+		return true
+	}
+	for _, b := range k.Buckets {
+		if b == bucket {
+			return true
+		}
+	}
+	return false
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
