@@ -85,3 +85,24 @@ func (e *Engine) Pending() (shards, purges int) {
 	v.PurgeQueue(func(p projections.PurgeItem) bool { purges += len(p.Regions); return true })
 	return shards, purges
 }
+
+// RegionUsage is what a region stores and still owes.
+type RegionUsage struct {
+	Shards  int64 // shards stored
+	Bytes   int64 // bytes of shard data stored
+	Pending int64 // shards to write or repair there
+}
+
+// Usage reports per-region usage, for metrics and the management UI.
+func (e *Engine) Usage() map[string]RegionUsage {
+	out := map[string]RegionUsage{}
+	for name, u := range e.view().Usage() {
+		out[name] = RegionUsage{Shards: u.Shards, Bytes: u.Bytes, Pending: u.Pending}
+	}
+	for _, name := range e.regionNames() {
+		if _, ok := out[name]; !ok {
+			out[name] = RegionUsage{}
+		}
+	}
+	return out
+}

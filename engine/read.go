@@ -429,10 +429,17 @@ func (e *Engine) reportShard(ev plog.Event) {
 	e.inflight.Add(1)
 	go func() {
 		defer e.inflight.Done()
-		if _, err := e.append(context.Background(), ev); err != nil {
-			e.logger.Warn("record shard problem", "event", fmt.Sprintf("%+v", ev), "err", err)
+		var attrs []any
+		switch ev := ev.(type) {
+		case plog.ShardCorrupt:
+			attrs = []any{"problem", "corrupt", "blob", fmt.Sprintf("%x", ev.Blob), "segment", ev.Segment, "shard", ev.Shard, "region", ev.Region, "detail", ev.Detail}
+		case plog.ShardMissing:
+			attrs = []any{"problem", "missing", "blob", fmt.Sprintf("%x", ev.Blob), "segment", ev.Segment, "shard", ev.Shard, "region", ev.Region}
+		}
+		if _, err := e.append(e.base, ev); err != nil {
+			e.logger.Warn("could not record a shard problem", append(attrs, "err", err)...)
 			return
 		}
-		e.logger.Warn("shard needs repair", "event", fmt.Sprintf("%+v", ev))
+		e.logger.Warn("shard needs repair", attrs...)
 	}()
 }
