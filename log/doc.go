@@ -1,0 +1,70 @@
+// Package log is prismd's write-ahead log: the event types, their msgpack
+// codec, group commit on top of tidwall/wal, and projection snapshots.
+//
+// Every change to prismd's state is an Event appended here; projections are
+// built by applying the records in index order. The log imports nothing of
+// prismd's and never exposes the *wal.Log underneath.
+//
+// # Use
+//
+//	l, err := log.Open(dir, log.Options{})
+//	if err != nil { ... }
+//	defer l.Close()
+//	index, payload, err := log.LatestSnapshot(snapDir) // ErrNoSnapshot: start empty
+//	state := restore(payload)
+//	err = l.Replay(index+1, func(r log.Record) error { state.Apply(r.Index, r.Event); return nil })
+//	l.SetApply(func(r log.Record) { state.Apply(r.Index, r.Event) }, state.Publish)
+//	last, err := l.Append(ctx, log.ObjectCommitted{...}) // durable and applied on return
+//
+// # Invariants
+//
+//   - Indexes are consecutive from 1; the events of one Append get
+//     consecutive indexes in one batch.
+//   - Append returns only after its batch is written and fsynced (one
+//     WriteBatch and one fsync per batch, plus a directory fsync when the
+//     batch started a segment file) and after the apply hook has seen every
+//     record of the batch, in index order, on the committer goroutine.
+//   - Record.Time is stamped once per batch and never decreases along the
+//     log, even if the wall clock steps back.
+//   - After a failed write or fsync the log is failed for good: every call
+//     returns ErrFailed. Reopening recovers what was durable.
+//   - Open cuts a torn tail (a partial or unverifiable end of the last
+//     segment, left by a crash during a write; never acknowledged, as
+//     acknowledged records were fsynced) only when no valid record follows
+//     it. Damage followed by a valid record is ErrCorrupt naming the index:
+//     records are never skipped silently. Replay verifies every record.
+//   - Decode never panics and never trusts a length it has not checked.
+//
+// # Record format
+//
+// tidwall/wal stores segments: files named by their first index (20 decimal
+// digits), holding frames uvarint(length) ‖ record. A record is
+//
+//	msgpack array [type uint16, version uint, time int64, payload]
+//	crc32c        uint32 little-endian, Castagnoli, of the msgpack bytes
+//
+// Encode writes the array header 0x94, type as a positive fixint (or 0xcd
+// uint16), version as a positive fixint, time as 0xd3 int64 big-endian, and
+// the payload as a msgpack map keyed by the struct tags in events.go, with
+// sorted map keys and compact integers, so the bytes are deterministic.
+// Golden files in testdata/golden pin them per type and version; a schema
+// change bumps the type's version and keeps decoding the old one (see
+// schema in codec.go).
+//
+// # Snapshot format
+//
+// A snapshot is a projection state serialized by the caller, at a log index.
+// Integers are little-endian:
+//
+//	magic   "PRSMSNAP"
+//	version uint32 (1)
+//	index   uint64
+//	length  uint64
+//	payload [length]byte
+//	sha256  [32]byte of every preceding byte
+//
+// WriteSnapshot stores it as snap-<index, 20 digits>.prsm (temporary file,
+// fsync, rename, directory fsync) and keeps the newest two, so
+// LatestSnapshot can fall back when the newest fails verification. The
+// format is self-contained, to be shipped to regions and verified there.
+package log
