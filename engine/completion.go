@@ -104,11 +104,15 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 // segmentData reads a segment's data bytes stripe by stripe.
 type segmentData struct {
 	s   *segmentReader
-	out []byte
+	out [][]byte
 }
 
 func (d *segmentData) Read(p []byte) (int, error) {
-	for len(d.out) == 0 {
+	for len(d.out) == 0 || len(d.out[0]) == 0 {
+		if len(d.out) > 0 {
+			d.out = d.out[1:]
+			continue
+		}
 		if d.s.next > d.s.last {
 			return 0, io.EOF
 		}
@@ -118,8 +122,8 @@ func (d *segmentData) Read(p []byte) (int, error) {
 		}
 		d.out = out
 	}
-	n := copy(p, d.out)
-	d.out = d.out[n:]
+	n := copy(p, d.out[0])
+	d.out[0] = d.out[0][n:]
 	return n, nil
 }
 

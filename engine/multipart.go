@@ -88,7 +88,7 @@ func (e *Engine) commitPart(ctx context.Context, w *blobWrite, bucket, key, uplo
 	unlock := e.lockKey(bucket, key)
 	_, err := e.upload(bucket, key, uploadID)
 	if err == nil {
-		_, err = e.append(ctx, plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums})
+		_, err = e.append(ctx, append(w.takeLanded(), plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums})...)
 	}
 	unlock()
 	if err != nil {
@@ -180,7 +180,7 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
 	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: numbers, Meta: meta}
-	if err := e.commit(ctx, bucket, key, Conditions{}, ev); err != nil {
+	if err := e.commit(ctx, nil, bucket, key, Conditions{}, ev); err != nil {
 		return ObjectInfo{}, err
 	}
 	return objectInfo(bucket, key, meta), nil

@@ -73,14 +73,15 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 		}
 		meta.Checksums = nilIfEmpty(sums)
 	}
-	if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+	if err := e.commit(ctx, w, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
 		return fail(err)
 	}
 	return objectInfo(in.Bucket, in.Key, meta), nil
 }
 
-// commit appends ev if the bucket still exists and cond still holds for bucket/key.
-func (e *Engine) commit(ctx context.Context, bucket, key string, cond Conditions, ev plog.Event) error {
+// commit appends ev — after the ShardWritten events w held back, in the
+// same batch — if the bucket still exists and cond still holds for bucket/key.
+func (e *Engine) commit(ctx context.Context, w *blobWrite, bucket, key string, cond Conditions, ev plog.Event) error {
 	unlock := e.lockKey(bucket, key)
 	defer unlock()
 	e.bucketsMu.RLock()
@@ -92,7 +93,11 @@ func (e *Engine) commit(ctx context.Context, bucket, key string, cond Conditions
 	if err := writeConditions(v, bucket, key, cond); err != nil {
 		return err
 	}
-	_, err := e.append(ctx, ev)
+	var evs []plog.Event
+	if w != nil {
+		evs = w.takeLanded()
+	}
+	_, err := e.append(ctx, append(evs, ev)...)
 	return err
 }
 
@@ -279,7 +284,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
 		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta}
-		if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, ev); err != nil {
+		if err := e.commit(ctx, nil, in.Bucket, in.Key, in.Cond, ev); err != nil {
 			return ObjectInfo{}, err
 		}
 		return objectInfo(in.Bucket, in.Key, meta), nil
@@ -296,7 +301,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	meta.ETag = hex.EncodeToString(sum.Sum(nil))
 	meta.PartSizes, meta.PartSums = nil, nil
-	if err := e.commit(ctx, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+	if err := e.commit(ctx, w, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
 		w.abort(err)
 		return ObjectInfo{}, err
 	}

@@ -14,18 +14,31 @@ import (
 	"github.com/prismd/prismd/projections"
 )
 
-// readBufs pools block buffers for reads (blockSize + hash).
-var readBufs sync.Map // size → *sync.Pool
+// readBufs pools block buffers for reads by power-of-two size class, so a
+// 4 KiB object does not take (and clear) a 256 KiB buffer.
+var readBufs [40]sync.Pool
 
-func getReadBuf(size int) []byte {
-	p, _ := readBufs.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
-	return *(p.(*sync.Pool).Get().(*[]byte))
+func sizeClass(n int) int {
+	c := 12 // 4 KiB at least
+	for 1<<c < n {
+		c++
+	}
+	return c
+}
+
+func getReadBuf(n int) []byte {
+	c := sizeClass(n)
+	if b, ok := readBufs[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<c)
 }
 
 func putReadBuf(b []byte) {
 	b = b[:cap(b)]
-	if p, ok := readBufs.Load(len(b)); ok {
-		p.(*sync.Pool).Put(&b)
+	c := sizeClass(len(b))
+	if 1<<c == len(b) {
+		readBufs[c].Put(&b)
 	}
 }
 
@@ -39,7 +52,7 @@ type extentReader struct {
 	pos    int64 // absolute offset in the object of the next byte
 	end    int64 // exclusive
 	seg    *segmentReader
-	out    []byte // pending output of the current stripe
+	out    [][]byte // pending output of the current stripe
 	err    error
 }
 
@@ -73,8 +86,14 @@ func (r *extentReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n := copy(p, r.out)
-	r.out = r.out[n:]
+	n := 0
+	for n < len(p) && len(r.out) > 0 {
+		c := copy(p[n:], r.out[0])
+		n += c
+		if r.out[0] = r.out[0][c:]; len(r.out[0]) == 0 {
+			r.out = r.out[1:]
+		}
+	}
 	r.pos += int64(n)
 	return n, nil
 }
@@ -104,16 +123,34 @@ func (r *extentReader) fill() error {
 			last := min(int(lastRel/geo.stripeBytes()), geo.stripes()-1)
 			r.seg = r.e.openSegment(r.ctx, b, seg, geo, stripe, last)
 		}
-		data, err := r.seg.stripe()
+		pieces, err := r.seg.stripe()
 		if err != nil {
 			return err
 		}
 		skip := (rel - segStart) - int64(stripe)*geo.stripeBytes()
-		data = data[skip:]
-		r.out = data[:min(int64(len(data)), r.end-r.pos)]
+		r.out = window(pieces, skip, r.end-r.pos)
 		return nil
 	}
 	return fmt.Errorf("offset %d beyond object data: %w", r.pos, io.ErrUnexpectedEOF)
+}
+
+// window trims pieces to the bytes [skip, skip+limit), in place.
+func window(pieces [][]byte, skip, limit int64) [][]byte {
+	for len(pieces) > 0 && skip >= int64(len(pieces[0])) {
+		skip -= int64(len(pieces[0]))
+		pieces = pieces[1:]
+	}
+	if len(pieces) > 0 {
+		pieces[0] = pieces[0][skip:]
+	}
+	for i, p := range pieces {
+		if int64(len(p)) >= limit {
+			pieces[i] = p[:limit]
+			return pieces[:i+1]
+		}
+		limit -= int64(len(p))
+	}
+	return pieces
 }
 
 func (r *extentReader) Close() error {
@@ -139,7 +176,7 @@ type segmentReader struct {
 	spares  []int // shard indices not yet asked, best first
 	active  map[int]*shardStream
 	held    [][]byte // buffers of the previous stripe, released on the next call
-	outBuf  []byte
+	pieces  [][]byte
 	shards  [][]byte
 	failure []string
 }
@@ -244,7 +281,7 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 	first := true
 	for j := from; j <= s.last; j++ {
 		bl := s.geo.blockLen(j)
-		buf := getReadBuf(s.geo.blockSize + blockHashSize)[:bl+blockHashSize]
+		buf := getReadBuf(bl + blockHashSize)
 		if _, err := io.ReadFull(rc, buf); err != nil {
 			putReadBuf(buf)
 			st.region.observe(time.Since(st.start), err)
@@ -269,8 +306,8 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 	}
 }
 
-// stripe returns the data of the next stripe. The slice is valid until the next call.
-func (s *segmentReader) stripe() ([]byte, error) {
+// stripe returns the data of the next stripe, in pieces. They are valid until the next call.
+func (s *segmentReader) stripe() ([][]byte, error) {
 	for _, b := range s.held {
 		putReadBuf(b)
 	}
@@ -350,41 +387,38 @@ func (s *segmentReader) stripe() ([]byte, error) {
 	return s.assemble(got, j)
 }
 
-// assemble turns k verified blocks of stripe j into its data bytes.
-func (s *segmentReader) assemble(got [][]byte, j int) ([]byte, error) {
+// assemble turns k verified blocks of stripe j into its data bytes, as the
+// data blocks themselves (no copy) unless some must be reconstructed.
+func (s *segmentReader) assemble(got [][]byte, j int) ([][]byte, error) {
 	k := s.geo.k
 	d := s.geo.stripeData(j)
 	if k == 1 {
 		for _, b := range got {
 			if b != nil {
-				return b[:d], nil
+				return [][]byte{b[:d]}, nil
 			}
 		}
 	}
-	missing := false
 	for i := range k {
 		if got[i] == nil {
-			missing = true
+			c, err := coder(k, s.geo.m)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.ReconstructData(got); err != nil {
+				return nil, fmt.Errorf("reconstruct stripe %d: %w", j, err)
+			}
+			break
 		}
 	}
-	if missing {
-		c, err := coder(k, s.geo.m)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.ReconstructData(got); err != nil {
-			return nil, fmt.Errorf("reconstruct stripe %d: %w", j, err)
-		}
-	}
-	bl := s.geo.blockLen(j)
-	if cap(s.outBuf) < k*bl {
-		s.outBuf = make([]byte, k*s.geo.blockSize)
-	}
-	out := s.outBuf[:0]
+	out := s.pieces[:0]
 	for i := range k {
-		out = append(out, got[i][:bl]...)
+		n := min(len(got[i]), d)
+		out = append(out, got[i][:n])
+		d -= n
 	}
-	return out[:d], nil
+	s.pieces = out
+	return out, nil
 }
 
 // fail drops a failed stream and records corruption or loss for repair.

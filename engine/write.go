@@ -34,6 +34,33 @@ type blobWrite struct {
 	wg        sync.WaitGroup // every shard writer of this blob
 	cancel    context.CancelFunc
 	ctx       context.Context // shard writers' context, outlives the request
+
+	mu     sync.Mutex
+	landed []plog.Event // ShardWritten held back to travel with the commit
+	logged bool         // the commit has taken landed; later landings log themselves
+}
+
+// takeLanded returns the ShardWritten events of the shards that landed
+// before the commit; they are appended in the commit's batch (one fsync).
+// Shards that land later log their own event.
+func (w *blobWrite) takeLanded() []plog.Event {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.logged = true
+	ev := w.landed
+	w.landed = nil
+	return ev
+}
+
+// holdLanded keeps ev for the commit batch; false when the commit already went.
+func (w *blobWrite) holdLanded(ev plog.Event) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.logged {
+		return false
+	}
+	w.landed = append(w.landed, ev)
+	return true
 }
 
 // writeBlob streams size bytes of body into a new blob of bucket/key (a part
@@ -63,13 +90,17 @@ func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p pl
 	e.inflight.Add(1)
 	e.writing.Store(id, struct{}{})
 	go func() { w.wg.Wait(); w.cancel(); e.writing.Delete(id); e.inflight.Done() }()
+	// MD5 runs on its own goroutine, beside encoding and hashing blocks.
+	hp := newHashPipe(sum)
 	for seg := range segmentCount(layout, size) {
-		if err := w.writeSegment(ctx, seg, body, sum, nil); err != nil {
+		if err := w.writeSegment(ctx, seg, body, hp, nil); err != nil {
+			hp.close()
 			w.wg.Done()
 			w.abort(err)
 			return nil, err
 		}
 	}
+	hp.close()
 	w.wg.Done()
 	return w, nil
 }
@@ -88,7 +119,7 @@ func (w *blobWrite) abort(cause error) {
 // out. With only set, just those shards are written (completion and
 // repair, which wait for every one of them); otherwise it returns once the
 // write quorum has landed.
-func (w *blobWrite) writeSegment(ctx context.Context, seg int, body io.Reader, sum hash.Hash, only []bool) error {
+func (w *blobWrite) writeSegment(ctx context.Context, seg int, body io.Reader, hp *hashPipe, only []bool) error {
 	geo := segmentGeometry(w.layout, w.size, seg)
 	n := geo.n()
 	results := make(chan error, n)
@@ -102,7 +133,7 @@ func (w *blobWrite) writeSegment(ctx context.Context, seg int, body io.Reader, s
 		writers[i] = w.startShard(seg, i, geo.shardSize(), h.encode(), results, only != nil)
 		started++
 	}
-	err := w.encodeSegment(ctx, seg, geo, body, sum, writers)
+	err := w.encodeSegment(ctx, seg, geo, body, hp, writers)
 	for _, sw := range writers {
 		if sw != nil {
 			sw.finish(err != nil)
@@ -134,7 +165,7 @@ func (w *blobWrite) writeSegment(ctx context.Context, seg int, body io.Reader, s
 }
 
 // encodeSegment reads the segment's data from body and feeds every writer.
-func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, body io.Reader, sum hash.Hash, writers []*shardWriter) error {
+func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, body io.Reader, hp *hashPipe, writers []*shardWriter) error {
 	n := geo.n()
 	var enc interface{ Encode([][]byte) error }
 	if geo.k > 1 {
@@ -152,6 +183,7 @@ func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, bo
 		d, bl := geo.stripeData(j), geo.blockLen(j)
 		buf := stripes.get(n, geo.blockSize)
 		filled := 0
+		var parts [][]byte
 		for i := range geo.k {
 			want := min(bl, d-filled)
 			blk := buf.blocks[i][:bl]
@@ -161,8 +193,8 @@ func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, bo
 					buf.release()
 					return bodyError(err)
 				}
-				if sum != nil {
-					sum.Write(blk[:want])
+				if hp != nil {
+					parts = append(parts, blk[:want])
 				}
 				filled += want
 			}
@@ -187,6 +219,10 @@ func (w *blobWrite) encodeSegment(ctx context.Context, seg int, geo geometry, bo
 			sealBlock(buf.sums[i], shards[i], w.id, seg, i, j)
 		}
 		buf.refs.Store(int32(n))
+		if hp != nil {
+			buf.refs.Add(1)
+			hp.ch <- hashJob{parts: parts, buf: buf}
+		}
 		for i, sw := range writers {
 			if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: buf.sums[i], buf: buf}) {
 				buf.release()
@@ -329,8 +365,10 @@ func (w *blobWrite) startShard(seg, shard int, size int64, header []byte, result
 		if err != nil {
 			ev = plog.ShardFailed{Blob: w.id, Segment: seg, Shard: shard, Region: name, Error: err.Error()}
 		}
-		if _, aerr := w.e.append(context.Background(), ev); aerr != nil && err == nil {
-			err = aerr
+		if err != nil || repair || !w.holdLanded(ev) {
+			if _, aerr := w.e.append(context.Background(), ev); aerr != nil && err == nil {
+				err = aerr
+			}
 		}
 		results <- err
 	}()
@@ -376,4 +414,36 @@ func (r *chanReader) Read(p []byte) (int, error) {
 		}
 		r.cur, r.part, r.open = b, 0, true
 	}
+}
+
+// hashPipe feeds a hash on its own goroutine so that MD5 — the slowest
+// per-byte step of a PUT — overlaps with encoding and block hashing.
+type hashPipe struct {
+	ch   chan hashJob
+	done chan struct{}
+}
+
+type hashJob struct {
+	parts [][]byte
+	buf   *stripeBuf
+}
+
+func newHashPipe(h hash.Hash) *hashPipe {
+	p := &hashPipe{ch: make(chan hashJob, pipelineDepth), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for j := range p.ch {
+			for _, b := range j.parts {
+				h.Write(b)
+			}
+			j.buf.release()
+		}
+	}()
+	return p
+}
+
+// close waits until every byte sent has been hashed.
+func (p *hashPipe) close() {
+	close(p.ch)
+	<-p.done
 }

@@ -3,6 +3,7 @@ package mem
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -43,15 +44,19 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	if !b.bucketExists(bucket) {
 		return fmt.Errorf("put %s/%s: %w", bucket, key, backends.ErrNoSuchBucket)
 	}
-	// Read at most size+1 bytes so an over-long body is detected without
-	// reading it all.
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, size+1))
-	if err != nil {
+	// Read exactly size bytes, then one more to detect an over-long body.
+	data := make([]byte, size)
+	if n, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return fmt.Errorf("put %s/%s: got %d bytes, want %d: %w", bucket, key, n, size, backends.ErrShortBody)
+		}
 		return fmt.Errorf("put %s/%s: read body: %w", bucket, key, err)
 	}
-	if n != size {
-		return fmt.Errorf("put %s/%s: got %d bytes or more, want %d: %w", bucket, key, n, size, backends.ErrShortBody)
+	var extra [1]byte
+	if n, err := io.ReadFull(r, extra[:]); n > 0 {
+		return fmt.Errorf("put %s/%s: body longer than %d bytes: %w", bucket, key, size, backends.ErrShortBody)
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("put %s/%s: read body: %w", bucket, key, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -62,7 +67,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	if !ok {
 		return fmt.Errorf("put %s/%s: %w", bucket, key, backends.ErrNoSuchBucket)
 	}
-	objs[key] = object{data: slices.Clip(buf.Bytes()), modTime: b.now()}
+	objs[key] = object{data: data, modTime: b.now()}
 	return nil
 }
 
