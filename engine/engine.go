@@ -86,13 +86,13 @@ type Engine struct {
 	base       context.Context // parent of background shard writes; canceled when Close gives up waiting
 	cancelBase context.CancelFunc
 	inflight   sync.WaitGroup // background shard writers still running
-	writing  sync.Map       // blob ids with shard writers running → struct{}
-	wake     chan struct{}  // pokes the background workers
-	stop     context.CancelFunc
-	stopped  chan struct{}
-	closeMu  sync.Mutex
-	closed   bool
-	sinceSnap int
+	writing    sync.Map       // blob ids with shard writers running → struct{}
+	wake       chan struct{}  // pokes the background workers
+	stop       context.CancelFunc
+	stopped    chan struct{}
+	closeMu    sync.Mutex
+	closed     bool
+	sinceSnap  int
 }
 
 // Open loads the newest local snapshot, replays the log after it, purges the

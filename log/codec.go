@@ -104,11 +104,18 @@ func Encode(ev Event, unixNano int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	t := ev.EventType()
+	if _, ok := schemas[t]; !ok {
+		return nil, fmt.Errorf("%w: %T has type %d", ErrUnknownType, ev, t)
+	}
+	if dst, ok := appendPayloadFast(appendHeader(make([]byte, 0, 256), t, unixNano), ev); ok {
+		return appendChecksum(dst, 0), nil
+	}
 	payload, err := encodePayload(nil, ev)
 	if err != nil {
 		return nil, err
 	}
-	return appendRecord(nil, ev.EventType(), unixNano, payload), nil
+	return appendRecord(nil, t, unixNano, payload), nil
 }
 
 // normalize turns a pointer to an event into the event value, so that
@@ -151,6 +158,15 @@ func encodePayload(dst []byte, ev Event) ([]byte, error) {
 	if _, ok := schemas[ev.EventType()]; !ok {
 		return nil, fmt.Errorf("%w: %T has type %d", ErrUnknownType, ev, ev.EventType())
 	}
+	if dst, ok := appendPayloadFast(dst, ev); ok {
+		return dst, nil
+	}
+	return encodePayloadReflect(dst, ev)
+}
+
+// encodePayloadReflect is encodePayload with the reflective msgpack encoder,
+// for every type: the reference the hand-written codecs are checked against.
+func encodePayloadReflect(dst []byte, ev Event) ([]byte, error) {
 	e := payloadEncoders.Get().(*payloadEncoder)
 	defer payloadEncoders.Put(e)
 	e.buf.Reset()
@@ -164,6 +180,14 @@ func encodePayload(dst []byte, ev Event) ([]byte, error) {
 // checksum, to dst. t must be registered.
 func appendRecord(dst []byte, t Type, unixNano int64, payload []byte) []byte {
 	start := len(dst)
+	dst = appendHeader(dst, t, unixNano)
+	dst = append(dst, payload...)
+	return appendChecksum(dst, start)
+}
+
+// appendHeader appends the envelope's first three elements and the array
+// header before them: what precedes the payload. t must be registered.
+func appendHeader(dst []byte, t Type, unixNano int64) []byte {
 	dst = append(dst, envelopeArray)
 	if t < 0x80 {
 		dst = append(dst, byte(t)) // positive fixint
@@ -172,8 +196,12 @@ func appendRecord(dst []byte, t Type, unixNano int64, payload []byte) []byte {
 	}
 	dst = append(dst, byte(schemas[t].version)) // positive fixint: versions stay below 128
 	dst = append(dst, 0xd3)                     // int64, always 8 bytes
-	dst = binary.BigEndian.AppendUint64(dst, uint64(unixNano))
-	dst = append(dst, payload...)
+	return binary.BigEndian.AppendUint64(dst, uint64(unixNano))
+}
+
+// appendChecksum appends the checksum of the record that starts at
+// dst[start:].
+func appendChecksum(dst []byte, start int) []byte {
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
 }
 
@@ -201,7 +229,8 @@ var payloadDecoders = sync.Pool{New: func() any {
 // Decode returns the event stored in data and the time it was written. It
 // returns ErrCorrupt (wrapped) if the checksum or encoding is wrong, and
 // ErrUnknownType if the type or its version is not registered. It never
-// panics, whatever data holds, and does not retain data.
+// panics, whatever data holds, and does not retain data. The strings of
+// the event may share one allocation, no larger than data.
 func Decode(data []byte) (ev Event, unixNano int64, err error) {
 	if !checksumOK(data) {
 		return nil, 0, fmt.Errorf("%w: bad checksum (%d bytes)", ErrCorrupt, len(data))
@@ -210,6 +239,49 @@ func Decode(data []byte) (ev Event, unixNano int64, err error) {
 }
 
 func decodeEnvelope(body []byte) (ev Event, unixNano int64, err error) {
+	if ev, unixNano, ok := decodeEnvelopeFast(body); ok {
+		return ev, unixNano, nil
+	}
+	return decodeEnvelopeReflect(body)
+}
+
+// decodeEnvelopeFast decodes an envelope written by appendHeader around a
+// payload that has a hand-written codec, and reports whether it could.
+// When it cannot, the reflective decoder decides what the bytes are.
+func decodeEnvelopeFast(body []byte) (ev Event, unixNano int64, ok bool) {
+	r := wireReader{b: body}
+	if c, _ := r.code(); c != envelopeArray {
+		return nil, 0, false
+	}
+	c, ok := r.code()
+	t := uint64(c)
+	switch {
+	case !ok:
+		return nil, 0, false
+	case c == wireUint16:
+		if t, ok = r.n(2); !ok {
+			return nil, 0, false
+		}
+	case c > 0x7f:
+		return nil, 0, false
+	}
+	version, _ := r.code()
+	if c, _ := r.code(); c != wireInt64 || version > 0x7f {
+		return nil, 0, false
+	}
+	time, ok := r.n(8)
+	if !ok {
+		return nil, 0, false
+	}
+	if ev, ok = decodePayloadFast(Type(t), uint64(version), body[r.off:]); !ok {
+		return nil, 0, false
+	}
+	return ev, int64(time), true
+}
+
+// decodeEnvelopeReflect decodes any envelope with the reflective msgpack
+// decoder, after checking the payload's structure.
+func decodeEnvelopeReflect(body []byte) (ev Event, unixNano int64, err error) {
 	d := payloadDecoders.Get().(*payloadDecoder)
 	defer func() {
 		// msgpack is not written for hostile input; whatever it trips on

@@ -279,8 +279,9 @@ func sealed(body []byte) []byte {
 }
 
 // FuzzDecode feeds Decode any bytes, as they are and with a valid checksum
-// appended (to reach the msgpack decoding). It must never panic, and what
-// decodes must re-encode to bytes that decode to the same event.
+// appended (to reach the msgpack decoding). It must never panic, what
+// decodes must decode to the same event with the reflective decoder alone,
+// and must re-encode to bytes that decode to the same event.
 func FuzzDecode(f *testing.F) {
 	for _, ev := range samples {
 		data, _ := Encode(ev, goldenTime)
@@ -297,6 +298,10 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("error is neither ErrCorrupt nor ErrUnknownType: %v", err)
 				}
 				continue
+			}
+			// The hand-written decoders agree with the reflective one.
+			if want, wantTS, err := decodeEnvelopeReflect(in[:len(in)-crcSize]); err != nil || wantTS != ts || !reflect.DeepEqual(ev, want) {
+				t.Fatalf("Decode = %#v at %d; reflective decoder = %#v at %d, %v", ev, ts, want, wantTS, err)
 			}
 			again, err := Encode(ev, ts)
 			if err != nil {

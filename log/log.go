@@ -36,6 +36,10 @@ type Options struct {
 const (
 	defaultSegmentSize = 20 << 20
 	defaultMaxBatch    = 4096
+
+	// payloadSizeHint is the room Append makes for each event's payload:
+	// enough for a typical ObjectCommitted.
+	payloadSizeHint = 256
 )
 
 // store is the part of *wal.Log the Log uses. Tests wrap it to inject faults.
@@ -104,7 +108,11 @@ func Open(dir string, opts Options) (*Log, error) {
 		NoSync:      true, // the committer syncs once per batch
 		SegmentSize: opts.SegmentSize,
 		AllowEmpty:  true,
-		NoCopy:      false,
+		// Read returns the bytes inside the WAL's segment buffers rather
+		// than a copy. Those bytes never change: the WAL only appends to a
+		// buffer or replaces it, and TruncateBack, which would overwrite
+		// it, is never called. Decode does not retain them.
+		NoCopy: true,
 	})
 	if err != nil {
 		if errors.Is(err, wal.ErrCorrupt) {
@@ -186,14 +194,19 @@ func (l *Log) Append(ctx context.Context, evs ...Event) (uint64, error) {
 		payloads: make([][]byte, len(evs)),
 		done:     make(chan struct{}),
 	}
+	// One buffer holds every payload of the request; a payload stays valid
+	// where it is when a later one makes the buffer grow.
+	buf := make([]byte, 0, payloadSizeHint*len(evs))
 	for i, ev := range evs {
 		ev, err := normalize(ev)
 		if err != nil {
 			return 0, err
 		}
-		if r.payloads[i], err = encodePayload(nil, ev); err != nil {
+		start := len(buf)
+		if buf, err = encodePayload(buf, ev); err != nil {
 			return 0, err
 		}
+		r.payloads[i] = buf[start:len(buf):len(buf)]
 		r.evs[i] = ev
 	}
 	if err := l.enqueue(ctx, r); err != nil {

@@ -16,12 +16,29 @@ import (
 // exist: a caller that needs every record since from checks FirstIndex. A
 // record that fails verification stops Replay with ErrCorrupt naming its
 // index; fn's error stops it and is returned as is.
+//
+// Records are read in order and decoded by a few goroutines, batch by
+// batch; fn is called on the calling goroutine, one record at a time.
 func (l *Log) Replay(from uint64, fn func(Record) error) error {
+	return l.replay(from, fn, replayWorkers(), replayBatchSize)
+}
+
+// replay is Replay with workers goroutines decoding batches of batchSize
+// records; with fewer than two workers, or fewer than two batches of
+// records, it reads and decodes on the calling goroutine.
+func (l *Log) replay(from uint64, fn func(Record) error, workers, batchSize int) error {
 	if err := l.check(); err != nil {
 		return err
 	}
 	first, last := l.first.Load(), l.last.Load()
-	for i := max(from, first); i <= last && i != 0; i++ {
+	from = max(from, first)
+	if from == 0 || from > last {
+		return nil
+	}
+	if workers >= 2 && last-from >= 2*uint64(batchSize) {
+		return l.replayPipeline(from, last, fn, workers, batchSize)
+	}
+	for i := from; i <= last; i++ {
 		data, err := l.read(i)
 		if errors.Is(err, errUnreadable) {
 			return l.replayDamaged(i, fn)
