@@ -1,46 +1,15 @@
 package s3
 
 import (
-	"net"
 	"net/http"
 	"strings"
+
+	"github.com/prismd/prismd/engine"
 )
 
-// validBucketName applies the S3 bucket naming rules: 3–63 characters of
-// lower-case letters, digits, '.' and '-', starting and ending with a letter
-// or digit, no "..", not an IP address, no reserved prefix or suffix.
-func validBucketName(name string) bool {
-	if len(name) < 3 || len(name) > 63 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	first, last := name[0], name[len(name)-1]
-	if first == '.' || first == '-' || last == '.' || last == '-' {
-		return false
-	}
-	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
-		return false
-	}
-	if net.ParseIP(name) != nil {
-		return false
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return false
-		}
-	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, s) {
-			return false
-		}
-	}
-	return true
-}
+// validBucketName applies the S3 bucket naming rules (the engine's, so the
+// two layers never disagree).
+func validBucketName(name string) bool { return engine.ValidBucketName(name) }
 
 func handleListBuckets(s *Server, rq *request) (*response, error) {
 	bs, err := s.engine().ListBuckets(rq.ctx())
