@@ -138,9 +138,8 @@ func (e *Engine) ensureBackendBuckets(ctx context.Context, bucket string, region
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			start := time.Now()
 			err := r.backend.CreateBucket(ctx, bb)
-			r.observe(time.Since(start), err)
+			r.outcome(err)
 			if err != nil {
 				e.logger.Debug("create backend bucket", "region", name, "bucket", bb, "err", err)
 				return

@@ -19,6 +19,7 @@ const (
 	breakerMinCool  = 500 * time.Millisecond
 	breakerMaxCool  = 30 * time.Second
 	ewmaWeight      = 0.2
+	staleAfter      = 10 * time.Second
 )
 
 // region is a backend plus what the engine has learned about it.
@@ -34,6 +35,7 @@ type region struct {
 	openUntil time.Time
 	cool      time.Duration
 	probing   bool
+	lastSeen  time.Time       // last latency measurement
 	ready     map[string]bool // backend buckets known to exist
 }
 
@@ -41,8 +43,22 @@ func newRegion(name string, b backends.Backend) *region {
 	return &region{name: name, backend: b, latency: 0.01, ready: map[string]bool{}}
 }
 
-// observe records the outcome of one call that took d.
+// observe records a read's time to first byte (or a probe's answer time)
+// and its outcome. Only these feed the latency that orders reads.
 func (r *region) observe(d time.Duration, err error) {
+	r.outcome(err)
+	if err == nil || isClientSide(err) {
+		r.mu.Lock()
+		r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()
+		r.lastSeen = time.Now()
+		r.mu.Unlock()
+	}
+}
+
+// outcome records whether a call succeeded, for the error rate and the
+// breaker. Writes, deletes and bucket creation report here only: their
+// duration depends on their size, not on how fast the region answers.
+func (r *region) outcome(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil && !isClientSide(err) {
@@ -62,7 +78,14 @@ func (r *region) observe(d time.Duration, err error) {
 	r.errRate *= 1 - ewmaWeight
 	r.failures = 0
 	r.open, r.probing = false, false
-	r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()
+}
+
+// stale reports whether no latency was measured for a while: reads may
+// have stopped asking this region because it once was slow.
+func (r *region) stale() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return time.Since(r.lastSeen) > staleAfter
 }
 
 // isClientSide reports errors that say nothing about the region's health.
@@ -127,12 +150,14 @@ func (r *region) probe(ctx context.Context, bucket string) {
 }
 
 // ProbeRegions probes every region whose breaker is open, so that a region
-// that came back is used again without waiting for traffic to find out.
+// that came back is used again without waiting for traffic to find out, and
+// every region whose latency was not measured lately, so that a region that
+// was slow once is measured again and read from when it is fast.
 func (e *Engine) ProbeRegions(ctx context.Context) {
 	e.regionsMu.RLock()
 	var open []*region
 	for _, r := range e.regions {
-		if !r.healthy() {
+		if !r.healthy() || r.stale() {
 			open = append(open, r)
 		}
 	}

@@ -69,7 +69,7 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 				keys = append(keys, pending[0].keys...)
 				pending = pending[1:]
 			}
-			done, err := e.deleteBatch(ctx, r, t.bucket, batch[0].keys, keys)
+			done, err := e.deleteBatch(ctx, r, t.bucket, keys)
 			if err != nil {
 				left += len(batch) + len(pending)
 				e.logger.Debug("purge", "region", t.region, "err", err)
@@ -101,20 +101,19 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 }
 
 // deleteBatch deletes keys on one region and reports which are gone.
-func (e *Engine) deleteBatch(ctx context.Context, r *region, bucket string, _ []string, keys []string) ([]bool, error) {
-	start := time.Now()
+func (e *Engine) deleteBatch(ctx context.Context, r *region, bucket string, keys []string) ([]bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	errs, err := r.backend.Delete(ctx, bucket, keys)
 	if errors.Is(err, backends.ErrNoSuchBucket) {
-		r.observe(time.Since(start), nil)
+		r.outcome(nil)
 		done := make([]bool, len(keys))
 		for i := range done {
 			done[i] = true
 		}
 		return done, nil
 	}
-	r.observe(time.Since(start), err)
+	r.outcome(err)
 	if err != nil {
 		return nil, fmt.Errorf("delete %d keys on %s: %w", len(keys), r.name, err)
 	}

@@ -284,7 +284,7 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 		buf := getReadBuf(bl + blockHashSize)
 		if _, err := io.ReadFull(rc, buf); err != nil {
 			putReadBuf(buf)
-			st.region.observe(time.Since(st.start), err)
+			st.region.outcome(err)
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				err = fmt.Errorf("shard %s is short: %w", key, errCorruptShard)
 			}

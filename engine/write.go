@@ -337,7 +337,6 @@ func (w *blobWrite) startShard(seg, shard int, size int64, header []byte, result
 		defer cancel()
 		r := w.e.region(name)
 		var err error
-		start := time.Now()
 		switch {
 		case r == nil:
 			err = fmt.Errorf("region %s is not configured", name)
@@ -345,7 +344,7 @@ func (w *blobWrite) startShard(seg, shard int, size int64, header []byte, result
 			err = fmt.Errorf("region %s: %w", name, backends.ErrUnavailable)
 		default:
 			err = r.backend.Put(ctx, w.bucket, key, &chanReader{ch: sw.ch}, size)
-			r.observe(time.Since(start), err)
+			r.outcome(err)
 		}
 		close(sw.done)
 		for b := range sw.ch { // release what the Put did not consume
