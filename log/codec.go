@@ -108,14 +108,11 @@ func Encode(ev Event, unixNano int64) ([]byte, error) {
 	if _, ok := schemas[t]; !ok {
 		return nil, fmt.Errorf("%w: %T has type %d", ErrUnknownType, ev, t)
 	}
-	if dst, ok := appendPayloadFast(appendHeader(make([]byte, 0, 256), t, unixNano), ev); ok {
-		return appendChecksum(dst, 0), nil
-	}
-	payload, err := encodePayload(nil, ev)
+	rec, err := encodePayload(appendHeader(make([]byte, 0, payloadSizeHint), t, unixNano), ev)
 	if err != nil {
 		return nil, err
 	}
-	return appendRecord(nil, t, unixNano, payload), nil
+	return appendChecksum(rec, 0), nil
 }
 
 // normalize turns a pointer to an event into the event value, so that

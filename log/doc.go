@@ -32,7 +32,9 @@
 //     segment, left by a crash during a write; never acknowledged, as
 //     acknowledged records were fsynced) only when no valid record follows
 //     it. Damage followed by a valid record is ErrCorrupt naming the index:
-//     records are never skipped silently. Replay verifies every record.
+//     records are never skipped silently. Replay verifies every record,
+//     decoding batches on a few goroutines but calling its callback on the
+//     caller's goroutine, in index order.
 //   - Decode never panics and never trusts a length it has not checked.
 //
 // # Record format
@@ -50,6 +52,14 @@
 // Golden files in testdata/golden pin them per type and version; a schema
 // change bumps the type's version and keeps decoding the old one (see
 // schema in codec.go).
+//
+// The events of the PUT, DELETE, multipart-part and purge paths have
+// hand-written codecs (codec_fast.go) that write the same bytes as the
+// reflective encoder and read its canonical form without reflection; bytes
+// they do not recognize go to the reflective decoder, so both accept the
+// same records and decode them alike (checked on random values and by
+// FuzzDecode). Neither allocates more than the input can hold, whatever a
+// length header claims.
 //
 // # Snapshot format
 //
