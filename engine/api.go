@@ -164,3 +164,12 @@ type AccessKey struct {
 	ReadOnly  bool
 	Root      bool
 }
+
+// WriteTo streams the object to w without an intermediate buffer where the
+// reader allows it (io.Copy uses it).
+func (r *ObjectReader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := r.ReadCloser.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, r.ReadCloser)
+}

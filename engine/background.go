@@ -91,6 +91,7 @@ type RegionUsage struct {
 	Shards  int64 // shards stored
 	Bytes   int64 // bytes of shard data stored
 	Pending int64 // shards to write or repair there
+	Purges  int64 // blobs whose data is still to be deleted there
 }
 
 // Usage reports per-region usage, for metrics and the management UI.
@@ -104,5 +105,13 @@ func (e *Engine) Usage() map[string]RegionUsage {
 			out[name] = RegionUsage{}
 		}
 	}
+	e.view().PurgeQueue(func(p projections.PurgeItem) bool {
+		for _, r := range p.Regions {
+			u := out[r]
+			u.Purges++
+			out[r] = u
+		}
+		return true
+	})
 	return out
 }

@@ -134,6 +134,38 @@ func (r *extentReader) fill() error {
 	return fmt.Errorf("offset %d beyond object data: %w", r.pos, io.ErrUnexpectedEOF)
 }
 
+// WriteTo hands the verified blocks to w as they are decoded, without
+// copying them through a buffer.
+func (r *extentReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		for len(r.out) > 0 {
+			n, err := w.Write(r.out[0])
+			total += int64(n)
+			r.pos += int64(n)
+			r.out = r.out[1:]
+			if err != nil {
+				r.err = err
+				return total, err
+			}
+		}
+		if r.err != nil {
+			if r.err == io.EOF {
+				return total, nil
+			}
+			return total, r.err
+		}
+		if r.pos >= r.end {
+			r.err = io.EOF
+			return total, nil
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return total, err
+		}
+	}
+}
+
 // window trims pieces to the bytes [skip, skip+limit), in place.
 func window(pieces [][]byte, skip, limit int64) [][]byte {
 	for len(pieces) > 0 && skip >= int64(len(pieces[0])) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/prismd/prismd/engine"
 	plog "github.com/prismd/prismd/log"
 )
 
@@ -31,5 +32,27 @@ func TestPutGetSizes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteTo streams through io.Copy (WriteTo) and through Read, for
+// whole objects and ranges, and both give the written bytes.
+func TestWriteTo(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	data := payload(3, 2_345_678)
+	put(t, c.e, "bkt", "k", data)
+	for _, rg := range []*engine.Range{nil, {Start: 5, End: 1_500_000}, {Start: -70_000}, {Start: 1 << 20, End: -1}} {
+		r, err := c.e.GetObject(ctx, "bkt", "k", engine.GetOptions{Range: rg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, r)
+		r.Close()
+		if err != nil || n != r.Length || !bytes.Equal(buf.Bytes(), data[r.Offset:r.Offset+r.Length]) {
+			t.Fatalf("range %+v: copied %d of %d, err %v", rg, n, r.Length, err)
+		}
 	}
 }

@@ -79,6 +79,7 @@ type chunkedReader struct {
 	state     chunkState
 	remaining int64
 	claimed   string
+	last      []byte // the line readLine read last (a view into br)
 	sum       hash.Hash
 	decoded   int64
 	err       error
@@ -99,6 +100,9 @@ func newChunkedReader(r io.Reader, signer *chunkSigner, trailers bool, declared 
 
 var errChunkTruncated = detail(ErrIncompleteBody, "The aws-chunked body ended before its final chunk.")
 
+// errBareLF is readLine's answer to a line ending in LF alone.
+var errBareLF = malformedChunk("line not terminated by CRLF")
+
 func malformedChunk(format string, args ...any) error {
 	return detail(ErrMalformedChunk, "Malformed aws-chunked body: "+format, args...)
 }
@@ -106,6 +110,7 @@ func malformedChunk(format string, args ...any) error {
 // readLine reads one CRLF-terminated line (without the CRLF).
 func (c *chunkedReader) readLine() (string, error) {
 	line, err := c.br.ReadSlice('\n')
+	c.last = line
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) || len(line) >= maxChunkLine {
 			return "", malformedChunk("line too long")
@@ -122,9 +127,19 @@ func (c *chunkedReader) readLine() (string, error) {
 		return "", malformedChunk("line too long")
 	}
 	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return "", malformedChunk("line not terminated by CRLF")
+		return "", errBareLF
 	}
 	return string(line[:len(line)-2]), nil
+}
+
+// lastLineLF returns the line readLine just refused for its bare LF ending,
+// for trailers, where clients use either ending.
+func (c *chunkedReader) lastLineLF() (string, error) {
+	line := c.last
+	if len(line) == 0 || line[len(line)-1] != '\n' || len(line) > maxChunkLine {
+		return "", malformedChunk("bad trailer line")
+	}
+	return strings.TrimSuffix(string(line[:len(line)-1]), "\r"), nil
 }
 
 // parseChunkHeader parses "hex-size[;chunk-signature=sig]".
@@ -269,19 +284,27 @@ func (c *chunkedReader) readTrailers() error {
 	c.Trailers = map[string]string{}
 	var canonical strings.Builder
 	sig := ""
-	for i := 0; ; i++ {
+	// Trailer lines end in CRLF (AWS) or a bare LF followed by a blank CRLF
+	// line (minio-go); blank lines are skipped and the trailers end with
+	// the body.
+	for i := 0; ; {
 		line, err := c.readLine()
 		if err == io.EOF {
-			// Some clients end the body right after the last line.
 			break
+		}
+		switch err {
+		case errBareLF:
+			line, err = c.lastLineLF()
+		case errChunkTruncated: // bytes without a line end after the final chunk
+			return malformedChunk("data after the end of the aws-chunked body")
 		}
 		if err != nil {
 			return err
 		}
 		if line == "" {
-			break
+			continue
 		}
-		if !c.trailers || i >= maxTrailers {
+		if i++; !c.trailers || i > maxTrailers {
 			return malformedChunk("unexpected data after the final chunk")
 		}
 		name, val, ok := strings.Cut(line, ":")
@@ -313,10 +336,6 @@ func (c *chunkedReader) readTrailers() error {
 		if !signatureEqual(c.signer.trailer(canonical.String()), sig) {
 			return detail(ErrSignatureDoesNotMatch, "The trailer signature does not match.")
 		}
-	}
-	var one [1]byte
-	if n, _ := io.ReadFull(c.br, one[:]); n > 0 {
-		return malformedChunk("data after the end of the aws-chunked body")
 	}
 	return nil
 }

@@ -1,0 +1,194 @@
+package admin
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync/atomic"
+
+	"github.com/prismd/prismd/engine"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Engine is what the management listener needs of the engine.
+type Engine interface {
+	// Health reports every region's health, in configured order.
+	Health() []engine.RegionHealth
+	// Pending counts shards still to write and purges still to do.
+	Pending() (shards, purges int)
+	// Usage reports, per region, what it stores and still owes.
+	Usage() map[string]engine.RegionUsage
+}
+
+var _ Engine = (*engine.Engine)(nil)
+
+// Config configures a Server.
+type Config struct {
+	// Engine is reported on. Required.
+	Engine Engine
+	// Version is reported by /health and prismd_build_info. Default "dev".
+	Version string
+	// Logger gets errors of the metrics handler. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the management HTTP API. It implements http.Handler.
+type Server struct {
+	cfg      Config
+	ready    atomic.Bool
+	mux      *http.ServeMux
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns a Server that is not ready yet.
+func New(cfg Config) *Server {
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "prismd_s3_requests_total", Help: "S3 requests served, by method and status code.",
+	}, []string{"method", "code"})
+	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "prismd_s3_request_duration_seconds", Help: "S3 request latency until the response is written, by method.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+	}, []string{"method"})
+	s.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prismd_up", Help: "1 while prismd serves S3 requests."}, func() float64 {
+			if s.ready.Load() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prismd_build_info", Help: "Always 1; the version is a label.", ConstLabels: prometheus.Labels{"version": cfg.Version}}, func() float64 { return 1 }),
+		engineCollector{cfg.Engine},
+		s.requests, s.duration,
+	)
+	s.mux.HandleFunc("GET /health", s.health)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slogErrorLog{cfg.Logger}}))
+	s.mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
+	s.mux.Handle("/debug/pprof/cmdline", loopbackOnly(http.HandlerFunc(pprof.Cmdline)))
+	s.mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+	s.mux.Handle("/debug/pprof/symbol", loopbackOnly(http.HandlerFunc(pprof.Symbol)))
+	s.mux.Handle("/debug/pprof/trace", loopbackOnly(http.HandlerFunc(pprof.Trace)))
+	return s
+}
+
+// loopbackOnly serves h to clients on this machine only: profiles reveal
+// internals and cost CPU.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "profiling is served to loopback clients only", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// SetReady switches /health between 200 (serving) and 503 (starting or draining).
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// ServeHTTP serves /health and /metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// InstrumentS3 wraps the S3 handler so that its requests are counted and timed.
+func (s *Server) InstrumentS3(h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerDuration(s.duration, promhttp.InstrumentHandlerCounter(s.requests, h))
+}
+
+type healthBody struct {
+	Status  string        `json:"status"`
+	Version string        `json:"version"`
+	Regions []regionState `json:"regions"`
+	Pending struct {
+		Shards int `json:"shards"`
+		Purges int `json:"purges"`
+	} `json:"pending"`
+}
+
+type regionState struct {
+	Name      string  `json:"name"`
+	Healthy   bool    `json:"healthy"`
+	LatencyMS float64 `json:"latency_ms"`
+	ErrorRate float64 `json:"error_rate"`
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	body := healthBody{Status: "serving", Version: s.cfg.Version, Regions: []regionState{}}
+	code := http.StatusOK
+	if !s.ready.Load() {
+		body.Status, code = "not serving", http.StatusServiceUnavailable
+	}
+	for _, h := range s.cfg.Engine.Health() {
+		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, LatencyMS: h.LatencyMS, ErrorRate: h.ErrorRate})
+	}
+	body.Pending.Shards, body.Pending.Purges = s.cfg.Engine.Pending()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(body)
+	}
+}
+
+// engineCollector reads the engine's gauges at scrape time.
+type engineCollector struct{ e Engine }
+
+var (
+	descPendingShards = prometheus.NewDesc("prismd_pending_shards", "Shards of committed objects not yet written to their region.", nil, nil)
+	descPendingPurges = prometheus.NewDesc("prismd_pending_purges", "Deletions of stored data (blob and region) not yet done.", nil, nil)
+	descHealthy       = prometheus.NewDesc("prismd_region_healthy", "1 if the region's circuit breaker is closed.", []string{"region"}, nil)
+	descLatency       = prometheus.NewDesc("prismd_region_latency_seconds", "EWMA of the region's time to first byte.", []string{"region"}, nil)
+	descErrorRate     = prometheus.NewDesc("prismd_region_error_rate", "EWMA of the region's failed calls, 0..1.", []string{"region"}, nil)
+	descRegionShards  = prometheus.NewDesc("prismd_region_shards", "Shards stored on the region.", []string{"region"}, nil)
+	descRegionBytes   = prometheus.NewDesc("prismd_region_bytes", "Bytes of shard data stored on the region.", []string{"region"}, nil)
+	descRegionPending = prometheus.NewDesc("prismd_region_pending_shards", "Shards still to write or repair on the region.", []string{"region"}, nil)
+	descRegionPurges  = prometheus.NewDesc("prismd_region_pending_purges", "Blobs whose data is still to be deleted from the region.", []string{"region"}, nil)
+)
+
+func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPendingShards, descPendingPurges, descHealthy, descLatency, descErrorRate, descRegionShards, descRegionBytes, descRegionPending, descRegionPurges} {
+		ch <- d
+	}
+}
+
+func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
+	shards, purges := c.e.Pending()
+	ch <- prometheus.MustNewConstMetric(descPendingShards, prometheus.GaugeValue, float64(shards))
+	ch <- prometheus.MustNewConstMetric(descPendingPurges, prometheus.GaugeValue, float64(purges))
+	for _, h := range c.e.Health() {
+		healthy := 0.0
+		if h.Healthy {
+			healthy = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descHealthy, prometheus.GaugeValue, healthy, h.Name)
+		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, h.LatencyMS/1000, h.Name)
+		ch <- prometheus.MustNewConstMetric(descErrorRate, prometheus.GaugeValue, h.ErrorRate, h.Name)
+	}
+	for name, u := range c.e.Usage() {
+		ch <- prometheus.MustNewConstMetric(descRegionShards, prometheus.GaugeValue, float64(u.Shards), name)
+		ch <- prometheus.MustNewConstMetric(descRegionBytes, prometheus.GaugeValue, float64(u.Bytes), name)
+		ch <- prometheus.MustNewConstMetric(descRegionPending, prometheus.GaugeValue, float64(u.Pending), name)
+		ch <- prometheus.MustNewConstMetric(descRegionPurges, prometheus.GaugeValue, float64(u.Purges), name)
+	}
+}
+
+// slogErrorLog adapts a slog.Logger to promhttp's ErrorLog.
+type slogErrorLog struct{ l *slog.Logger }
+
+func (l slogErrorLog) Println(v ...any) { l.l.Error("metrics", "error", v) }

@@ -1,0 +1,105 @@
+package admin
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prismd/prismd/engine"
+)
+
+type fakeEngine struct{}
+
+func (fakeEngine) Health() []engine.RegionHealth {
+	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ErrorRate: 0.9}}
+}
+func (fakeEngine) Pending() (int, int) { return 7, 3 }
+func (fakeEngine) Usage() map[string]engine.RegionUsage {
+	return map[string]engine.RegionUsage{"a": {Shards: 10, Bytes: 4096, Pending: 2, Purges: 1}}
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(body)
+}
+
+func TestHealth(t *testing.T) {
+	s := New(Config{Engine: fakeEngine{}, Version: "v1.2.3"})
+	if code, _ := get(t, s, "/health"); code != http.StatusServiceUnavailable {
+		t.Errorf("before ready: %d, want 503", code)
+	}
+	s.SetReady(true)
+	code, body := get(t, s, "/health")
+	if code != http.StatusOK {
+		t.Fatalf("ready: %d %s", code, body)
+	}
+	var h healthBody
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Status != "serving" || h.Version != "v1.2.3" || len(h.Regions) != 2 || h.Regions[1].Healthy || h.Pending.Shards != 7 {
+		t.Errorf("body = %+v", h)
+	}
+	s.SetReady(false)
+	if code, _ := get(t, s, "/health"); code != http.StatusServiceUnavailable {
+		t.Errorf("draining: %d, want 503", code)
+	}
+	if code, _ := get(t, s, "/nope"); code != http.StatusNotFound {
+		t.Errorf("unknown path: %d", code)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := New(Config{Engine: fakeEngine{}, Version: "v1.2.3"})
+	s.SetReady(true)
+	h := s.InstrumentS3(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/bucket/key", nil))
+	code, body := get(t, s, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`prismd_build_info{version="v1.2.3"} 1`,
+		`prismd_up 1`,
+		`prismd_pending_shards 7`,
+		`prismd_pending_purges 3`,
+		`prismd_region_healthy{region="a"} 1`,
+		`prismd_region_healthy{region="b"} 0`,
+		`prismd_region_latency_seconds{region="b"} 2`,
+		`prismd_region_error_rate{region="b"} 0.9`,
+		`prismd_region_shards{region="a"} 10`,
+		`prismd_region_bytes{region="a"} 4096`,
+		`prismd_region_pending_shards{region="a"} 2`,
+		`prismd_region_pending_purges{region="a"} 1`,
+		`prismd_s3_requests_total{code="404",method="get"} 1`,
+		`prismd_s3_request_duration_seconds_count{method="get"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestPprofLoopbackOnly: profiles are served to loopback clients and refused to others.
+func TestPprofLoopbackOnly(t *testing.T) {
+	s := New(Config{Engine: fakeEngine{}})
+	for _, tc := range []struct {
+		remote string
+		want   int
+	}{{"127.0.0.1:5000", http.StatusOK}, {"[::1]:5000", http.StatusOK}, {"192.0.2.7:5000", http.StatusForbidden}} {
+		r := httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil)
+		r.RemoteAddr = tc.remote
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("pprof from %s: %d, want %d", tc.remote, w.Code, tc.want)
+		}
+	}
+}

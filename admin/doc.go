@@ -1,0 +1,25 @@
+// Package admin is prismd's management listener: GET /health and
+// Prometheus GET /metrics. The web UI comes later.
+//
+//	a := admin.New(admin.Config{Engine: eng, Version: version})
+//	go http.Serve(adminListener, a)
+//	s3 := a.InstrumentS3(s3.New(...)) // request counts and latencies
+//	a.SetReady(true)                   // /health answers 200 from now on
+//
+// /health answers 503 until SetReady(true) and again after SetReady(false)
+// (a draining server), so a load balancer stops sending before shutdown.
+// Its JSON body lists each region's health; a degraded region does not make
+// the process unhealthy, since prismd keeps serving from the others.
+//
+// Metrics (besides the Go runtime and process collectors):
+//
+//	prismd_build_info{version}                 1
+//	prismd_up                                  1 while ready
+//	prismd_pending_shards                      shards of committed objects still to be written
+//	prismd_pending_purges                      (blob, region) deletions still to do
+//	prismd_region_healthy{region}              1 if the region's breaker is closed
+//	prismd_region_latency_seconds{region}      EWMA of time to first byte
+//	prismd_region_error_rate{region}           EWMA of failed calls, 0..1
+//	prismd_s3_requests_total{method,code}      S3 requests served
+//	prismd_s3_request_duration_seconds{method} S3 request latency
+package admin

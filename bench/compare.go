@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+)
+
+// DefaultRounds is Config.Rounds' default.
+const DefaultRounds = 3
+
+// Ratios are target/baseline figures of one Comparison. Above 1 means the
+// target moved more data (MiB/s, ops/s) or took longer (latencies).
+type Ratios struct {
+	MiBPerSec float64 `json:"mib_per_s"`
+	OpsPerSec float64 `json:"ops_per_s"`
+	P50       float64 `json:"p50"`
+	P99       float64 `json:"p99"`
+}
+
+// Comparison is one workload run against a target and a baseline in
+// alternating rounds.
+type Comparison struct {
+	Label    string  `json:"label"`
+	Target   *Result `json:"target"`
+	Baseline *Result `json:"baseline"`
+	Ratios   Ratios  `json:"ratios"`
+	// Valid is false when either side had an error or did nothing.
+	Valid   bool   `json:"valid"`
+	Invalid string `json:"invalid,omitempty"`
+}
+
+// Compare runs cfg.Workload against cfg.Target and cfg.Baseline (required)
+// in cfg.Rounds alternating rounds — target, baseline, target, baseline, … —
+// each of Workload.Duration/Rounds, so that both see the same machine
+// state, and reports target/baseline ratios. Both endpoints are prepared
+// first, untimed.
+func Compare(ctx context.Context, cfg Config) (*Comparison, error) {
+	if cfg.Baseline == nil {
+		return nil, fmt.Errorf("%w: Compare needs a Baseline endpoint", ErrInvalidConfig)
+	}
+	w, err := cfg.Workload.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rounds := cfg.Rounds
+	if rounds == 0 {
+		rounds = DefaultRounds
+	}
+	if rounds < 1 || rounds > 100 {
+		return nil, fmt.Errorf("%w: rounds %d is not between 1 and 100", ErrInvalidConfig, rounds)
+	}
+	var runners [2]*runner
+	for i, e := range []Endpoint{cfg.Target, *cfg.Baseline} {
+		if e, err = e.withDefaults(); err != nil {
+			return nil, err
+		}
+		if runners[i], err = newRunner(e, w); err != nil {
+			return nil, err
+		}
+		if err := runners[i].prepare(ctx); err != nil {
+			return nil, err
+		}
+	}
+	d := w.Duration / time.Duration(rounds)
+	ops := max(w.Ops/int64(rounds), 1)
+	lbl := label(cfg, w)
+	var results [2]*Result
+	for round := 1; round <= rounds; round++ {
+		for i, r := range runners {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			p := newProgress(cfg.Progress, fmt.Sprintf("%s %s %d/%d", lbl, r.e.Name, round, rounds), d, ops)
+			res := r.run(ctx, d, ops, p)
+			if results[i] == nil {
+				results[i] = res
+			} else {
+				results[i].absorb(res)
+			}
+		}
+	}
+	c := &Comparison{Label: lbl, Target: results[0], Baseline: results[1]}
+	c.finish()
+	return c, nil
+}
+
+func (c *Comparison) finish() {
+	c.Target.finish()
+	c.Baseline.finish()
+	t, b := c.Target.Total, c.Baseline.Total
+	c.Ratios = Ratios{
+		MiBPerSec: ratio(t.MiBPerSec, b.MiBPerSec),
+		OpsPerSec: ratio(t.OpsPerSec, b.OpsPerSec),
+		P50:       ratio(t.P50ms, b.P50ms),
+		P99:       ratio(t.P99ms, b.P99ms),
+	}
+	c.Valid = c.Target.Valid && c.Baseline.Valid
+	switch {
+	case !c.Target.Valid:
+		c.Invalid = c.Target.Endpoint + ": " + c.Target.Invalid
+	case !c.Baseline.Valid:
+		c.Invalid = c.Baseline.Endpoint + ": " + c.Baseline.Invalid
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Round(a/b*1000) / 1000
+}
+
+// WriteComparisons writes comparisons as an aligned text table: both
+// sides' throughput and latencies and the target/baseline ratios.
+func WriteComparisons(w io.Writer, cs ...*Comparison) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\tendpoint\tops\tMiB/s\tobj/s\tp50 ms\tp90 ms\tp99 ms\terrors\tratio MiB/s\tratio obj/s\tratio p50\tratio p99\t")
+	for _, c := range cs {
+		for i, r := range []*Result{c.Target, c.Baseline} {
+			s := r.Total
+			ratios := "\t\t\t\t"
+			if i == 0 {
+				ratios = fmt.Sprintf("%.2f\t%.2f\t%.2f\t%.2f\t", c.Ratios.MiBPerSec, c.Ratios.OpsPerSec, c.Ratios.P50, c.Ratios.P99)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%s\n",
+				c.Label, r.Endpoint, s.Count, s.MiBPerSec, s.OpsPerSec, s.P50ms, s.P90ms, s.P99ms, s.Errors, ratios)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if !c.Valid {
+			fmt.Fprintf(w, "INVALID %s: %s\n", c.Label, c.Invalid)
+			for _, r := range []*Result{c.Target, c.Baseline} {
+				for _, e := range r.ErrorSamples {
+					fmt.Fprintf(w, "  %s error: %s\n", r.Endpoint, e)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// WriteMarkdown writes rep as BENCHMARKS.md. invocation is the command
+// that produced it (e.g. "make bench").
+func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# prismd benchmarks\n\n")
+	p("Written by `%s` on %s in %.0f s. Every figure that matters is a **ratio measured in the same run**: prismd against the same client talking straight to one backend region (interleaved rounds, prismd first), and the engine against the irreducible work in the same `go test` process. Absolute numbers describe this machine more than prismd.\n\n",
+		invocation, rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.ElapsedSec)
+	p("A result with any error is **invalid** and marked so; its ratios do not count.\n\n")
+
+	m := rep.Machine
+	p("## Machine\n\n| | |\n|---|---|\n")
+	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n| kernel | %s |\n| OS/arch | %s |\n| Go | %s |\n| prismd | %s |\n\n",
+		m.CPUs, m.CPUModel, float64(m.MemoryMiB)/1024, m.Kernel, m.OS, m.GoVersion, m.Prismd)
+	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
+
+	p("## Targets (issue 5)\n\n| figure | measured | goal | |\n|---|---:|---|---|\n")
+	for _, t := range rep.Targets {
+		mark := "met"
+		if !t.Met {
+			mark = "**missed**"
+		}
+		val := fmt.Sprintf("%s %s", fmtNum(t.Value), t.Unit)
+		if t.Missing != "" {
+			mark = "**" + t.Missing + "**"
+			if t.Value == 0 {
+				val = "—"
+			}
+		}
+		p("| %s | %s | %s | %s |\n", t.Name, val, t.Goal, mark)
+	}
+	p("\n")
+
+	if len(rep.Errors) > 0 {
+		p("## Steps that failed\n\n")
+		for _, e := range rep.Errors {
+			p("- `%s`\n", strings.ReplaceAll(firstLine(e), "`", "'"))
+		}
+		p("\n")
+	}
+
+	for _, set := range rep.Sets {
+		p("## Through prismd vs direct to one region — policy %s 2+1\n\n", set.Policy)
+		writeComparisonTable(&b, set.Comparisons)
+	}
+
+	if mr := rep.Memory; mr != nil {
+		p("## Large objects and the gateway's memory\n\n")
+		p("A fresh gateway (erasure 2+1) runs %s objects, then %s objects (PUT then GET, concurrency 2, both against direct). Peak RSS is VmHWM of /proc/PID/status of `prismd serve`.\n\n", FormatSize(mr.SmallSize), FormatSize(mr.LargeSize))
+		writeComparisonTable(&b, mr.Comparisons)
+		if mr.PeakRSSSmall > 0 {
+			p("| peak RSS after | MiB |\n|---|---:|\n| %s objects | %.1f |\n", FormatSize(mr.SmallSize), float64(mr.PeakRSSSmall)/(1<<20))
+			if mr.PeakRSSLarge > 0 {
+				p("| %s objects | %.1f |\n| growth | %.2f× |\n", FormatSize(mr.LargeSize), float64(mr.PeakRSSLarge)/(1<<20), mr.PeakRSSGrowth)
+			}
+			p("\n")
+		}
+	}
+
+	if pr := rep.Profile; pr != nil {
+		p("## CPU profile of the slowest workload\n\n")
+		p("Workload: **%s** (prismd/direct %.2f×), profiled on the gateway while it ran alone.\n\n", pr.Workload, pr.Ratio)
+		if pr.Err != "" {
+			p("No profile: %s\n\n", pr.Err)
+		} else {
+			p("Profile: `%s`. Flat, then cumulative:\n\n```\n%s```\n\n", pr.Path, pr.Top)
+		}
+	}
+
+	if len(rep.GoBench) > 0 {
+		p("## Engine-internal (Go benchmarks)\n\n")
+		writeEngineRatios(&b, rep.GoBench)
+		for _, r := range rep.GoBench {
+			p("`%s`", r.Command)
+			if r.Err != "" {
+				p(" — **failed**: %s", firstLine(r.Err))
+			}
+			p("\n\n")
+			if len(r.Benchmarks) == 0 {
+				continue
+			}
+			p("| benchmark | iterations | figures |\n|---|---:|---|\n")
+			for _, bb := range r.Benchmarks {
+				p("| %s | %d | %s |\n", bb.Name, bb.Iterations, fmtMetrics(bb.Metrics))
+			}
+			p("\n")
+		}
+	}
+
+	p("## Commands\n\n```\n%s\n", invocation)
+	for _, c := range rep.Commands {
+		p("%s\n", c)
+	}
+	for _, r := range rep.GoBench {
+		p("%s\n", r.Command)
+	}
+	p("```\n\n")
+	if len(rep.Sets) > 0 {
+		p("prismd.toml (the policy's `mode` was `%s`, then each of the others; secrets elided):\n\n```toml\n%s```\n", rep.Sets[0].Policy, rep.Sets[0].Config)
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+func writeComparisonTable(b *strings.Builder, cs []*Comparison) {
+	fmt.Fprintf(b, "| workload | prismd MiB/s | direct MiB/s | prismd obj/s | direct obj/s | **ratio** | p50 ms prismd / direct | p99 ms prismd / direct | ops prismd / direct | errors | valid |\n")
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, c := range cs {
+		t, d := c.Target.Total, c.Baseline.Total
+		valid := "yes"
+		if !c.Valid {
+			valid = "**INVALID**: " + firstLine(c.Invalid)
+		}
+		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.1f | %.1f | **%.2f** | %.2f / %.2f | %.2f / %.2f | %d / %d | %d / %d | %s |\n",
+			c.Label, t.MiBPerSec, d.MiBPerSec, t.OpsPerSec, d.OpsPerSec, c.Ratios.OpsPerSec, t.P50ms, d.P50ms, t.P99ms, d.P99ms, t.Count, d.Count, t.Errors, d.Errors, valid)
+	}
+	fmt.Fprintf(b, "\n")
+	for _, c := range cs {
+		for _, r := range []*Result{c.Target, c.Baseline} {
+			for _, e := range r.ErrorSamples {
+				fmt.Fprintf(b, "- %s, %s: `%s`\n", c.Label, r.Endpoint, strings.ReplaceAll(firstLine(e), "`", "'"))
+			}
+		}
+	}
+}
+
+// writeEngineRatios writes the engine-vs-raw ratios of issue 5.
+func writeEngineRatios(b *strings.Builder, runs []GoBenchRun) {
+	rows := []struct{ name, a, b, unit string }{
+		{"PUT 2+1 / irreducible per-byte work (MD5 + block hash + RS 2+1)", "BenchmarkPut/2+1", "BenchmarkRawPerByteWork", "MB/s"},
+		{"PUT 2+1 / raw reedsolomon encode 2+1", "BenchmarkPut/2+1", "BenchmarkRawEncode/2+1", "MB/s"},
+		{"PUT 3+2 / raw reedsolomon encode 3+2", "BenchmarkPut/3+2", "BenchmarkRawEncode/3+2", "MB/s"},
+		{"GET 2+1 / raw reedsolomon reconstruct 2+1", "BenchmarkGet/2+1", "BenchmarkRawDecode", "MB/s"},
+		{"GET 3+2 / raw reedsolomon encode 3+2", "BenchmarkGet/3+2", "BenchmarkRawEncode/3+2", "MB/s"},
+	}
+	var lines []string
+	for _, r := range rows {
+		x, ok1 := goBench(runs, r.a)
+		y, ok2 := goBench(runs, r.b)
+		if !ok1 || !ok2 || y.Metrics[r.unit] == 0 {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("| %s | %s | %s | **%.3f** |", r.name, fmtNum(x.Metrics[r.unit]), fmtNum(y.Metrics[r.unit]), x.Metrics[r.unit]/y.Metrics[r.unit]))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "| engine vs raw, same run | engine MB/s | raw MB/s | ratio |\n|---|---:|---:|---:|\n%s\n\n", strings.Join(lines, "\n"))
+}
+
+func fmtMetrics(m map[string]float64) string {
+	units := make([]string, 0, len(m))
+	for u := range m {
+		units = append(units, u)
+	}
+	slices.Sort(units)
+	parts := make([]string, 0, len(units))
+	for _, u := range units {
+		parts = append(parts, fmtNum(m[u])+" "+u)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtNum(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.3f", v)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
