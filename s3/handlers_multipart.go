@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,7 +122,18 @@ func parseCompleteRequest(b []byte) ([]engine.CompletePart, error) {
 }
 
 func handleCompleteUpload(s *Server, rq *request) (*response, error) {
-	p, err := newPayload(rq.r, rq.auth)
+	// An x-amz-checksum-* header here is the whole object's checksum (the
+	// parts' composite, "<base64>-N"), not the XML body's.
+	objSums := map[string]string{}
+	bodyReq := rq.r.Clone(rq.ctx())
+	for _, alg := range checksumAlgorithms {
+		if v := bodyReq.Header.Get(checksumHeader(alg)); v != "" {
+			objSums[alg] = v
+			bodyReq.Header.Del(checksumHeader(alg))
+		}
+	}
+	bodyReq.Header.Del("X-Amz-Sdk-Checksum-Algorithm")
+	p, err := newPayload(bodyReq, rq.auth)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +144,9 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 	}
 	parts, err := parseCompleteRequest(b)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCompositeChecksums(s, rq, parts, objSums); err != nil {
 		return nil, err
 	}
 	info, err := s.engine().CompleteUpload(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), parts)
@@ -226,4 +241,54 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: enc.enc(p)})
 	}
 	return xmlResponse(out), nil
+}
+
+// checkCompositeChecksums verifies "<base64>-N" object checksums sent with
+// CompleteMultipartUpload: the checksum of the concatenated part checksums.
+// A full-object value (no "-N") is accepted as is: it cannot be derived from
+// the parts' checksums without CRC combination.
+func checkCompositeChecksums(s *Server, rq *request, parts []engine.CompletePart, objSums map[string]string) error {
+	if len(objSums) == 0 {
+		return nil
+	}
+	sums := map[int]map[string]string{}
+	marker := 0
+	for {
+		page, err := s.engine().ListParts(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), marker, 1000)
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Parts {
+			sums[p.Number] = p.Checksums
+		}
+		if !page.Truncated {
+			break
+		}
+		marker = page.NextPartNumberMarker
+	}
+	for alg, v := range objSums {
+		want, n, composite := strings.Cut(v, "-")
+		if !composite {
+			continue
+		}
+		if n != strconv.Itoa(len(parts)) {
+			return checksumMismatch(alg)
+		}
+		h := newChecksum(alg)
+		for _, cp := range parts {
+			ps, ok := sums[cp.Number][alg]
+			if !ok {
+				return detail(ErrInvalidRequest, "Part %d was uploaded without a %s checksum.", cp.Number, alg)
+			}
+			raw, err := base64.StdEncoding.DecodeString(ps)
+			if err != nil {
+				return checksumMismatch(alg)
+			}
+			h.Write(raw)
+		}
+		if base64.StdEncoding.EncodeToString(h.Sum(nil)) != want {
+			return checksumMismatch(alg)
+		}
+	}
+	return nil
 }
