@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -22,6 +23,10 @@ type Engine interface {
 	Pending() (shards, purges int)
 	// Usage reports, per region, what it stores and still owes.
 	Usage() map[string]engine.RegionUsage
+	// Regions lists the regions in use; AddRegion and RemoveRegion change them at run time.
+	Regions() []engine.RegionInfo
+	AddRegion(ctx context.Context, spec engine.RegionSpec) error
+	RemoveRegion(ctx context.Context, name string) error
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -77,6 +82,9 @@ func New(cfg Config) *Server {
 	)
 	s.mux.HandleFunc("GET /health", s.health)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slogErrorLog{cfg.Logger}}))
+	s.mux.Handle("GET /api/regions", loopbackOnly(http.HandlerFunc(s.listRegions)))
+	s.mux.Handle("PUT /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.putRegion)))
+	s.mux.Handle("DELETE /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.deleteRegion)))
 	s.mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
 	s.mux.Handle("/debug/pprof/cmdline", loopbackOnly(http.HandlerFunc(pprof.Cmdline)))
 	s.mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))

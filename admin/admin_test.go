@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 type fakeEngine struct{}
@@ -17,6 +20,16 @@ func (fakeEngine) Health() []engine.RegionHealth {
 	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ErrorRate: 0.9}}
 }
 func (fakeEngine) Pending() (int, int) { return 7, 3 }
+func (fakeEngine) Regions() []engine.RegionInfo {
+	return []engine.RegionInfo{{Region: plog.Region{Name: "a"}, Configured: true}, {Region: plog.Region{Name: "x", Type: "s3", Endpoint: "http://127.0.0.1:1"}}}
+}
+func (fakeEngine) AddRegion(_ context.Context, spec engine.RegionSpec) error {
+	if spec.Name == "a" {
+		return fmt.Errorf("region a is configured: %w", engine.ErrInvalidArgument)
+	}
+	return nil
+}
+func (fakeEngine) RemoveRegion(context.Context, string) error { return nil }
 func (fakeEngine) Usage() map[string]engine.RegionUsage {
 	return map[string]engine.RegionUsage{"a": {Shards: 10, Bytes: 4096, Pending: 2, Purges: 1}}
 }
@@ -101,5 +114,43 @@ func TestPprofLoopbackOnly(t *testing.T) {
 		if w.Code != tc.want {
 			t.Errorf("pprof from %s: %d, want %d", tc.remote, w.Code, tc.want)
 		}
+	}
+}
+
+// TestRegionsAPI lists, adds and removes regions through the JSON API.
+func TestRegionsAPI(t *testing.T) {
+	s := New(Config{Engine: fakeEngine{}})
+	do := func(method, path, body string) (int, string) {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.RemoteAddr = "127.0.0.1:4000"
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	if code, body := do("GET", "/api/regions", ""); code != 200 || !strings.Contains(body, `"name":"x"`) || !strings.Contains(body, `"configured":true`) {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	if code, body := do("PUT", "/api/regions/y", `{"type":"s3","endpoint":"http://127.0.0.1:9","access_key":"k","secret_key":"s3cret!!"}`); code != 200 {
+		t.Fatalf("add: %d %s", code, body)
+	}
+	for _, tc := range []struct{ path, body string }{
+		{"/api/regions/a", `{"type":"fs","path":"/tmp/x"}`},
+		{"/api/regions/y", `{"type":"ftp"}`},
+		{"/api/regions/y", `{"type":"s3","surprise":1}`},
+		{"/api/regions/y", `not json`},
+	} {
+		if code, body := do("PUT", tc.path, tc.body); code != 400 {
+			t.Errorf("PUT %s %s: %d %s, want 400", tc.path, tc.body, code, body)
+		}
+	}
+	if code, body := do("DELETE", "/api/regions/y", ""); code != 200 {
+		t.Fatalf("remove: %d %s", code, body)
+	}
+	r := httptest.NewRequest("GET", "/api/regions", nil)
+	r.RemoteAddr = "192.0.2.1:4000"
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Fatalf("regions API from a remote client: %d", w.Code)
 	}
 }

@@ -176,3 +176,27 @@ func (e *Engine) Backend(name string) (backends.Backend, bool) {
 	}
 	return r.backend, true
 }
+
+// RegionInfo describes a region in use. Configured regions come from the
+// bootstrap config (only their name is known here); the others were added
+// at run time and carry their record, without the secret.
+type RegionInfo struct {
+	plog.Region
+	Configured bool
+}
+
+// Regions lists the regions in use, in placement priority order.
+func (e *Engine) Regions() []RegionInfo {
+	configured := e.configured()
+	v := e.view()
+	var out []RegionInfo
+	for _, name := range e.regionNames() {
+		info := RegionInfo{Region: plog.Region{Name: name}, Configured: slices.Contains(configured, name)}
+		if r, ok := v.Region(name); ok && !info.Configured {
+			r.SealedSecret = nil
+			info.Region = r
+		}
+		out = append(out, info)
+	}
+	return out
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/prismd/prismd/backends"
 	"github.com/prismd/prismd/backends/fs"
 	s3backend "github.com/prismd/prismd/backends/s3"
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 // buildRegions makes a backend for every configured region, in order.
@@ -42,4 +44,16 @@ func buildRegions(ctx context.Context, rcs []RegionConfig) ([]engine.Region, err
 		}
 	}
 	return out, nil
+}
+
+// openLoggedRegion builds the backend of a region that was added at run
+// time (a RegionAdded event in the log), with its secret unsealed.
+func openLoggedRegion(r plog.Region, secret string) (backends.Backend, error) {
+	rc := RegionConfig{Name: r.Name, Type: r.Type, Path: r.Path, Endpoint: r.Endpoint, Region: r.SigningRegion,
+		AccessKey: r.AccessKey, SecretKey: secret, PathStyle: r.PathStyle, Bucket: r.Bucket, InsecureSkipVerify: r.Insecure}
+	regions, err := buildRegions(context.Background(), []RegionConfig{rc})
+	if err != nil {
+		return nil, err
+	}
+	return regions[0].Backend, nil
 }

@@ -166,6 +166,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		SegmentSize: cfg.SegmentSize,
 		BlockSize:   int(cfg.BlockSize),
 		MasterKey:   masterKey,
+		OpenBackend: openLoggedRegion,
 		Logger:      logger,
 	})
 	if err != nil {
