@@ -103,3 +103,5 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 	t.Fatal("condition not reached in 10 s")
 }
+
+func enginelist(bucket string) engine.ListInput { return engine.ListInput{Bucket: bucket} }
