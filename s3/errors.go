@@ -84,6 +84,8 @@ var (
 	ErrNoEncryptionConfiguration      = apiErr("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found.")
 	ErrObjectLockConfigurationMissing = apiErr("ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket.")
 	ErrServiceUnavailable             = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "Please reduce your request rate.")
+	ErrRegionsUnavailable             = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "Too few storage regions are reachable to serve this request; retry later.")
+	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period.")
@@ -110,8 +112,8 @@ var engineErrors = []struct {
 	{engine.ErrNotModified, ErrNotModified},
 	{engine.ErrBadDigest, ErrBadDigest},
 	{engine.ErrIncompleteBody, ErrIncompleteBody},
-	{engine.ErrQuorum, ErrServiceUnavailable},
-	{engine.ErrClosed, ErrServiceUnavailable},
+	{engine.ErrQuorum, ErrRegionsUnavailable},
+	{engine.ErrClosed, ErrShuttingDown},
 	{engine.ErrInvalidArgument, ErrInvalidArgument},
 	{engine.ErrNoSuchAccessKey, ErrInvalidAccessKeyID},
 }
