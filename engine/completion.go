@@ -82,7 +82,7 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 	e.ensureBackendBuckets(ctx, b.Bucket, targets)
 	var body io.Reader = strings.NewReader("")
 	if geo.stripes() > 0 {
-		sr := e.openSegment(ctx, b, seg, geo, 0, geo.stripes()-1)
+		sr := e.openSegment(ctx, b, seg, geo, 0, geo.stripes()-1, nil)
 		defer sr.close()
 		body = &segmentData{s: sr}
 	}

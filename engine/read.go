@@ -121,7 +121,17 @@ func (r *extentReader) fill() error {
 			// Read every stripe of this segment that the range needs.
 			lastRel := min(r.end-base, size) - 1 - segStart
 			last := min(int(lastRel/geo.stripeBytes()), geo.stripes()-1)
-			r.seg = r.e.openSegment(r.ctx, b, seg, geo, stripe, last)
+			var need []int
+			if last == stripe && geo.k > 1 {
+				// Within one stripe: only the data shards holding the range.
+				bl := int64(geo.blockLen(stripe))
+				from := rel - segStart - int64(stripe)*geo.stripeBytes()
+				to := lastRel - int64(stripe)*geo.stripeBytes()
+				for sh := from / bl; sh <= to/bl && sh < int64(geo.k); sh++ {
+					need = append(need, int(sh))
+				}
+			}
+			r.seg = r.e.openSegment(r.ctx, b, seg, geo, stripe, last, need)
 		}
 		pieces, err := r.seg.stripe()
 		if err != nil {
@@ -211,6 +221,7 @@ type segmentReader struct {
 	pieces  [][]byte
 	shards  [][]byte
 	failure []string
+	partial int // > 0: a single-stripe range reads only that many data shards (the first spares)
 }
 
 type shardStream struct {
@@ -227,7 +238,9 @@ type streamItem struct {
 	err           error
 }
 
-func (e *Engine) openSegment(ctx context.Context, b projections.Blob, seg int, geo geometry, first, last int) *segmentReader {
+// openSegment starts reading stripes [first, last] of a segment. need, when
+// set, lists the data shards a single-stripe range needs.
+func (e *Engine) openSegment(ctx context.Context, b projections.Blob, seg int, geo geometry, first, last int, need []int) *segmentReader {
 	s := &segmentReader{e: e, blob: b, bucket: e.backendBucket(b.Bucket), seg: seg, geo: geo, next: first, last: last, active: map[int]*shardStream{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	type cand struct {
@@ -261,11 +274,38 @@ func (e *Engine) openSegment(ctx context.Context, b projections.Blob, seg int, g
 	for _, c := range cands {
 		s.spares = append(s.spares, c.shard)
 	}
-	for range geo.k {
+	// A range inside one stripe needs only the data shards holding it:
+	// read just those while they are healthy; any trouble falls back to k.
+	if len(need) > 0 && len(need) < geo.k {
+		healthy := true
+		for _, sh := range need {
+			r := e.region(b.ShardRegion(seg, sh))
+			healthy = healthy && slices.Contains(s.spares, sh) && r != nil && r.healthy()
+		}
+		if healthy {
+			s.partial = len(need)
+			s.spares = slices.DeleteFunc(s.spares, func(sh int) bool { return slices.Contains(need, sh) })
+			s.spares = append(slices.Clone(need), s.spares...)
+		}
+	}
+	for range s.want() {
 		s.startSpare(first)
 	}
 	return s
 }
+
+// want is how many blocks a stripe needs: k, or the data shards of a
+// partial read.
+func (s *segmentReader) want() int {
+	if s.partial > 0 {
+		return s.partial
+	}
+	return s.geo.k
+}
+
+// zeros stands in for the data blocks a partial read skips: the range
+// never reaches into them.
+var zeros = make([]byte, 1<<20)
 
 // startSpare asks the best unused shard for stripes [from, last]; nil when none is left.
 func (s *segmentReader) startSpare(from int) *shardStream {
@@ -376,8 +416,8 @@ func (s *segmentReader) stripe() ([][]byte, error) {
 	}
 	hedge := time.NewTimer(s.hedgeAfter())
 	defer hedge.Stop()
-	for count < k {
-		for waiting+count < k {
+	for count < s.want() {
+		for waiting+count < s.want() {
 			st := s.startSpare(j)
 			if st == nil {
 				return nil, fmt.Errorf("segment %d stripe %d of blob %x: %d good shards, need %d (%v): %w", s.seg, j, s.blob.ID, count+waiting, k, s.failure, ErrQuorum)
@@ -389,6 +429,7 @@ func (s *segmentReader) stripe() ([][]byte, error) {
 			waiting--
 			if it.err != nil {
 				s.fail(it)
+				s.partial = 0 // reconstruct from k shards instead
 				continue
 			}
 			if got[it.shard] != nil || s.active[it.shard] == nil {
@@ -399,6 +440,7 @@ func (s *segmentReader) stripe() ([][]byte, error) {
 			s.held = append(s.held, it.buf)
 			count++
 		case <-hedge.C:
+			s.partial = 0 // a slow shard: any k will do
 			if st := s.startSpare(j); st != nil {
 				wait(st)
 			}
@@ -432,6 +474,14 @@ func (s *segmentReader) assemble(got [][]byte, j int) ([][]byte, error) {
 		}
 	}
 	for i := range k {
+		if got[i] == nil && s.partial > 0 {
+			if bl := s.geo.blockLen(j); bl <= len(zeros) {
+				got[i] = zeros[:bl]
+			} else {
+				got[i] = make([]byte, bl)
+			}
+			continue
+		}
 		if got[i] == nil {
 			c, err := coder(k, s.geo.m)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/prismd/prismd/backends/faulty"
 	"github.com/prismd/prismd/engine"
 	plog "github.com/prismd/prismd/log"
 )
@@ -55,4 +56,51 @@ func TestWriteTo(t *testing.T) {
 			t.Fatalf("range %+v: copied %d of %d, err %v", rg, n, r.Length, err)
 		}
 	}
+}
+
+// TestSmallRangeReadsOnlyItsDataShard: a range inside one data block of a
+// healthy 2+1 object is read from that one shard; with its region down the
+// read falls back to reconstruction and still returns the right bytes.
+func TestSmallRangeReadsOnlyItsDataShard(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "priority"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	data := payload(8, 1_000_000) // 1 MiB segments, 64 KiB blocks: stripes of 128 KiB
+	put(t, c.e, "bkt", "k", data)
+	c.e.WaitWrites()
+	gets := func() (n int64) {
+		for _, r := range c.regions {
+			n += r.Calls(faulty.OpGet)
+		}
+		return n
+	}
+	read := func(start, end int64) {
+		t.Helper()
+		r, err := c.e.GetObject(ctx, "bkt", "k", engine.GetOptions{Range: &engine.Range{Start: start, End: end}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, data[start:end+1]) {
+			t.Fatalf("range %d-%d: %d bytes, %v", start, end, len(got), err)
+		}
+	}
+	for _, tc := range []struct {
+		start, end int64
+		gets       int64
+	}{
+		{1000, 2000, 1}, // inside data shard 0 of stripe 0
+		{(128 << 10) + 70_000, (128 << 10) + 70_100, 1}, // inside data shard 1 of stripe 1
+		{60_000, 70_000, 2},                             // across shards 0 and 1
+		{100_000, 200_000, 2},                           // across stripes: k shards
+	} {
+		before := gets()
+		read(tc.start, tc.end)
+		if n := gets() - before; n != tc.gets {
+			t.Errorf("range %d-%d: %d backend reads, want %d", tc.start, tc.end, n, tc.gets)
+		}
+	}
+	c.regions[0].SetDown(true) // region a holds data shard 0 (priority placement)
+	read(1000, 2000)
 }
