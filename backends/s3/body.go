@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/prismd/prismd/backends"
 )
@@ -68,6 +69,33 @@ func (e *exactBody) checkEOF() error {
 		}
 	}
 	return fmt.Errorf("read body: %w", io.ErrNoProgress)
+}
+
+// safeBody is a request body that can be cut off: the HTTP transport may
+// keep reading a request body after Do returns, so the lean path closes it
+// then and later reads get io.EOF (never the caller's reader, which the
+// caller may reuse once Put returns). It is what the SDK wraps bodies in.
+type safeBody struct {
+	mu     sync.Mutex
+	closed bool
+	r      io.Reader
+	size   int64
+}
+
+func (s *safeBody) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, io.EOF
+	}
+	return s.r.Read(p)
+}
+
+func (s *safeBody) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
 }
 
 // getBody is a Get response body whose read failures (other than the

@@ -18,6 +18,16 @@
 // system's. The HTTP client is the SDK's BuildableClient, so the SDK's own
 // handling of AWS_CA_BUNDLE (which refuses plain *http.Clients) cannot trip.
 //
+// # Hot path
+//
+// Put, Get and Stat do not go through the SDK client's middleware stack,
+// which for small objects costs more CPU and allocation than the request:
+// they build their requests themselves, sign them with the SDK's v4.Signer
+// and send them on the SDK client's own HTTP client (same pool, timeouts
+// and TLS settings). They reproduce what the SDK client sends and how it
+// fails, retries included (see lean.go and lean_internal_test.go, which
+// compares the two paths); everything else uses the SDK client.
+//
 // # Buckets
 //
 // By default each backend bucket is an S3 bucket of the same name. In prefix

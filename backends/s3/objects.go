@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -35,20 +36,30 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 		return fmt.Errorf("s3 %s: put %s: negative size: %w", b.cfg.Name, target, backends.ErrShortBody)
 	}
 	body := newExactBody(r, size)
-	var in io.Reader = body
 	if size == 0 {
 		// A zero-length body must be one net/http knows is empty.
 		if err := body.checkEOF(); err != nil {
 			return fmt.Errorf("s3 %s: put %s: %w", b.cfg.Name, target, err)
 		}
-		in = strings.NewReader("")
 	}
-	_, err = b.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(sb),
-		Key:           aws.String(sk),
-		Body:          in,
-		ContentLength: aws.Int64(size),
-	}, unsignedPayload)
+	if ep := b.lean.endpoint(ctx, b.cfg.Region, sb); !ep.sdk {
+		var in *safeBody
+		if size > 0 {
+			in = &safeBody{r: body, size: size}
+		}
+		_, err = b.lean.do(ctx, b.cfg.Region, opPutObject, ep, sk, unsignedPayloadHash, "", in)
+	} else {
+		var in io.Reader = body
+		if size == 0 {
+			in = strings.NewReader("")
+		}
+		_, err = b.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket:        aws.String(sb),
+			Key:           aws.String(sk),
+			Body:          in,
+			ContentLength: aws.Int64(size),
+		}, unsignedPayload)
+	}
 	if body.err != nil {
 		return fmt.Errorf("s3 %s: put %s: %w", b.cfg.Name, target, body.err)
 	}
@@ -68,15 +79,14 @@ func (b *Backend) Get(ctx context.Context, bucket, key string, offset, length in
 	if length == 0 {
 		return b.emptyRead(ctx, bucket, key, offset)
 	}
-	in := &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(sk)}
+	var rng string
 	if offset > 0 || length > 0 {
-		rng := "bytes=" + strconv.FormatInt(offset, 10) + "-"
+		rng = "bytes=" + strconv.FormatInt(offset, 10) + "-"
 		if length > 0 {
 			rng += strconv.FormatInt(offset+length-1, 10)
 		}
-		in.Range = aws.String(rng)
 	}
-	out, err := b.client.GetObject(ctx, in)
+	rc, ranged, size, err := b.getObject(ctx, sb, sk, rng)
 	if err != nil {
 		err = b.wrapErr(ctx, "get", target, err)
 		if errors.Is(err, backends.ErrInvalidRange) {
@@ -86,12 +96,34 @@ func (b *Backend) Get(ctx context.Context, bucket, key string, offset, length in
 		}
 		return nil, err
 	}
-	body := &getBody{ctx: ctx, b: b, rc: out.Body, r: out.Body}
-	if in.Range != nil && out.ContentRange == nil {
+	body := &getBody{ctx: ctx, b: b, rc: rc, r: rc}
+	if rng != "" && !ranged {
 		// The server ignored the Range header and sent the whole object.
-		return b.trimWhole(body, aws.ToInt64(out.ContentLength), offset, length, target)
+		return b.trimWhole(body, size, offset, length, target)
 	}
 	return body, nil
+}
+
+// getObject sends a GET with the Range header rng (if not empty) and
+// returns the body, whether the response has a Content-Range and its
+// Content-Length.
+func (b *Backend) getObject(ctx context.Context, sb, sk, rng string) (io.ReadCloser, bool, int64, error) {
+	if ep := b.lean.endpoint(ctx, b.cfg.Region, sb); !ep.sdk {
+		resp, err := b.lean.do(ctx, b.cfg.Region, opGetObject, ep, sk, emptySHA256, rng, nil)
+		if err != nil {
+			return nil, false, 0, err
+		}
+		return resp.Body, len(resp.Header.Values("Content-Range")) > 0, contentLength(resp), nil
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(sb), Key: aws.String(sk)}
+	if rng != "" {
+		in.Range = aws.String(rng)
+	}
+	out, err := b.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	return out.Body, out.ContentRange != nil, aws.ToInt64(out.ContentLength), nil
 }
 
 // trimWhole cuts [offset, offset+length) out of a full-object response.
@@ -132,7 +164,7 @@ func (b *Backend) Stat(ctx context.Context, bucket, key string) (backends.Object
 	}
 	cctx, cancel := b.callCtx(ctx)
 	defer cancel()
-	out, err := b.client.HeadObject(cctx, &s3.HeadObjectInput{Bucket: aws.String(sb), Key: aws.String(sk)})
+	size, modTime, err := b.headObject(cctx, sb, sk)
 	if err != nil {
 		err = b.wrapErr(ctx, "stat", bucket+"/"+key, err)
 		if errors.Is(err, backends.ErrNotFound) {
@@ -143,7 +175,23 @@ func (b *Backend) Stat(ctx context.Context, bucket, key string) (backends.Object
 		}
 		return backends.ObjectInfo{}, err
 	}
-	return backends.ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
+	return backends.ObjectInfo{Key: key, Size: size, ModTime: modTime}, nil
+}
+
+// headObject sends a HEAD and returns the object's size and modification time.
+func (b *Backend) headObject(ctx context.Context, sb, sk string) (int64, time.Time, error) {
+	if ep := b.lean.endpoint(ctx, b.cfg.Region, sb); !ep.sdk {
+		resp, err := b.lean.do(ctx, b.cfg.Region, opHeadObject, ep, sk, emptySHA256, "", nil)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		return contentLength(resp), lastModified(resp), nil
+	}
+	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(sb), Key: aws.String(sk)})
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return aws.ToInt64(out.ContentLength), aws.ToTime(out.LastModified), nil
 }
 
 // Delete implements backends.Backend. More than 1000 keys are sent in

@@ -67,6 +67,7 @@ const (
 type Backend struct {
 	cfg    Config
 	client *s3.Client
+	lean   *lean // Put, Get and Stat (see lean.go)
 
 	// ensured records that Config.Bucket exists (prefix mode).
 	ensureMu sync.Mutex
@@ -98,24 +99,25 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3 %s: %w", cfg.Name, err)
 	}
+	retryer := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+		o.RateLimiter = ratelimit.None
+	})
 	client := s3.New(s3.Options{
 		Region:       cfg.Region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		UsePathStyle: cfg.PathStyle,
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
 		HTTPClient:   httpClient,
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = maxAttempts
-			o.MaxBackoff = maxBackoff
-			o.RateLimiter = ratelimit.None
-		}),
+		Retryer:      retryer,
 		// Checksums only where the API demands them (DeleteObjects): a
 		// checksum on PutObject would need a seekable body or a trailer.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})
 	_ = ctx // New makes no request; ctx is kept for API stability.
-	return &Backend{cfg: cfg, client: client}, nil
+	return &Backend{cfg: cfg, client: client, lean: newLean(cfg, httpClient, retryer)}, nil
 }
 
 // newHTTPClient builds the SDK's BuildableClient: pooled for fan-out,

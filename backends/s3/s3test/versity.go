@@ -128,7 +128,7 @@ func (s *Server) Start() {
 		"--access", accessKey, "--secret", secretKey,
 		"--region", Region,
 		"--iam-dir", filepath.Join(s.dir, "iam"),
-		"--quiet",
+		"--quiet", "--keep-alive", // as real providers do: connections are reused
 		"posix", filepath.Join(s.dir, "data"))
 	out := &lockedWriter{}
 	cmd.Stdout, cmd.Stderr = out, out
