@@ -173,7 +173,7 @@ func StartVersity(ctx context.Context, bin, name, dir string) (*Versity, error) 
 	v := &Versity{Endpoint: "http://" + addr, AccessKey: "benchroot", SecretKey: "benchroot-secret"}
 	v.Process, err = startProcess(name, bin, []string{
 		"--port", addr, "--access", v.AccessKey, "--secret", v.SecretKey, "--region", DefaultRegion,
-		"--iam-dir", filepath.Join(dir, "iam"), "--quiet", "posix", filepath.Join(dir, "data"),
+		"--iam-dir", filepath.Join(dir, "iam"), "--quiet", "--keep-alive", "posix", filepath.Join(dir, "data"),
 	}, nil, filepath.Join(dir, "versitygw.log"), nil)
 	if err != nil {
 		return nil, err

@@ -546,8 +546,9 @@ func (p *rgProxy) serve() {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				n, _ := io.Copy(u, c)
-				p.up.Add(n)
+				// Count as bytes flow: connections are kept alive, so the
+				// copy may last as long as the test.
+				io.Copy(countingWriter{u, &p.up}, c)
 				if tc, ok := u.(*net.TCPConn); ok {
 					tc.CloseWrite()
 				}
@@ -584,4 +585,16 @@ func (p *rgProxy) close() {
 	p.mu.Unlock()
 	p.ln.Close()
 	p.wg.Wait()
+}
+
+// countingWriter adds what it writes to n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
