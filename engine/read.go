@@ -376,6 +376,9 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 			return
 		}
 	}
+	// Read the end of the body: an HTTP connection goes back to its pool
+	// only when its response was read to EOF before Close.
+	io.Copy(io.Discard, io.LimitReader(rc, 1))
 }
 
 // stripe returns the data of the next stripe, in pieces. They are valid until the next call.
