@@ -873,6 +873,13 @@ func rgMidStream(t *testing.T, tp rgTopology) {
 	streaming := func(sent []int64) bool {
 		return slices.ContainsFunc(sent, func(n int64) bool { return n > 1<<20 && n < shardSize })
 	}
+	// The regions to be killed answer at about 8 MiB/s (2 ms per 16 KiB)
+	// from here on: fast enough that reads keep using them, slow enough
+	// that their shard is still streaming when they are killed, whatever
+	// the kernel's socket buffers hold.
+	for i := range tp.down() {
+		cl.proxies[i].setDelay(2 * time.Millisecond)
+	}
 	var out *s3.GetObjectOutput
 	var before []int64
 	got := make([]byte, size)
