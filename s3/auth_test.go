@@ -345,3 +345,19 @@ func bytesIndex(b bool) int {
 	}
 	return 0
 }
+
+// TestChunkedTrailerLFStyle: minio-go ends the checksum trailer with a bare
+// LF and puts a blank CRLF line before the trailer signature; the AWS doc
+// example framed that way must verify the same, and a wrong signature
+// must still fail.
+func TestChunkedTrailerLFStyle(t *testing.T) {
+	minioStyle := strings.Replace(docTrailer, "sOO8/Q==\r\n", "sOO8/Q==\n\r\n", 1)
+	data, sums, err := readDocChunked(t, docChunkedBody(docTrailerSigs, minioStyle), true)
+	if err != nil || len(data) != 66560 || sums["CRC32C"] != "sOO8/Q==" {
+		t.Fatalf("minio-style trailers: len %d sums %v err %v", len(data), sums, err)
+	}
+	bad := strings.Replace(minioStyle, "d81f82fc", "d81f82fd", 1)
+	if _, _, err := readDocChunked(t, docChunkedBody(docTrailerSigs, bad), true); !errors.Is(err, ErrSignatureDoesNotMatch) {
+		t.Fatalf("minio-style trailers with a wrong signature: %v", err)
+	}
+}
