@@ -3,7 +3,11 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/prismd/prismd/backends/faulty"
@@ -103,4 +107,28 @@ func TestSmallRangeReadsOnlyItsDataShard(t *testing.T) {
 	}
 	c.regions[0].SetDown(true) // region a holds data shard 0 (priority placement)
 	read(1000, 2000)
+}
+
+// TestConcurrentETags: concurrent PUTs (hashed by the multi-buffer MD5
+// server) get the same ETags as crypto/md5 computes.
+func TestConcurrentETags(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "hybrid", DataShards: 2, ParityShards: 1, HybridThreshold: 100_000})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 6 {
+				data := payload(uint64(w*100+i), (w*37+i*1009)*97+i)
+				info, err := c.e.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: fmt.Sprintf("w%d/%d", w, i), Size: int64(len(data)), Body: bytes.NewReader(data)})
+				sum := md5.Sum(data)
+				if err != nil || info.ETag != hex.EncodeToString(sum[:]) {
+					t.Errorf("put %d bytes: etag %s, want %x (%v)", len(data), info.ETag, sum, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
