@@ -118,19 +118,8 @@ func benchWorkload(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&jsonOut, "json-out", "", "also write the result as JSON to this file")
 	fs.BoolVar(&jsonStdout, "json", false, "print JSON instead of the table")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display (it is off anyway when stderr is not a terminal)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage, "\nflags of 'prismd bench':\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "prismd bench: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseBenchFlags(fs, args, "prismd bench", stderr); !ok {
+		return code
 	}
 	var err error
 	if w.Op, err = bench.ParseOp(op); err != nil {
@@ -227,19 +216,8 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.PprofURL, "pprof-url", "", "the gateway's CPU profile URL (default <admin>/debug/pprof/profile)")
 	fs.StringVar(&cfg.OutDir, "profile-dir", ".", "where the CPU profile is kept")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display and no step log")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage, "\nflags of 'prismd bench standard':\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "prismd bench standard: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseBenchFlags(fs, args, "prismd bench standard", stderr); !ok {
+		return code
 	}
 	if cfg.PrismdBin == "" {
 		exe, err := os.Executable()
@@ -308,4 +286,24 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 1
 	}
 	return 0
+}
+
+// parseBenchFlags parses the flags of one bench command; when it returns
+// ok false, the command exits with code (0 after -h, 2 on a usage error).
+func parseBenchFlags(fs *flag.FlagSet, args []string, name string, stderr io.Writer) (code int, ok bool) {
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "%s\nflags of '%s':\n", benchUsage, name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2, false
+	}
+	return 0, true
 }
