@@ -15,8 +15,6 @@ var (
 	errCanceled     = context.Canceled
 )
 
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
-
 // ValidatePolicy checks a policy against the number of regions available.
 func ValidatePolicy(p plog.Policy, regions int) error {
 	switch p.Mode {

@@ -23,8 +23,10 @@ type RegionSpec struct {
 	SecretKey string
 }
 
-// loadRegions registers the regions the log added at run time.
-func (e *Engine) loadRegions() error {
+// loadRegions registers the regions the log added at run time. A region
+// that cannot be opened is logged and skipped: its shards are read from the
+// other regions.
+func (e *Engine) loadRegions() {
 	for _, r := range e.view().Regions() {
 		if e.region(r.Name) != nil {
 			continue
@@ -33,7 +35,6 @@ func (e *Engine) loadRegions() error {
 			e.logger.Error("region from the log cannot be opened; its shards are read from other regions", "region", r.Name, "err", err)
 		}
 	}
-	return nil
 }
 
 // registerRegion builds the backend of a logged region and puts it in use.

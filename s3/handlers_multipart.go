@@ -58,14 +58,7 @@ func handleUploadPart(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := newResponse()
-	resp.header.Set("ETag", quoteETag(part.ETag))
-	sums := part.Checksums
-	if len(sums) == 0 {
-		sums = rq.body.sums
-	}
-	setChecksumHeaders(resp.header, sums)
-	return resp, nil
+	return storedResponse(rq, part.ETag, part.Checksums), nil
 }
 
 // parseCopyRange parses x-amz-copy-source-range: "bytes=first-last".

@@ -352,14 +352,19 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	return storedResponse(rq, info.ETag, info.Checksums), nil
+}
+
+// storedResponse answers a PutObject or UploadPart: the ETag, and the
+// checksums that were stored (or, failing that, computed from the body).
+func storedResponse(rq *request, etag string, sums map[string]string) *response {
 	resp := newResponse()
-	resp.header.Set("ETag", quoteETag(info.ETag))
-	sums := info.Checksums
+	resp.header.Set("ETag", quoteETag(etag))
 	if len(sums) == 0 {
 		sums = rq.body.sums
 	}
 	setChecksumHeaders(resp.header, sums)
-	return resp, nil
+	return resp
 }
 
 // parseCopySource parses x-amz-copy-source: "[/]bucket/key[?versionId=v]",
