@@ -277,7 +277,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		n := 0
 		for _, l := range locs {
 			if l.Region == region {
-				s.flip(s.c.regions[int(region[0]-'a')], l.Bucket, l.Key)
+				s.flip(s.c.regions[int(region[0]-'a')], l.Bucket, l.Key, arg(td, "at", "middle"))
 				n++
 			}
 		}
@@ -343,7 +343,8 @@ func (s *scenario) keyCount(b string) (int, string) {
 }
 
 // flip inverts one byte in the middle of a stored backend object.
-func (s *scenario) flip(r backends.Backend, bucket, key string) {
+// flip flips one byte of a shard: in its middle, or in its header (at=header).
+func (s *scenario) flip(r backends.Backend, bucket, key, at string) {
 	ctx := context.Background()
 	rc, err := r.Get(ctx, bucket, key, 0, -1)
 	if err != nil {
@@ -351,7 +352,14 @@ func (s *scenario) flip(r backends.Backend, bucket, key string) {
 	}
 	data, _ := io.ReadAll(rc)
 	rc.Close()
-	data[len(data)/2+1] ^= 0x5a
+	switch at {
+	case "middle":
+		data[len(data)/2+1] ^= 0x5a
+	case "header":
+		data[17] ^= 0x5a // the segment's data size
+	default:
+		s.t.Fatalf("corrupt at=%q: want middle or header", at)
+	}
 	if err := r.Put(ctx, bucket, key, bytes.NewReader(data), int64(len(data))); err != nil {
 		s.t.Fatalf("rewrite %s: %v", key, err)
 	}

@@ -54,6 +54,15 @@ func (e *exactBody) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// failure returns the error that explains a failed read of e: its own
+// record when it has one, else err.
+func (e *exactBody) failure(err error) error {
+	if e.err != nil {
+		return e.err
+	}
+	return err
+}
+
 // checkEOF reports whether r is exhausted.
 func (e *exactBody) checkEOF() error {
 	var one [1]byte
@@ -75,12 +84,21 @@ func (e *exactBody) checkEOF() error {
 // keep reading a request body after Do returns, so the lean path closes it
 // then and later reads get io.EOF (never the caller's reader, which the
 // caller may reuse once Put returns). It is what the SDK wraps bodies in.
+//
+// A body of at most smallBodyBytes is read into mem before the request is
+// built: net/http then writes headers and body together (one write and one
+// packet instead of two for every small shard), and nobody else holds mem.
 type safeBody struct {
 	mu     sync.Mutex
 	closed bool
 	r      io.Reader
+	mem    []byte
 	size   int64
 }
+
+// smallBodyBytes is the largest body sent from memory (see safeBody); it
+// fits with the request's headers in the transport's write buffer.
+const smallBodyBytes = 48 << 10
 
 func (s *safeBody) Read(p []byte) (int, error) {
 	s.mu.Lock()

@@ -267,6 +267,11 @@ func (l *lean) attempt(ctx context.Context, region string, op *leanOp, ep *endpo
 func (l *lean) send(ctx context.Context, req *http.Request, body *safeBody) (*http.Response, error) {
 	if body != nil {
 		req.Body = body
+		if body.mem != nil {
+			// A type net/http knows is in memory: no separate write
+			// of the headers.
+			req.Body = io.NopCloser(bytes.NewReader(body.mem))
+		}
 		req.ContentLength = body.size
 	}
 	resp, err := l.http.Do(req)

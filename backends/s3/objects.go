@@ -44,7 +44,15 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	}
 	if ep := b.lean.endpoint(ctx, b.cfg.Region, sb); !ep.sdk {
 		var in *safeBody
-		if size > 0 {
+		switch {
+		case size > 0 && size <= smallBodyBytes:
+			// Read first, so the request goes out in one write.
+			mem := make([]byte, size)
+			if _, err := io.ReadFull(body, mem); err != nil {
+				return fmt.Errorf("s3 %s: put %s: %w", b.cfg.Name, target, body.failure(err))
+			}
+			in = &safeBody{mem: mem, size: size}
+		case size > 0:
 			in = &safeBody{r: body, size: size}
 		}
 		_, err = b.lean.do(ctx, b.cfg.Region, opPutObject, ep, sk, unsignedPayloadHash, "", in)

@@ -153,6 +153,10 @@ func newHTTPClient(cfg Config) (*awshttp.BuildableClient, error) {
 			t.MaxIdleConns = cfg.MaxConns
 			t.MaxIdleConnsPerHost = cfg.MaxConns
 			t.MaxConnsPerHost = cfg.MaxConns
+			// Room for a small PUT's headers and body in one write, and
+			// a small GET's response in one read.
+			t.WriteBufferSize = 64 << 10
+			t.ReadBufferSize = 64 << 10
 			t.IdleConnTimeout = 90 * time.Second
 			t.TLSHandshakeTimeout = min(connectTimeout*2, cfg.Timeout)
 			t.ResponseHeaderTimeout = cfg.Timeout
