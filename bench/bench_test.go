@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -92,9 +93,12 @@ func TestRunWorkloads(t *testing.T) {
 func TestCompareInterleaves(t *testing.T) {
 	a := s3test.StartVersity(t, t.TempDir())
 	b := s3test.StartVersity(t, t.TempDir())
+	target, base := endpoint(a, "a", "cmp"), endpoint(b, "b", "cmp")
+	target.Processes = []bench.ServerProcess{{Role: bench.RoleRegion, PID: a.PID()}}
+	base.Processes = []bench.ServerProcess{{Role: bench.RoleRegion, PID: b.PID()}}
 	c, err := bench.Compare(context.Background(), bench.Config{
-		Target:   endpoint(a, "a", "cmp"),
-		Baseline: func() *bench.Endpoint { e := endpoint(b, "b", "cmp"); return &e }(),
+		Target:   target,
+		Baseline: &base,
 		Workload: bench.Workload{Op: bench.OpGet, Size: 8 << 10, Concurrency: 2, Duration: 600 * time.Millisecond, Objects: 4},
 		Rounds:   3,
 	})
@@ -112,6 +116,24 @@ func TestCompareInterleaves(t *testing.T) {
 	}
 	if c.Ratios.MiBPerSec <= 0 || c.Ratios.OpsPerSec <= 0 || c.Ratios.P50 <= 0 {
 		t.Errorf("ratios %+v", c.Ratios)
+	}
+	for _, r := range []*bench.Result{c.Target, c.Baseline} {
+		if runtime.GOOS != "linux" {
+			if r.CPU != nil {
+				t.Errorf("%s: CPU %+v off Linux", r.Endpoint, r.CPU)
+			}
+			continue
+		}
+		if r.CPU == nil {
+			t.Fatalf("%s: no CPU figures", r.Endpoint)
+		}
+		s, m := r.CPU.Seconds, r.CPU.MsPerOp
+		if s.Client <= 0 || s.Gateway != 0 || s.Regions < 0 || s.Total != s.Client+s.Regions || m.Client <= 0 || m.Total < m.Client {
+			t.Errorf("%s: CPU %+v", r.Endpoint, r.CPU)
+		}
+	}
+	if c.Ratios.CPUCeiling != 0 {
+		t.Errorf("ceiling %v without a gateway", c.Ratios.CPUCeiling)
 	}
 	data, _ := json.Marshal(c)
 	var back bench.Comparison
@@ -168,6 +190,13 @@ func TestConfigBounds(t *testing.T) {
 	} {
 		if _, err := bench.Run(context.Background(), bench.Config{Target: e, Workload: w}); !errors.Is(err, bench.ErrInvalidConfig) {
 			t.Errorf("%+v: %v, want ErrInvalidConfig", w, err)
+		}
+	}
+	for _, p := range []bench.ServerProcess{{Role: "proxy", PID: 1}, {Role: bench.RoleGateway}} {
+		bad := e
+		bad.Processes = []bench.ServerProcess{p}
+		if _, err := bench.Run(context.Background(), bench.Config{Target: bad}); !errors.Is(err, bench.ErrInvalidConfig) {
+			t.Errorf("process %+v: %v, want ErrInvalidConfig", p, err)
 		}
 	}
 }

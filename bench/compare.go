@@ -19,6 +19,12 @@ type Ratios struct {
 	OpsPerSec float64 `json:"ops_per_s"`
 	P50       float64 `json:"p50"`
 	P99       float64 `json:"p99"`
+	// CPUCeiling is the ops/s ratio the target would reach if its gateway
+	// cost no CPU, on a machine whose CPUs the client, the gateway and the
+	// regions share: baseline / (target − target's gateway) in total CPU
+	// per operation. 0 unless the target measured a gateway process and
+	// the baseline a region process.
+	CPUCeiling float64 `json:"cpu_ceiling,omitempty"`
 }
 
 // Comparison is one workload run against a target and a baseline in
@@ -93,10 +99,11 @@ func (c *Comparison) finish() {
 	c.Baseline.finish()
 	t, b := c.Target.Total, c.Baseline.Total
 	c.Ratios = Ratios{
-		MiBPerSec: ratio(t.MiBPerSec, b.MiBPerSec),
-		OpsPerSec: ratio(t.OpsPerSec, b.OpsPerSec),
-		P50:       ratio(t.P50ms, b.P50ms),
-		P99:       ratio(t.P99ms, b.P99ms),
+		MiBPerSec:  ratio(t.MiBPerSec, b.MiBPerSec),
+		OpsPerSec:  ratio(t.OpsPerSec, b.OpsPerSec),
+		P50:        ratio(t.P50ms, b.P50ms),
+		P99:        ratio(t.P99ms, b.P99ms),
+		CPUCeiling: cpuCeiling(c.Target.CPU, c.Baseline.CPU),
 	}
 	c.Valid = c.Target.Valid && c.Baseline.Valid
 	switch {
@@ -132,6 +139,16 @@ func WriteComparisons(w io.Writer, cs ...*Comparison) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, c := range cs {
+		if c.Target.CPU == nil || c.Baseline.CPU == nil {
+			continue
+		}
+		fmt.Fprintf(w, "cpu %s: %s %s, %s %s", c.Label, c.Target.Endpoint, cpuSummary(c.Target.CPU), c.Baseline.Endpoint, cpuSummary(c.Baseline.CPU))
+		if c.Ratios.CPUCeiling > 0 {
+			fmt.Fprintf(w, ", ceiling %.2f", c.Ratios.CPUCeiling)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, c := range cs {
 		if !c.Valid {

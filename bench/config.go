@@ -67,6 +67,10 @@ type Endpoint struct {
 	// VirtualHosted addresses buckets as <bucket>.<host>. Default false
 	// (path style, which every local server accepts).
 	VirtualHosted bool `json:"virtual_hosted,omitempty"`
+	// Processes are the server processes behind the endpoint, on this
+	// machine; every run measures their CPU time and the client's
+	// (Result.CPU, Linux only). Default none: the client's alone.
+	Processes []ServerProcess `json:"processes,omitempty"`
 }
 
 // Workload says what a run does. Every zero field takes the documented default.
@@ -198,6 +202,11 @@ func (e Endpoint) withDefaults() (Endpoint, error) {
 		return e, fmt.Errorf("%w: endpoint %s: access key and secret key are required", ErrInvalidConfig, e.Name)
 	case e.Bucket == "":
 		return e, fmt.Errorf("%w: endpoint %s: bucket is required", ErrInvalidConfig, e.Name)
+	}
+	for _, p := range e.Processes {
+		if (p.Role != RoleGateway && p.Role != RoleRegion) || p.PID <= 0 {
+			return e, fmt.Errorf("%w: endpoint %s: process %+v: want role %s or %s and a PID", ErrInvalidConfig, e.Name, p, RoleGateway, RoleRegion)
+		}
 	}
 	return e, nil
 }

@@ -33,6 +33,11 @@
 //   - Latency percentiles are nearest-rank over every successful operation
 //     (p50 ≤ p90 ≤ p99 ≤ max); throughput is bytes over the time the
 //     workload ran, summed over rounds.
+//   - CPU time is measured around the timed part of every run only
+//     (after Prepare): the client's (getrusage) and that of each
+//     Endpoint.Processes entry (utime + stime of /proc/PID/stat), summed
+//     over rounds like operations. Off Linux, or when a process cannot be
+//     read in some round, Result.CPU is nil — never an error.
 //   - Standard stops every process it started, by PID (SIGTERM, then
 //     SIGKILL after a grace period; on Linux children also die with the
 //     bench process), and removes its temporary directory.
@@ -40,7 +45,8 @@
 // Standard is issue 5's set: three versitygw regions and `prismd serve` over
 // them (policy erasure 2+1, then hybrid), 8 MiB × 8 and 4 KiB × 32 GET and
 // PUT against direct, a fresh gateway's peak RSS (VmHWM) after 1 MiB and
-// after 256 MiB objects, a CPU profile of the workload with the lowest
+// after 256 MiB objects, the CPU each process (client, gateway, regions)
+// spent per operation, a CPU profile of the workload with the lowest
 // ratio (from the gateway's /debug/pprof/profile), and the engine-internal
 // Go benchmarks (StandardGoBenchmarks). WriteMarkdown turns the Report into
 // BENCHMARKS.md; the Report is also JSON.

@@ -48,9 +48,13 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		p("\n")
 	}
 
+	explained := false
 	for _, set := range rep.Sets {
 		p("## Through prismd vs direct to one region — policy %s 2+1\n\n", set.Policy)
 		writeComparisonTable(&b, set.Comparisons)
+		if writeCPUTable(&b, set.Comparisons, !explained, m.CPUs) {
+			explained = true
+		}
 	}
 
 	if mr := rep.Memory; mr != nil {
@@ -131,6 +135,39 @@ func writeComparisonTable(b *strings.Builder, cs []*Comparison) {
 			}
 		}
 	}
+}
+
+// writeCPUTable writes the CPU per operation of each process of the
+// comparisons that measured it on both sides, with an explanation when
+// explain is set; it reports whether it wrote a table.
+func writeCPUTable(b *strings.Builder, cs []*Comparison, explain bool, cpus int) bool {
+	var rows []string
+	for _, c := range cs {
+		t, d := c.Target.CPU, c.Baseline.CPU
+		if t == nil || d == nil {
+			continue
+		}
+		ceiling := "—"
+		if c.Ratios.CPUCeiling > 0 {
+			ceiling = fmt.Sprintf("**%.2f**", c.Ratios.CPUCeiling)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %s |",
+			c.Label, t.MsPerOp.Client, t.MsPerOp.Gateway, t.MsPerOp.Regions, t.MsPerOp.Total,
+			d.MsPerOp.Client, d.MsPerOp.Regions, d.MsPerOp.Total, c.Ratios.OpsPerSec, ceiling))
+	}
+	if len(rows) == 0 {
+		return false
+	}
+	fmt.Fprintf(b, "### CPU per operation (ms), by process\n\n")
+	if explain {
+		fmt.Fprintf(b, "CPU time (user + system) each process spent during the timed rounds, divided by the operations: `client` is the bench process (getrusage), `gateway` is `prismd serve` and `regions` the versitygw processes — all three through prismd, region-1 alone direct (/proc/PID/stat). "+
+			"All of them share this machine's %d CPUs, so when the CPUs are busy the prismd/direct obj/s `ratio` is close to direct total ÷ prismd total. "+
+			"`ceiling` = direct total ÷ (prismd total − gateway) is the ratio prismd would reach if the gateway itself cost nothing: what is left of the gap is the regions' extra work (a GET reads 2 shards, a PUT writes 3) and the client's. "+
+			"A ratio far below its ceiling is the gateway's own cost; a ceiling below 1 is the price of erasure coding on one shared machine.\n\n", cpus)
+	}
+	fmt.Fprintf(b, "| workload | prismd client | prismd gateway | prismd regions | prismd total | direct client | direct regions | direct total | ratio | ceiling |\n")
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
+	return true
 }
 
 // writeEngineRatios writes the engine-vs-raw ratios of issue 5.

@@ -2,6 +2,17 @@
 
 package bench
 
-import "os/exec"
+import (
+	"errors"
+	"os/exec"
+	"time"
+)
 
 func setParentDeathSignal(*exec.Cmd) {}
+
+// errNoCPU says that CPU time is only measured on Linux.
+var errNoCPU = errors.New("bench: CPU time is measured on Linux only")
+
+func processCPU(int) (time.Duration, error) { return 0, errNoCPU }
+
+func selfCPU() (time.Duration, error) { return 0, errNoCPU }

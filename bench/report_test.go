@@ -50,6 +50,42 @@ func comparisonOf(op Op, size int64, conc int, prismd, direct OpStats) *Comparis
 	return c
 }
 
+// withCPU sets the CPU seconds of both sides of c and finishes it again.
+func withCPU(c *Comparison, prismd, direct CPUByRole) *Comparison {
+	c.Target.CPU, c.Baseline.CPU = &CPU{Seconds: prismd}, &CPU{Seconds: direct}
+	c.finish()
+	return c
+}
+
+func TestRoundsSumCPU(t *testing.T) {
+	w := Workload{Op: OpGet, Size: 4 << 10, Concurrency: 32}
+	round := func(ops int, cpu *CPU) *Result {
+		r := newResult(Endpoint{Name: "prismd"}, w)
+		r.samples[OpGet] = &samples{lat: make([]time.Duration, ops), bytes: int64(ops) * w.Size, items: int64(ops)}
+		r.elapsed = time.Second
+		r.CPU = cpu
+		return r
+	}
+	r := round(1000, &CPU{Seconds: CPUByRole{Client: 0.5, Gateway: 1, Regions: 1.5}})
+	r.absorb(round(3000, &CPU{Seconds: CPUByRole{Client: 1.5, Gateway: 3, Regions: 4.5}}))
+	r.finish()
+	if r.Rounds != 2 || r.Total.Count != 4000 {
+		t.Fatalf("%d rounds, %d ops", r.Rounds, r.Total.Count)
+	}
+	if want := (CPUByRole{Client: 2, Gateway: 4, Regions: 6, Total: 12}); r.CPU == nil || r.CPU.Seconds != want {
+		t.Errorf("CPU seconds %+v, want %+v", r.CPU, want)
+	}
+	if want := (CPUByRole{Client: 0.5, Gateway: 1, Regions: 1.5, Total: 3}); r.CPU == nil || r.CPU.MsPerOp != want {
+		t.Errorf("CPU ms/op %+v, want %+v", r.CPU, want)
+	}
+	// A round without CPU figures makes the sum unknown.
+	r.absorb(round(10, nil))
+	r.absorb(round(10, &CPU{Seconds: CPUByRole{Client: 1}}))
+	if r.finish(); r.CPU != nil {
+		t.Errorf("CPU %+v after a round without it, want none", r.CPU)
+	}
+}
+
 func TestTargetsAndMarkdown(t *testing.T) {
 	rep := &Report{
 		Machine: Machine{CPUs: 2, CPUModel: "AMD EPYC", MemoryMiB: 23 << 10, GoVersion: "go1.26"},
@@ -58,6 +94,10 @@ func TestTargetsAndMarkdown(t *testing.T) {
 			comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 95}, OpStats{Count: 100}), // 0.95: met
 			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 50}, OpStats{Count: 100}), // 0.5: missed
 			comparisonOf(OpPut, 4<<10, 32, OpStats{Count: 90, Errors: 1}, OpStats{Count: 100}),
+		}}, {Policy: "hybrid", Comparisons: []*Comparison{
+			// The hand measurement of 4 KiB GET c32, for 1000 operations each side.
+			withCPU(comparisonOf(OpGet, 4<<10, 32, OpStats{Count: 1000}, OpStats{Count: 1000}),
+				CPUByRole{Client: 0.108, Gateway: 0.2, Regions: 0.27}, CPUByRole{Client: 0.082, Regions: 0.116}),
 		}}},
 		Memory:  &MemoryReport{Concurrency: 2, SmallSize: 1 << 20, LargeSize: 256 << 20, PeakRSSSmall: 100 << 20, PeakRSSLarge: 110 << 20, PeakRSSGrowth: 1.1},
 		GoBench: []GoBenchRun{{Command: "go test", Benchmarks: ParseGoBench(goBenchOutput)}},
@@ -68,6 +108,8 @@ func TestTargetsAndMarkdown(t *testing.T) {
 		"erasure: PUT 8MiB c8, prismd/direct MiB/s":  false,
 		"erasure: PUT 4KiB c32, prismd/direct ops/s": false, // invalid
 		"erasure: GET 4KiB c32, prismd/direct ops/s": false, // not run
+		"hybrid: GET 4KiB c32, prismd/direct ops/s":  true,
+		"hybrid: GET 8MiB c8, prismd/direct MiB/s":   false, // not run
 		"group commits/s, 64 writers, fsync on":      true,
 		"replay events/s":                            false,
 	}
@@ -83,13 +125,33 @@ func TestTargetsAndMarkdown(t *testing.T) {
 	if seen != len(want) {
 		t.Errorf("found %d of %d targets: %+v", seen, len(want), rep.Targets)
 	}
+	// 0.198 / (0.578 − 0.200)
+	if c := rep.Sets[1].Comparisons[0]; c.Ratios.CPUCeiling != 0.524 || c.Target.CPU.MsPerOp.Total != 0.578 || c.Baseline.CPU.MsPerOp.Total != 0.198 {
+		t.Errorf("ceiling %v of %+v and %+v, want 0.524", c.Ratios.CPUCeiling, c.Target.CPU, c.Baseline.CPU)
+	}
+	if c := rep.Sets[0].Comparisons[0]; c.Ratios.CPUCeiling != 0 {
+		t.Errorf("ceiling %v without CPU figures", c.Ratios.CPUCeiling)
+	}
 	var md strings.Builder
 	if err := WriteMarkdown(&md, rep, "make bench"); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"# prismd benchmarks", "| CPUs (nproc) | 2 |", "**INVALID**: prismd: 1 of 91 operations failed", "**0.95**", "| 256MiB objects | 110.0 |", "PUT 2+1 / irreducible per-byte work", "**missed**"} {
+	for _, s := range []string{"# prismd benchmarks", "| CPUs (nproc) | 2 |", "**INVALID**: prismd: 1 of 91 operations failed", "**0.95**", "| 256MiB objects | 110.0 |", "PUT 2+1 / irreducible per-byte work", "**missed**",
+		"### CPU per operation (ms), by process",
+		"| get 4KiB c32 | 0.108 | 0.200 | 0.270 | 0.578 | 0.082 | 0.116 | 0.198 | 1.00 | **0.52** |"} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md.String())
 		}
+	}
+	if n := strings.Count(md.String(), "| workload | prismd client |"); n != 1 {
+		t.Errorf("%d CPU tables, want 1 (the only comparison with CPU figures)", n)
+	}
+	var text strings.Builder
+	if err := WriteComparisons(&text, append(rep.Sets[0].Comparisons, rep.Sets[1].Comparisons...)...); err != nil {
+		t.Fatal(err)
+	}
+	wantText := "cpu get 4KiB c32: prismd 0.578 ms/op (client 0.108, gateway 0.200, regions 0.270), direct 0.198 ms/op (client 0.082, regions 0.116), ceiling 0.52"
+	if !strings.Contains(text.String(), wantText) || strings.Count(text.String(), "cpu ") != 1 {
+		t.Errorf("text lacks %q, or has more:\n%s", wantText, text.String())
 	}
 }

@@ -50,6 +50,10 @@ type Result struct {
 	Invalid string `json:"invalid,omitempty"`
 	// ErrorSamples are the first few error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// CPU is the CPU time the client and the endpoint's Processes spent
+	// while the workload ran, summed over rounds; nil when it could not be
+	// measured in every round (not Linux, a process gone).
+	CPU *CPU `json:"cpu,omitempty"`
 
 	elapsed time.Duration
 	samples map[Op]*samples
@@ -129,6 +133,11 @@ func (res *Result) absorb(o *Result) {
 			res.errs = append(res.errs, e)
 		}
 	}
+	if res.CPU == nil || o.CPU == nil {
+		res.CPU = nil
+	} else {
+		res.CPU.add(o.CPU)
+	}
 	res.elapsed += o.elapsed
 	res.Rounds++
 }
@@ -150,6 +159,9 @@ func (res *Result) finish() {
 		all.items += s.items
 	}
 	res.Total = all.stats("total", res.elapsed)
+	if res.CPU != nil {
+		res.CPU.finish(res.Total.Count + res.Total.Errors)
+	}
 	res.ErrorSamples = res.errs
 	res.Valid, res.Invalid = true, ""
 	switch {
@@ -217,6 +229,11 @@ func WriteTable(w io.Writer, results ...*Result) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, r := range results {
+		if r.CPU != nil {
+			fmt.Fprintf(w, "cpu %s (%s): %s\n", r.Endpoint, r.Workload.String(), cpuSummary(r.CPU))
+		}
 	}
 	for _, r := range results {
 		if !r.Valid {

@@ -215,6 +215,7 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 	defer cancel()
 	var started atomic.Int64
 	workers := make([]*recorder, r.w.Concurrency)
+	cpuBefore, cpuOK := sampleCPU(r.e.Processes)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for wi := range workers {
@@ -265,6 +266,8 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 	stopProgress := p.start(start)
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	cpuAfter, afterOK := sampleCPU(r.e.Processes)
+	res.CPU = cpuBetween(cpuBefore, cpuAfter, cpuOK && afterOK)
 	stopProgress()
 	for _, rec := range workers {
 		res.add(rec)

@@ -240,10 +240,18 @@ func (s *standard) startGateway(ctx context.Context, name, policy string) (*Gate
 	return g, nil
 }
 
+// endpoints returns the gateway g and, as the baseline, region-1, each
+// with the processes behind it: g and the three regions, region-1 alone.
 func (s *standard) endpoints(g *Gateway, bucket string) (Endpoint, *Endpoint) {
 	r := s.regions[0]
-	direct := Endpoint{Name: "direct", URL: r.Endpoint, AccessKey: r.AccessKey, SecretKey: r.SecretKey, Bucket: "direct-" + bucket}
-	return Endpoint{Name: "prismd", URL: g.Endpoint, AccessKey: g.AccessKey, SecretKey: g.SecretKey, Bucket: bucket}, &direct
+	direct := Endpoint{Name: "direct", URL: r.Endpoint, AccessKey: r.AccessKey, SecretKey: r.SecretKey, Bucket: "direct-" + bucket,
+		Processes: []ServerProcess{{Role: RoleRegion, PID: r.PID()}}}
+	target := Endpoint{Name: "prismd", URL: g.Endpoint, AccessKey: g.AccessKey, SecretKey: g.SecretKey, Bucket: bucket,
+		Processes: []ServerProcess{{Role: RoleGateway, PID: g.PID()}}}
+	for _, reg := range s.regions {
+		target.Processes = append(target.Processes, ServerProcess{Role: RoleRegion, PID: reg.PID()})
+	}
+	return target, &direct
 }
 
 func bucketName(policy string, w Workload) string {
