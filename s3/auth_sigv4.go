@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prismd/prismd/engine"
@@ -319,13 +321,34 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-// signingKey derives the SigV4 signing key for a credential scope.
+// signingKey returns the SigV4 signing key for a credential scope. It
+// changes once a day per key and scope, so derived keys are kept (four
+// HMACs saved on every request).
 func signingKey(secret string, c credential) []byte {
+	id := secret + "\x00" + c.Date + "\x00" + c.Region + "\x00" + c.Service
+	if k, ok := signingKeys.Load(id); ok {
+		return k.([]byte)
+	}
 	k := hmacSHA256([]byte("AWS4"+secret), c.Date)
 	k = hmacSHA256(k, c.Region)
 	k = hmacSHA256(k, c.Service)
-	return hmacSHA256(k, "aws4_request")
+	k = hmacSHA256(k, "aws4_request")
+	if signingKeyCount.Add(1) > maxSigningKeys {
+		// Old days' keys and keys of odd scopes: start over.
+		signingKeys.Clear()
+		signingKeyCount.Store(1)
+	}
+	signingKeys.Store(id, k)
+	return k
 }
+
+// signingKeys caches derived signing keys by secret and scope.
+var (
+	signingKeys     sync.Map
+	signingKeyCount atomic.Int64
+)
+
+const maxSigningKeys = 4096
 
 // stringToSign is the SigV4 string to sign of a canonical request.
 func stringToSign(amzDate string, c credential, canonical string) string {

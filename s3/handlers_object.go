@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prismd/prismd/engine"
@@ -106,13 +107,22 @@ func parseConditions(h http.Header, prefix string) engine.Conditions {
 	var c engine.Conditions
 	c.IfMatch = strings.TrimSpace(h.Get(prefix + "If-Match"))
 	c.IfNoneMatch = strings.TrimSpace(h.Get(prefix + "If-None-Match"))
-	if t, err := http.ParseTime(h.Get(prefix + "If-Modified-Since")); err == nil {
-		c.IfModifiedSince = t
-	}
-	if t, err := http.ParseTime(h.Get(prefix + "If-Unmodified-Since")); err == nil {
-		c.IfUnmodifiedSince = t
-	}
+	c.IfModifiedSince = headerTime(h.Get(prefix + "If-Modified-Since"))
+	c.IfUnmodifiedSince = headerTime(h.Get(prefix + "If-Unmodified-Since"))
 	return c
+}
+
+// headerTime parses an HTTP date; absent or invalid is the zero time (S3
+// ignores an invalid If-Modified-Since, as RFC 9110 says).
+func headerTime(v string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // parseRange parses a Range header. ok is false when the header should be

@@ -1,7 +1,7 @@
 package s3
 
-// The lean path: Put, Get and Stat build, sign (SigV4, the SDK's own
-// v4.Signer) and send their requests themselves over the same
+// The lean path: Put, Get and Stat build, sign (SigV4, see sign.go) and
+// send their requests themselves over the same
 // BuildableClient the SDK client uses, instead of going through the SDK's
 // middleware stack, which costs more CPU and allocation than the request
 // itself for small objects. Everything else keeps using the SDK client.
@@ -37,7 +37,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -81,8 +80,7 @@ var (
 // lean holds what the lean path needs; it is set up by New.
 type lean struct {
 	http     *awshttp.BuildableClient // the SDK client's HTTP client
-	signer   *v4.Signer
-	creds    aws.Credentials
+	signer   *signer
 	retryer  aws.Retryer // the SDK client's retryer (Get, Stat)
 	resolver s3.EndpointResolverV2
 	params   s3.EndpointParameters // without Bucket
@@ -104,10 +102,8 @@ type endpoint struct {
 
 func newLean(cfg Config, httpClient *awshttp.BuildableClient, retryer aws.Retryer) *lean {
 	return &lean{
-		http: httpClient,
-		// As the S3 client's default signer.
-		signer:   v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
-		creds:    aws.Credentials{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey, Source: "StaticCredentials"},
+		http:     httpClient,
+		signer:   newSigner(cfg.AccessKey, cfg.SecretKey, cfg.Region),
 		retryer:  retryer,
 		resolver: s3.NewDefaultEndpointResolverV2(),
 		// As the S3 client's bindEndpointParams with the options of New.
@@ -224,10 +220,7 @@ func (l *lean) attempt(ctx context.Context, region string, op *leanOp, ep *endpo
 		// As the PutObject serializer for a body without a content type.
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
-	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	if err := l.signer.SignHTTP(ctx, l.creds, req, payloadHash, "s3", region, time.Now().UTC()); err != nil {
-		return nil, fmt.Errorf("failed to sign request: %w", err), false
-	}
+	l.signer.sign(req, op.query, payloadHash, time.Now())
 	if body != nil && body.size >= expectContinueBytes {
 		req.Header.Set("Expect", "100-continue")
 	}
