@@ -83,6 +83,35 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
+// BenchmarkPutParallel is eight 8 MiB PUTs at a time on 2+1, as a gateway
+// under load sees them.
+func BenchmarkPutParallel(b *testing.B) {
+	c := newCluster(b, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "priority"})
+	c.cfg.SegmentSize = engine.DefaultSegmentSize
+	c.cfg.BlockSize = engine.DefaultBlockSize
+	for i := range c.cfg.Regions {
+		c.cfg.Regions[i].Backend = discardPuts{c.cfg.Regions[i].Backend}
+	}
+	c.restart()
+	if err := c.e.CreateBucket(context.Background(), "bench", ""); err != nil {
+		b.Fatal(err)
+	}
+	data := payload(1, benchSize)
+	b.SetBytes(benchSize)
+	b.SetParallelism(4) // 8 writers on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.e.PutObject(context.Background(), engine.PutInput{Bucket: "bench", Key: "k", Size: benchSize, Body: bytes.NewReader(data)}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	c.e.WaitWrites()
+}
+
 func BenchmarkGet(b *testing.B) {
 	for _, km := range [][2]int{{2, 1}, {3, 2}} {
 		b.Run(fmt.Sprintf("%d+%d", km[0], km[1]), func(b *testing.B) {

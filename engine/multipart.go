@@ -61,12 +61,13 @@ func (e *Engine) UploadPart(ctx context.Context, uploadID string, number int, in
 	if in.Size < 0 || in.Size > MaxPutSize {
 		return PartInfo{}, fmt.Errorf("part of %d bytes: %w", in.Size, ErrEntityTooLarge)
 	}
-	sum := md5.New()
+	sum, release := etagHash(in.Size)
 	w, err := e.writeBlob(ctx, in.Bucket, in.Key, uploadID, e.policyFor(in.Bucket), in.Size, in.Body, sum)
+	digest := sum.Sum(nil)
+	release()
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
 	}
-	digest := sum.Sum(nil)
 	fail := func(err error) (PartInfo, error) {
 		w.abort(err)
 		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)

@@ -52,12 +52,13 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if err := writeConditions(e.view(), in.Bucket, in.Key, in.Cond); err != nil {
 		return ObjectInfo{}, err
 	}
-	sum := md5.New()
+	sum, release := etagHash(in.Size)
 	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), in.Size, in.Body, sum)
+	digest := sum.Sum(nil)
+	release()
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
-	digest := sum.Sum(nil)
 	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta)}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
