@@ -65,9 +65,11 @@ fuzz:
 
 # make bench builds bin/prismd and runs the standard set of issue 5 through
 # it: three versitygw regions and `prismd serve` on 127.0.0.1, the workloads
-# against direct, the gateway's memory, a CPU profile, the engine's Go
-# benchmarks; it stops everything it started and writes BENCHMARKS.md
-# (about 6 minutes on 2 cores; the JSON and the CPU profile go to bin/).
+# against direct (and a plain relay against direct: what passing bytes
+# through any process costs here), CPU time per operation of every process,
+# the gateway's memory, a CPU profile, the engine's Go benchmarks; it stops
+# everything it started and writes BENCHMARKS.md (about 5 minutes on 2
+# cores; the JSON and the CPU profile go to bin/).
 BENCH_FLAGS ?=
 
 bench: build

@@ -44,7 +44,10 @@
 //
 // Standard is issue 5's set: three versitygw regions and `prismd serve` over
 // them (policy erasure 2+1, then hybrid), 8 MiB × 8 and 4 KiB × 32 GET and
-// PUT against direct, a fresh gateway's peak RSS (VmHWM) after 1 MiB and
+// PUT against direct, the same workloads through a plain relay in front of
+// one region (NewRelay, run as `prismd bench relay`: the floor of any
+// gateway that passes bytes through one process on the same machine) against
+// direct, a fresh gateway's peak RSS (VmHWM) after 1 MiB and
 // after 256 MiB objects, the CPU each process (client, gateway, regions)
 // spent per operation, a CPU profile of the workload with the lowest
 // ratio (from the gateway's /debug/pprof/profile), and the engine-internal

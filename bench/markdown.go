@@ -23,7 +23,11 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		m.CPUs, m.CPUModel, float64(m.MemoryMiB)/1024, m.Kernel, m.OS, m.GoVersion, m.Prismd)
 	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
 
-	p("## Targets (issue 5)\n\n| figure | measured | goal | |\n|---|---:|---|---|\n")
+	p("## Targets (issue 5)\n\n")
+	if len(rep.Relay) > 0 {
+		p("`relay/direct` is the same workload through a plain relay in front of region-1 (below): the floor any gateway that passes bytes through one process reaches on this machine. It does not count towards the goals.\n\n")
+	}
+	p("| figure | measured | relay/direct | goal | |\n|---|---:|---:|---|---|\n")
 	for _, t := range rep.Targets {
 		mark := "met"
 		if !t.Met {
@@ -36,7 +40,11 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 				val = "—"
 			}
 		}
-		p("| %s | %s | %s | %s |\n", t.Name, val, t.Goal, mark)
+		relay := ""
+		if t.Relay > 0 {
+			relay = fmt.Sprintf("%s ×", fmtNum(t.Relay))
+		}
+		p("| %s | %s | %s | %s | %s |\n", t.Name, val, relay, t.Goal, mark)
 	}
 	p("\n")
 
@@ -51,16 +59,25 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 	explained := false
 	for _, set := range rep.Sets {
 		p("## Through prismd vs direct to one region — policy %s 2+1\n\n", set.Policy)
-		writeComparisonTable(&b, set.Comparisons)
-		if writeCPUTable(&b, set.Comparisons, !explained, m.CPUs) {
+		writeComparisonTable(&b, set.Comparisons, "prismd")
+		if writeCPUTable(&b, set.Comparisons, !explained, m.CPUs, "prismd") {
 			explained = true
 		}
+	}
+
+	if len(rep.Relay) > 0 {
+		p("## A plain relay vs direct — what relaying bytes costs here\n\n")
+		p("The relay (`prismd bench relay`, a `net/http/httputil` reverse proxy) sits in front of region-1 and passes every request and response through unchanged: no erasure coding, no hashing, no authentication of its own (the client's signature stays valid because the relay forwards the Host header, path, query and body as they are). "+
+			"Its own process still receives every byte and sends it again on the same %d CPUs, so it is the floor of any gateway that passes bytes through one process on this machine: prismd's ratio should be read against the relay's, not against 1. "+
+			"In the CPU table the relay is the `gateway` and region-1 the `regions`.\n\n", m.CPUs)
+		writeComparisonTable(&b, rep.Relay, "relay")
+		writeCPUTable(&b, rep.Relay, !explained, m.CPUs, "relay")
 	}
 
 	if mr := rep.Memory; mr != nil {
 		p("## Large objects and the gateway's memory\n\n")
 		p("A fresh gateway (erasure 2+1) runs %s objects, then %s objects (PUT then GET, concurrency 2, both against direct). Peak RSS is VmHWM of /proc/PID/status of `prismd serve`.\n\n", FormatSize(mr.SmallSize), FormatSize(mr.LargeSize))
-		writeComparisonTable(&b, mr.Comparisons)
+		writeComparisonTable(&b, mr.Comparisons, "prismd")
 		if mr.PeakRSSSmall > 0 {
 			p("| peak RSS after | MiB |\n|---|---:|\n| %s objects | %.1f |\n", FormatSize(mr.SmallSize), float64(mr.PeakRSSSmall)/(1<<20))
 			if mr.PeakRSSLarge > 0 {
@@ -115,8 +132,9 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 	return err
 }
 
-func writeComparisonTable(b *strings.Builder, cs []*Comparison) {
-	fmt.Fprintf(b, "| workload | prismd MiB/s | direct MiB/s | prismd obj/s | direct obj/s | **ratio** | p50 ms prismd / direct | p99 ms prismd / direct | ops prismd / direct | errors | valid |\n")
+// writeComparisonTable writes cs, their targets called name ("prismd").
+func writeComparisonTable(b *strings.Builder, cs []*Comparison, name string) {
+	fmt.Fprintf(b, "| workload | %[1]s MiB/s | direct MiB/s | %[1]s obj/s | direct obj/s | **ratio** | p50 ms %[1]s / direct | p99 ms %[1]s / direct | ops %[1]s / direct | errors | valid |\n", name)
 	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, c := range cs {
 		t, d := c.Target.Total, c.Baseline.Total
@@ -138,9 +156,10 @@ func writeComparisonTable(b *strings.Builder, cs []*Comparison) {
 }
 
 // writeCPUTable writes the CPU per operation of each process of the
-// comparisons that measured it on both sides, with an explanation when
-// explain is set; it reports whether it wrote a table.
-func writeCPUTable(b *strings.Builder, cs []*Comparison, explain bool, cpus int) bool {
+// comparisons that measured it on both sides, their targets called name
+// ("prismd"), with an explanation when explain is set; it reports whether
+// it wrote a table.
+func writeCPUTable(b *strings.Builder, cs []*Comparison, explain bool, cpus int, name string) bool {
 	var rows []string
 	for _, c := range cs {
 		t, d := c.Target.CPU, c.Baseline.CPU
@@ -165,7 +184,7 @@ func writeCPUTable(b *strings.Builder, cs []*Comparison, explain bool, cpus int)
 			"`ceiling` = direct total ÷ (prismd total − gateway) is the ratio prismd would reach if the gateway itself cost nothing: what is left of the gap is the regions' extra work (a GET reads 2 shards, a PUT writes 3) and the client's. "+
 			"A ratio far below its ceiling is the gateway's own cost; a ceiling below 1 is the price of erasure coding on one shared machine.\n\n", cpus)
 	}
-	fmt.Fprintf(b, "| workload | prismd client | prismd gateway | prismd regions | prismd total | direct client | direct regions | direct total | ratio | ceiling |\n")
+	fmt.Fprintf(b, "| workload | %[1]s client | %[1]s gateway | %[1]s regions | %[1]s total | direct client | direct regions | direct total | ratio | ceiling |\n", name)
 	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
 	return true
 }

@@ -204,7 +204,7 @@ func StartGateway(ctx context.Context, bin, dir, config, accessKey, secretKey st
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProcess, err)
 	}
-	banner := &bannerWriter{found: make(chan struct{})}
+	banner := newBannerWriter("S3 endpoint:", "admin:")
 	g := &Gateway{AccessKey: accessKey, SecretKey: secretKey}
 	var err error
 	g.Process, err = startProcess("prismd", bin,
@@ -222,7 +222,7 @@ func StartGateway(ctx context.Context, bin, dir, config, accessKey, secretKey st
 		g.Stop(5 * time.Second)
 		return nil, fmt.Errorf("%w: prismd serve printed no endpoints within %v:\n%s", ErrProcess, readyTimeout, g.tail())
 	}
-	g.Endpoint, g.Admin = banner.endpoints()
+	g.Endpoint, g.Admin = banner.value("S3 endpoint:"), banner.value("admin:")
 	if err := waitHTTP(ctx, g.Process, g.Admin+"/health", http.StatusOK); err != nil {
 		g.Stop(5 * time.Second)
 		return nil, err
@@ -230,40 +230,100 @@ func StartGateway(ctx context.Context, bin, dir, config, accessKey, secretKey st
 	return g, nil
 }
 
-// bannerWriter finds the "S3 endpoint:" and "admin:" lines of prismd's banner.
+// Relay is a `prismd bench relay` process: a plain reverse proxy (NewRelay)
+// in front of one region.
+type Relay struct {
+	*Process
+	Endpoint string
+}
+
+// StartRelay starts `bin bench relay` on a free port of 127.0.0.1 in front
+// of target, its log in dir, and waits until it answers.
+func StartRelay(ctx context.Context, bin, dir, target string) (*Relay, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrProcess, err)
+	}
+	banner := newBannerWriter("relay:")
+	r := &Relay{}
+	var err error
+	r.Process, err = startProcess("relay", bin, []string{"bench", "relay", "--listen", "127.0.0.1:0", "--to", target},
+		nil, filepath.Join(dir, "relay.log"), banner)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-banner.found:
+	case <-r.exited:
+		r.Stop(time.Second)
+		return nil, fmt.Errorf("%w: prismd bench relay exited at start:\n%s", ErrProcess, r.tail())
+	case <-time.After(readyTimeout):
+		r.Stop(time.Second)
+		return nil, fmt.Errorf("%w: prismd bench relay printed no address within %v:\n%s", ErrProcess, readyTimeout, r.tail())
+	}
+	r.Endpoint = banner.value("relay:")
+	if err := waitHTTP(ctx, r.Process, r.Endpoint, 0); err != nil {
+		r.Stop(time.Second)
+		return nil, err
+	}
+	return r, nil
+}
+
+// bannerWriter finds, in a process's output, the word after each of its
+// prefixes at the start of a line ("S3 endpoint: http://…"); found is
+// closed when it has them all.
 type bannerWriter struct {
-	mu        sync.Mutex
-	buf       strings.Builder
-	s3, admin string
-	found     chan struct{}
+	mu     sync.Mutex
+	buf    strings.Builder
+	values map[string]string // prefix → value, "" until found
+	found  chan struct{}
+}
+
+func newBannerWriter(prefixes ...string) *bannerWriter {
+	b := &bannerWriter{values: make(map[string]string), found: make(chan struct{})}
+	for _, p := range prefixes {
+		b.values[p] = ""
+	}
+	return b
 }
 
 func (b *bannerWriter) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.s3 != "" && b.admin != "" {
+	if b.complete() {
 		return len(p), nil
 	}
 	b.buf.Write(p)
-	for line := range strings.SplitSeq(b.buf.String(), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 3 && f[0] == "S3" && f[1] == "endpoint:":
-			b.s3 = f[2]
-		case len(f) >= 2 && f[0] == "admin:":
-			b.admin = f[1]
+	text := b.buf.String()
+	text = text[:strings.LastIndexByte(text, '\n')+1] // whole lines only
+	for line := range strings.SplitSeq(text, "\n") {
+		for prefix := range b.values {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					b.values[prefix] = f[0]
+				}
+			}
 		}
 	}
-	if b.s3 != "" && b.admin != "" {
+	if b.complete() {
 		close(b.found)
 	}
 	return len(p), nil
 }
 
-func (b *bannerWriter) endpoints() (string, string) {
+// complete reports whether every prefix has its value; b.mu is held.
+func (b *bannerWriter) complete() bool {
+	for _, v := range b.values {
+		if v == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *bannerWriter) value(prefix string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.s3, b.admin
+	return b.values[prefix]
 }
 
 // FindVersity returns the versitygw binary: on PATH, else in $GOPATH/bin.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,67 @@ func TestTargetsAndMarkdown(t *testing.T) {
 	wantText := "cpu get 4KiB c32: prismd 0.578 ms/op (client 0.108, gateway 0.200, regions 0.270), direct 0.198 ms/op (client 0.082, regions 0.116), ceiling 0.52"
 	if !strings.Contains(text.String(), wantText) || strings.Count(text.String(), "cpu ") != 1 {
 		t.Errorf("text lacks %q, or has more:\n%s", wantText, text.String())
+	}
+}
+
+func TestRelayInReport(t *testing.T) {
+	rep := &Report{
+		Machine: Machine{CPUs: 2},
+		Sets: []PolicySet{{Policy: "erasure", Comparisons: []*Comparison{
+			comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 50}, OpStats{Count: 100}), // 0.5: missed
+			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 80}, OpStats{Count: 100}), // 0.8: met
+		}}},
+		Relay: []*Comparison{
+			withCPU(comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 1000}, OpStats{Count: 1250}), // 0.8
+				CPUByRole{Client: 1, Gateway: 2, Regions: 3}, CPUByRole{Client: 1.25, Regions: 3.75}),
+			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 90, Errors: 1}, OpStats{Count: 100}), // invalid
+		},
+	}
+	rep.Targets = evaluateTargets(rep)
+	want := map[string]struct {
+		met   bool
+		relay float64
+	}{
+		"erasure: GET 8MiB c8, prismd/direct MiB/s":  {false, 0.8}, // the relay does not change Met
+		"erasure: PUT 8MiB c8, prismd/direct MiB/s":  {true, 0},    // relay invalid
+		"erasure: PUT 4KiB c32, prismd/direct ops/s": {false, 0},   // neither run
+	}
+	for _, tg := range rep.Targets {
+		if w, ok := want[tg.Name]; ok {
+			delete(want, tg.Name)
+			if tg.Met != w.met || tg.Relay != w.relay {
+				t.Errorf("%s: met %v relay %v, want %v %v", tg.Name, tg.Met, tg.Relay, w.met, w.relay)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("targets missing: %v", want)
+	}
+	var md strings.Builder
+	if err := WriteMarkdown(&md, rep, "make bench"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"| figure | measured | relay/direct | goal | |",
+		"| erasure: GET 8MiB c8, prismd/direct MiB/s | 0.500 × | 0.800 × | ≥ 0.9 | **missed** |",
+		"| erasure: PUT 8MiB c8, prismd/direct MiB/s | 0.800 × |  | ≥ 0.7 | met |",
+		"## A plain relay vs direct — what relaying bytes costs here",
+		"| workload | relay MiB/s | direct MiB/s |",
+		"| workload | relay client | relay gateway |",
+		// 5 / (6 − 2)
+		"| get 8MiB c8 | 1.000 | 2.000 | 3.000 | 6.000 | 1.000 | 3.000 | 4.000 | 0.80 | **1.00** |",
+		"**INVALID**: prismd: 1 of 91 operations failed",
+	} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil || len(back.Relay) != 2 || back.Relay[0].Ratios != rep.Relay[0].Ratios || back.Targets[0].Relay != 0.8 {
+		t.Errorf("relay comparisons do not round-trip through JSON: %v\n%s", err, data)
 	}
 }

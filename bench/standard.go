@@ -16,10 +16,12 @@ import (
 // StandardConfig configures Standard, the set of issue 5: three local
 // versitygw regions, `prismd serve` over them (erasure 2+1, then hybrid),
 // the workloads through prismd against the same workloads sent straight to
-// one region, the gateway's peak memory on large objects, a CPU profile of
-// the slowest workload and the engine-internal Go benchmarks.
+// one region, the same workloads through a plain relay (NewRelay) in front
+// of that region, the gateway's peak memory on large objects, a CPU
+// profile of the slowest workload and the engine-internal Go benchmarks.
 type StandardConfig struct {
-	// PrismdBin is the prismd binary to serve with. Required.
+	// PrismdBin is the prismd binary to serve with, and to run the relay
+	// with (`prismd bench relay`). Required.
 	PrismdBin string
 	// VersityBin is versitygw. Default: FindVersity.
 	VersityBin string
@@ -130,15 +132,19 @@ type ProfileReport struct {
 
 // Report is the outcome of Standard.
 type Report struct {
-	Machine    Machine        `json:"machine"`
-	Started    time.Time      `json:"started"`
-	ElapsedSec float64        `json:"elapsed_s"`
-	Commands   []string       `json:"commands"`
-	Sets       []PolicySet    `json:"sets"`
-	Memory     *MemoryReport  `json:"memory,omitempty"`
-	Profile    *ProfileReport `json:"profile,omitempty"`
-	GoBench    []GoBenchRun   `json:"go_bench,omitempty"`
-	Targets    []Target       `json:"targets"`
+	Machine    Machine     `json:"machine"`
+	Started    time.Time   `json:"started"`
+	ElapsedSec float64     `json:"elapsed_s"`
+	Commands   []string    `json:"commands"`
+	Sets       []PolicySet `json:"sets"`
+	// Relay is the standard workloads through a plain relay in front of
+	// region-1 against direct: what passing bytes through any one process
+	// costs on this machine.
+	Relay   []*Comparison  `json:"relay,omitempty"`
+	Memory  *MemoryReport  `json:"memory,omitempty"`
+	Profile *ProfileReport `json:"profile,omitempty"`
+	GoBench []GoBenchRun   `json:"go_bench,omitempty"`
+	Targets []Target       `json:"targets"`
 	// Errors are steps that could not run; the report has what did.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -190,6 +196,7 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	for _, policy := range StandardPolicies {
 		s.policySet(ctx, policy)
 	}
+	s.relaySet(ctx)
 	s.memory(ctx)
 	if cfg.SourceDir != "" {
 		// Quiet machine: the regions are not needed any more.
@@ -289,6 +296,36 @@ func (s *standard) policySet(ctx context.Context, policy string) {
 	}
 	if policy == StandardPolicies[0] && s.cfg.ProfileSeconds > 0 {
 		s.profile(ctx, g, policy, set.Comparisons)
+	}
+}
+
+// relaySet runs the standard workloads through a plain relay in front of
+// region-1 against direct, the relay counted as the gateway.
+func (s *standard) relaySet(ctx context.Context) {
+	r := s.regions[0]
+	relay, err := StartRelay(ctx, s.cfg.PrismdBin, filepath.Join(s.cfg.WorkDir, "relay"), r.Endpoint)
+	if err != nil {
+		s.fail("relay", err)
+		return
+	}
+	defer relay.Stop(5 * time.Second)
+	s.logf("relay: pid %d on %s in front of region-1", relay.PID(), relay.Endpoint)
+	s.rep.Commands = append(s.rep.Commands, "# the plain relay in front of region-1", relay.Command)
+	for _, w := range standardWorkloads() {
+		w.Duration = s.cfg.RoundDuration * time.Duration(s.cfg.Rounds)
+		bucket := bucketName("relay", w)
+		target := Endpoint{Name: "relay", URL: relay.Endpoint, AccessKey: r.AccessKey, SecretKey: r.SecretKey, Bucket: bucket,
+			Processes: []ServerProcess{{Role: RoleGateway, PID: relay.PID()}, {Role: RoleRegion, PID: r.PID()}}}
+		base := Endpoint{Name: "direct", URL: r.Endpoint, AccessKey: r.AccessKey, SecretKey: r.SecretKey, Bucket: "direct-" + bucket,
+			Processes: []ServerProcess{{Role: RoleRegion, PID: r.PID()}}}
+		c, err := Compare(ctx, Config{Target: target, Baseline: &base, Workload: w, Rounds: s.cfg.Rounds, Progress: s.cfg.Progress, Label: "relay " + w.String()})
+		if err != nil {
+			s.fail("relay "+w.String(), err)
+			continue
+		}
+		s.logf("%s: relay %.1f MiB/s %.0f obj/s, direct %.1f MiB/s %.0f obj/s, ratio %.2f", c.Label,
+			c.Target.Total.MiBPerSec, c.Target.Total.OpsPerSec, c.Baseline.Total.MiBPerSec, c.Baseline.Total.OpsPerSec, c.Ratios.OpsPerSec)
+		s.rep.Relay = append(s.rep.Relay, c)
 	}
 }
 

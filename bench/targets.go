@@ -16,6 +16,10 @@ type Target struct {
 	Met bool `json:"met"`
 	// Missing says why there is no figure (a step failed, a result had errors).
 	Missing string `json:"missing,omitempty"`
+	// Relay is the relay/direct ratio of the same workload (Report.Relay),
+	// the floor to read a prismd/direct figure against; 0 when it was not
+	// measured or is invalid. It does not count towards Met.
+	Relay float64 `json:"relay,omitempty"`
 }
 
 func atLeast(name string, v float64, unit string, bound float64) Target {
@@ -72,17 +76,21 @@ func evaluateTargets(rep *Report) []Target {
 				unit = "ops/s"
 			}
 			name := fmt.Sprintf("%s: %s %s c%d, prismd/direct %s", set.Policy, strings.ToUpper(string(g.op)), FormatSize(g.size), g.conc, unit)
+			var t Target
 			c := comparison(set.Comparisons, g.op, g.size, g.conc)
 			switch {
 			case c == nil:
-				ts = append(ts, missing(name, fmt.Sprintf("≥ %v", g.bound), "not run"))
+				t = missing(name, fmt.Sprintf("≥ %v", g.bound), "not run")
 			case !c.Valid:
-				t := atLeast(name, c.Ratios.OpsPerSec, "×", g.bound)
+				t = atLeast(name, c.Ratios.OpsPerSec, "×", g.bound)
 				t.Met, t.Missing = false, "invalid: "+c.Invalid
-				ts = append(ts, t)
 			default:
-				ts = append(ts, atLeast(name, c.Ratios.OpsPerSec, "×", g.bound))
+				t = atLeast(name, c.Ratios.OpsPerSec, "×", g.bound)
 			}
+			if r := comparison(rep.Relay, g.op, g.size, g.conc); r != nil && r.Valid {
+				t.Relay = r.Ratios.OpsPerSec
+			}
+			ts = append(ts, t)
 		}
 	}
 	// Memory must not grow with object size: if a request buffered its

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,6 +36,9 @@ func runBench(args []string) int {
 	defer stop()
 	if len(args) > 0 && args[0] == "standard" {
 		return benchStandard(ctx, args[1:], os.Stdout, os.Stderr)
+	}
+	if len(args) > 0 && args[0] == "relay" { // not in the usage: bench standard runs it
+		return benchRelay(ctx, args[1:], os.Stdout, os.Stderr)
 	}
 	if len(args) == 1 && args[0] == "help" {
 		fmt.Fprint(os.Stdout, benchUsage)
@@ -265,7 +270,11 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if t.Missing != "" {
 			status = t.Missing
 		}
-		fmt.Fprintf(stdout, "  %-8s %s: %.3f %s (goal %s)\n", status, t.Name, t.Value, t.Unit, t.Goal)
+		relay := ""
+		if t.Relay > 0 {
+			relay = fmt.Sprintf(", relay/direct %.3f", t.Relay)
+		}
+		fmt.Fprintf(stdout, "  %-8s %s: %.3f %s (goal %s%s)\n", status, t.Name, t.Value, t.Unit, t.Goal, relay)
 	}
 	if err != nil {
 		return benchFailed(stderr, err)
@@ -276,6 +285,9 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 			failed = failed || !c.Valid
 		}
 	}
+	for _, c := range rep.Relay {
+		failed = failed || !c.Valid
+	}
 	if rep.Memory != nil {
 		for _, c := range rep.Memory.Comparisons {
 			failed = failed || !c.Valid
@@ -284,6 +296,42 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if failed {
 		fmt.Fprintln(stderr, "prismd bench standard: some results are invalid or some steps failed; see", out)
 		return 1
+	}
+	return 0
+}
+
+// benchRelay is `prismd bench relay`: a plain relay (bench.NewRelay) on
+// --listen in front of --to, until ctx ends. It prints "relay: URL" once it
+// listens, for bench.StartRelay.
+func benchRelay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("prismd bench relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
+	to := fs.String("to", "", "the endpoint to relay to, e.g. http://127.0.0.1:9001 (required)")
+	if code, ok := parseBenchFlags(fs, args, "prismd bench relay", stderr); !ok {
+		return code
+	}
+	h, err := bench.NewRelay(*to)
+	if err != nil {
+		return benchFailed(stderr, err)
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return benchFailed(stderr, fmt.Errorf("relay: listen: %w", err))
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	fmt.Fprintf(stdout, "relay: http://%s -> %s\n", l.Addr(), *to)
+	select {
+	case err := <-served:
+		return benchFailed(stderr, fmt.Errorf("relay: %w", err))
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return benchFailed(stderr, fmt.Errorf("relay: shutdown: %w", err))
 	}
 	return 0
 }
