@@ -74,3 +74,16 @@ func BenchmarkSign(b *testing.B) {
 		be.lean.signer.sign(req, opGetObject.query, emptySHA256, now)
 	}
 }
+
+func TestAmzDate(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 999, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("x", -5*3600)),
+		time.Date(2100, 10, 10, 10, 10, 10, 0, time.UTC),
+		time.Now(),
+	} {
+		if got, want := amzDate(tm), tm.UTC().Format("20060102T150405Z"); got != want {
+			t.Errorf("amzDate(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
