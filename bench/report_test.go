@@ -161,7 +161,9 @@ func TestRelayInReport(t *testing.T) {
 	rep := &Report{
 		Machine: Machine{CPUs: 2},
 		Sets: []PolicySet{{Policy: "erasure", Comparisons: []*Comparison{
-			comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 50}, OpStats{Count: 100}), // 0.5: missed
+			// 0.5: missed. CPU seconds for 1, 5, 3 and 1.25, 3.75 ms/op.
+			withCPU(comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 50}, OpStats{Count: 100}),
+				CPUByRole{Client: 0.05, Gateway: 0.25, Regions: 0.15}, CPUByRole{Client: 0.125, Regions: 0.375}),
 			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 80}, OpStats{Count: 100}), // 0.8: met
 		}}},
 		Relay: []*Comparison{
@@ -172,18 +174,20 @@ func TestRelayInReport(t *testing.T) {
 	}
 	rep.Targets = evaluateTargets(rep)
 	want := map[string]struct {
-		met   bool
-		relay float64
+		met          bool
+		relay, bound float64
 	}{
-		"erasure: GET 8MiB c8, prismd/direct MiB/s":  {false, 0.8}, // the relay does not change Met
-		"erasure: PUT 8MiB c8, prismd/direct MiB/s":  {true, 0},    // relay invalid
-		"erasure: PUT 4KiB c32, prismd/direct ops/s": {false, 0},   // neither run
+		// The relay does not change Met. Bound: direct 1.25+3.75 over
+		// prismd's client and regions plus the relay's gateway, 1+3+2.
+		"erasure: GET 8MiB c8, prismd/direct MiB/s":  {false, 0.8, 0.833},
+		"erasure: PUT 8MiB c8, prismd/direct MiB/s":  {true, 0, 0},  // relay invalid
+		"erasure: PUT 4KiB c32, prismd/direct ops/s": {false, 0, 0}, // neither run
 	}
 	for _, tg := range rep.Targets {
 		if w, ok := want[tg.Name]; ok {
 			delete(want, tg.Name)
-			if tg.Met != w.met || tg.Relay != w.relay {
-				t.Errorf("%s: met %v relay %v, want %v %v", tg.Name, tg.Met, tg.Relay, w.met, w.relay)
+			if tg.Met != w.met || tg.Relay != w.relay || tg.RelayBound != w.bound {
+				t.Errorf("%s: met %v relay %v bound %v, want %v %v %v", tg.Name, tg.Met, tg.Relay, tg.RelayBound, w.met, w.relay, w.bound)
 			}
 		}
 	}
@@ -195,9 +199,9 @@ func TestRelayInReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{
-		"| figure | measured | relay/direct | goal | |",
-		"| erasure: GET 8MiB c8, prismd/direct MiB/s | 0.500 × | 0.800 × | ≥ 0.9 | **missed** |",
-		"| erasure: PUT 8MiB c8, prismd/direct MiB/s | 0.800 × |  | ≥ 0.7 | met |",
+		"| figure | measured | relay/direct | bound | goal | |",
+		"| erasure: GET 8MiB c8, prismd/direct MiB/s | 0.500 × | 0.800 × | 0.833 × | ≥ 0.9 | **missed** |",
+		"| erasure: PUT 8MiB c8, prismd/direct MiB/s | 0.800 × |  |  | ≥ 0.7 | met |",
 		"## A plain relay vs direct — what relaying bytes costs here",
 		"| workload | relay MiB/s | direct MiB/s |",
 		"| workload | relay client | relay gateway |",

@@ -20,6 +20,28 @@ type Target struct {
 	// the floor to read a prismd/direct figure against; 0 when it was not
 	// measured or is invalid. It does not count towards Met.
 	Relay float64 `json:"relay,omitempty"`
+	// RelayBound is the prismd/direct ratio this workload would reach if
+	// prismd's gateway cost no more CPU per operation than the plain relay
+	// (which receives the request and makes one backend request, hashing
+	// and coding nothing), the client and the regions costing what they
+	// were measured to: direct total ÷ (client + regions + relay's
+	// gateway), in CPU ms per operation. Below the goal, no gateway that
+	// stores these shards on these regions on this machine reaches it.
+	// 0 when CPU time was not measured on all three sides.
+	RelayBound float64 `json:"relay_bound,omitempty"`
+}
+
+// relayBound computes Target.RelayBound from prismd's comparison c and the
+// relay's comparison r of the same workload; 0 when CPU is missing.
+func relayBound(c, r *Comparison) float64 {
+	if c == nil || r == nil || c.Target.CPU == nil || c.Baseline.CPU == nil || r.Target.CPU == nil {
+		return 0
+	}
+	t, g := c.Target.CPU.MsPerOp, r.Target.CPU.MsPerOp.Gateway
+	if g <= 0 || c.Baseline.CPU.MsPerOp.Total <= 0 {
+		return 0
+	}
+	return ratio(c.Baseline.CPU.MsPerOp.Total, t.Client+t.Regions+g)
 }
 
 func atLeast(name string, v float64, unit string, bound float64) Target {
@@ -89,6 +111,9 @@ func evaluateTargets(rep *Report) []Target {
 			}
 			if r := comparison(rep.Relay, g.op, g.size, g.conc); r != nil && r.Valid {
 				t.Relay = r.Ratios.OpsPerSec
+				if c != nil && c.Valid {
+					t.RelayBound = relayBound(c, r)
+				}
 			}
 			ts = append(ts, t)
 		}

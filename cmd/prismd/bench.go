@@ -274,6 +274,9 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if t.Relay > 0 {
 			relay = fmt.Sprintf(", relay/direct %.3f", t.Relay)
 		}
+		if t.RelayBound > 0 {
+			relay += fmt.Sprintf(", bound %.3f", t.RelayBound)
+		}
 		fmt.Fprintf(stdout, "  %-8s %s: %.3f %s (goal %s%s)\n", status, t.Name, t.Value, t.Unit, t.Goal, relay)
 	}
 	if err != nil {
