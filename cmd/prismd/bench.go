@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,32 @@ func (s benchSize) Set(v string) error {
 		return err
 	}
 	*s.n = n
+	return nil
+}
+
+// benchProcesses is a flag.Value of role:pid pairs ("gateway:42,region:43").
+type benchProcesses struct{ ps *[]bench.ServerProcess }
+
+func (b benchProcesses) String() string {
+	if b.ps == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range *b.ps {
+		parts = append(parts, fmt.Sprintf("%s:%d", p.Role, p.PID))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (b benchProcesses) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		role, pid, ok := strings.Cut(strings.TrimSpace(part), ":")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || n <= 0 || (role != bench.RoleGateway && role != bench.RoleRegion) {
+			return fmt.Errorf("%q is not role:pid with role %s or %s", part, bench.RoleGateway, bench.RoleRegion)
+		}
+		*b.ps = append(*b.ps, bench.ServerProcess{Role: role, PID: n})
+	}
 	return nil
 }
 
@@ -123,6 +150,8 @@ func benchWorkload(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&jsonOut, "json-out", "", "also write the result as JSON to this file")
 	fs.BoolVar(&jsonStdout, "json", false, "print JSON instead of the table")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display (it is off anyway when stderr is not a terminal)")
+	fs.Var(benchProcesses{&target.Processes}, "cpu", "processes on this machine behind --endpoint whose CPU time per operation is measured, as role:pid,… (roles gateway, region), e.g. gateway:4242,region:4250")
+	fs.Var(benchProcesses{&base.Processes}, "baseline-cpu", "as --cpu, for the baseline endpoint")
 	if code, ok := parseBenchFlags(fs, args, "prismd bench", stderr); !ok {
 		return code
 	}

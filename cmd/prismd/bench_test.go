@@ -3,11 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/prismd/prismd/backends/s3/s3test"
+	"github.com/prismd/prismd/bench"
 )
 
 func TestBenchRelay(t *testing.T) {
@@ -53,5 +58,51 @@ func TestBenchRelayUsage(t *testing.T) {
 		if code := benchRelay(context.Background(), args, io.Discard, &stderr); code != 2 {
 			t.Errorf("%q: exit status %d, want 2 (%s)", args, code, stderr.String())
 		}
+	}
+}
+
+func TestBenchProcessesFlag(t *testing.T) {
+	var ps []bench.ServerProcess
+	v := benchProcesses{&ps}
+	if err := v.Set("gateway:42, region:43"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Set("region:44"); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.String(); got != "gateway:42,region:43,region:44" {
+		t.Errorf("String() = %q", got)
+	}
+	for _, bad := range []string{"", "gateway", "gateway:", "gateway:x", "gateway:0", "gateway:-1", "client:42", "42:gateway"} {
+		var ps []bench.ServerProcess
+		if err := (benchProcesses{&ps}).Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted: %+v", bad, ps)
+		}
+	}
+}
+
+// TestBenchCPUFlag runs `prismd bench --cpu region:PID` against a real
+// versitygw and wants that process's CPU time per operation in the JSON.
+func TestBenchCPUFlag(t *testing.T) {
+	v := s3test.StartVersity(t, t.TempDir())
+	var out, errOut strings.Builder
+	code := benchWorkload(t.Context(), []string{
+		"--endpoint", v.Endpoint(), "--access-key", v.AccessKey(), "--secret-key", v.SecretKey(),
+		"--bucket", "cpuflag", "--op", "put", "--size", "4KiB", "--concurrency", "4", "--ops", "1000",
+		"--cpu", fmt.Sprintf("region:%d", v.PID()), "--json", "--quiet",
+	}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res struct {
+		CPU *struct {
+			MsPerOp struct{ Client, Regions float64 } `json:"ms_per_op"`
+		} `json:"cpu"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if res.CPU == nil || res.CPU.MsPerOp.Regions <= 0 || res.CPU.MsPerOp.Client <= 0 {
+		t.Errorf("CPU per operation missing or zero: %s", out.String())
 	}
 }
