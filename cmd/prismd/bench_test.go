@@ -106,3 +106,22 @@ func TestBenchCPUFlag(t *testing.T) {
 		t.Errorf("CPU per operation missing or zero: %s", out.String())
 	}
 }
+
+// FuzzBenchProcesses: --cpu never panics, and what it accepts prints back
+// as it parses.
+func FuzzBenchProcesses(f *testing.F) {
+	for _, s := range []string{"gateway:42", "gateway:42,region:43", "region:0", ":", ",", "region:9999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var ps []bench.ServerProcess
+		if err := (benchProcesses{&ps}).Set(s); err != nil {
+			return
+		}
+		var again []bench.ServerProcess
+		printed := benchProcesses{&ps}.String()
+		if err := (benchProcesses{&again}).Set(printed); err != nil || fmt.Sprint(again) != fmt.Sprint(ps) {
+			t.Fatalf("%q parsed as %v, printed %q, parsed again as %v (%v)", s, ps, printed, again, err)
+		}
+	})
+}
