@@ -16,15 +16,25 @@ func TestPlacementAvoidsUnhealthyRegions(t *testing.T) {
 	ctx := context.Background()
 	c.e.CreateBucket(ctx, "bkt", "")
 	c.regions[3].SetDown(true)
-	// A few writes find out that region d is down (its breaker opens).
-	for i := range 6 {
-		put(t, c.e, "bkt", fmt.Sprintf("warm-%d", i), payload(uint64(i), 200_000))
-	}
-	c.e.WaitWrites()
-	for _, h := range c.e.Health() {
-		if h.Name == "d" && h.Healthy {
-			t.Fatal("region d is down but still counted healthy after failed writes")
+	// Writes find out that region d is down: its breaker opens after three
+	// failed writes in a row. Shuffled placement puts a shard on d with
+	// probability 3/4 a PUT, so 6 PUTs missed d's third failure about once
+	// in 26 runs; 50 miss it with a probability below 10^-25.
+	dHealthy := func() bool {
+		for _, h := range c.e.Health() {
+			if h.Name == "d" {
+				return h.Healthy
+			}
 		}
+		t.Fatal("no region d in Health()")
+		return false
+	}
+	for i := 0; i < 50 && dHealthy(); i++ {
+		put(t, c.e, "bkt", fmt.Sprintf("warm-%d", i), payload(uint64(i), 200_000))
+		c.e.WaitWrites()
+	}
+	if dHealthy() {
+		t.Fatal("region d is down but still counted healthy after 50 PUTs")
 	}
 	for i := range 20 {
 		key := fmt.Sprintf("after-%d", i)
