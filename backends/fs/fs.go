@@ -159,6 +159,13 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 func (b *Backend) commit(bucket, key, tmp string) error {
 	b.commitMu.RLock()
 	defer b.commitMu.RUnlock()
+	// A DeleteBucket that ran while the data was written took the temp
+	// file with it; and MkdirAll below must never re-create a deleted
+	// bucket (a later Put would then land in it). Under the read lock the
+	// bucket cannot go away until the rename is done.
+	if err := b.bucketExists(bucket); err != nil {
+		return err
+	}
 	bdir := b.bucketDir(bucket)
 	dst := b.path(bucket, key)
 	parent := filepath.Dir(dst)
@@ -407,7 +414,15 @@ func (b *Backend) DeleteBucket(ctx context.Context, bucket string) error {
 	if err := syncDir(b.root); err != nil {
 		return fmt.Errorf("delete bucket %s: %w", bucket, err)
 	}
-	return os.RemoveAll(trash)
+	// The bucket is gone. A Put that looked the directory up just before
+	// the rename may still create its temp file in the trash (and fail);
+	// what cannot be removed now is removed at the next start.
+	for range 3 {
+		if os.RemoveAll(trash) == nil {
+			break
+		}
+	}
+	return nil
 }
 
 func (b *Backend) bucketExists(bucket string) error {
