@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 
@@ -160,116 +161,72 @@ func (s *State) Apply(index uint64, unixNano int64, ev log.Event) {
 }
 
 func (s *State) apply(ev log.Event) {
+	// Events are values; a pointer to one (a caller's choice, never the
+	// log's decoder) is applied as the value it points to.
+	if v := reflect.ValueOf(ev); v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		ev, _ = v.Elem().Interface().(log.Event)
+	}
 	switch e := ev.(type) {
 	case log.BucketCreated:
 		s.bucketCreated(e)
-	case *log.BucketCreated:
-		s.bucketCreated(*e)
 	case log.BucketPolicySet:
 		s.bucketPolicySet(e)
-	case *log.BucketPolicySet:
-		s.bucketPolicySet(*e)
 	case log.BucketDeleted:
 		s.bucketDeleted(e)
-	case *log.BucketDeleted:
-		s.bucketDeleted(*e)
 	case log.BackendBucketReady:
 		s.backendBucketReady(e)
-	case *log.BackendBucketReady:
-		s.backendBucketReady(*e)
 
 	case log.PutStarted:
 		s.putStarted(e)
-	case *log.PutStarted:
-		s.putStarted(*e)
 	case log.ShardWritten:
-		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
-	case *log.ShardWritten:
 		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
 	case log.ShardFailed:
 		s.shardFailed(e.Blob, e.Segment, e.Shard, e.Region)
-	case *log.ShardFailed:
-		s.shardFailed(e.Blob, e.Segment, e.Shard, e.Region)
 	case log.ObjectCommitted:
 		s.objectCommitted(e)
-	case *log.ObjectCommitted:
-		s.objectCommitted(*e)
 	case log.ObjectDeleted:
 		s.objectDeleted(e)
-	case *log.ObjectDeleted:
-		s.objectDeleted(*e)
 	case log.ObjectCopied:
 		s.objectCopied(e)
-	case *log.ObjectCopied:
-		s.objectCopied(*e)
 
 	case log.UploadCreated:
 		s.uploadCreated(e)
-	case *log.UploadCreated:
-		s.uploadCreated(*e)
 	case log.PartCommitted:
 		s.partCommitted(e)
-	case *log.PartCommitted:
-		s.partCommitted(*e)
 	case log.UploadCompleted:
 		s.uploadCompleted(e)
-	case *log.UploadCompleted:
-		s.uploadCompleted(*e)
 	case log.UploadAborted:
-		s.dropUpload(e.Upload)
-	case *log.UploadAborted:
 		s.dropUpload(e.Upload)
 
 	case log.PurgeQueued:
 		s.purgeQueued(e.Blob)
-	case *log.PurgeQueued:
-		s.purgeQueued(e.Blob)
 	case log.ShardsPurged:
-		s.shardsPurged(e.Blob, e.Region)
-	case *log.ShardsPurged:
 		s.shardsPurged(e.Blob, e.Region)
 
 	case log.ShardCorrupt:
 		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardCorrupt)
-	case *log.ShardCorrupt:
-		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardCorrupt)
 	case log.ShardMissing:
 		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardMissing)
-	case *log.ShardMissing:
-		s.shardLost(e.Blob, e.Segment, e.Shard, e.Region, shardMissing)
 	case log.ShardRepaired:
-		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
-	case *log.ShardRepaired:
 		s.shardStored(e.Blob, e.Segment, e.Shard, e.Region)
 
 	case log.RegionAdded:
 		s.setRegion(e.Region)
-	case *log.RegionAdded:
-		s.setRegion(e.Region)
 	case log.RegionUpdated:
-		s.setRegion(e.Region)
-	case *log.RegionUpdated:
 		s.setRegion(e.Region)
 	case log.RegionRemoved:
 		s.t.regions.Delete(e.Name)
-	case *log.RegionRemoved:
-		s.t.regions.Delete(e.Name)
 	case log.AccessKeyCreated:
 		s.accessKeyCreated(e)
-	case *log.AccessKeyCreated:
-		s.accessKeyCreated(*e)
 	case log.AccessKeyRevoked:
-		s.t.keys.Delete(e.AccessKey)
-	case *log.AccessKeyRevoked:
 		s.t.keys.Delete(e.AccessKey)
 	case log.SnapshotShipped:
 		s.snapshotShipped(e)
-	case *log.SnapshotShipped:
-		s.snapshotShipped(*e)
 	case log.SegmentShipped:
 		s.segmentShipped(e)
-	case *log.SegmentShipped:
-		s.segmentShipped(*e)
 	}
 	// Unknown event types (from a newer writer) change nothing.
 }

@@ -244,6 +244,11 @@ func TestPointerEvents(t *testing.T) {
 	if _, ok := v.Object("b", "k"); !ok {
 		t.Fatal("pointer events not applied")
 	}
+	// A nil pointer event changes nothing (and does not panic).
+	v = h.apply((*log.BucketDeleted)(nil))
+	if _, ok := v.Object("b", "k"); !ok {
+		t.Fatal("a nil event changed the state")
+	}
 }
 
 // TestConcurrentReaders queries published Views while Apply runs; run with -race.
