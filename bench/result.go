@@ -100,39 +100,29 @@ func (r *recorder) record(op Op, lat time.Duration, bytes, items int64, err erro
 	r.p.add(bytes, false)
 }
 
-func (res *Result) add(rec *recorder) {
-	for op, s := range rec.s {
-		res.merge(op, s)
+// merge adds samples by op and error samples (up to maxErrorSamples).
+func (res *Result) merge(by map[Op]*samples, errs []string) {
+	for op, s := range by {
+		t := res.samples[op]
+		if t == nil {
+			t = &samples{}
+			res.samples[op] = t
+		}
+		t.lat = append(t.lat, s.lat...)
+		t.errors += s.errors
+		t.bytes += s.bytes
+		t.items += s.items
 	}
-	for _, e := range rec.errs {
+	for _, e := range errs {
 		if len(res.errs) < maxErrorSamples {
 			res.errs = append(res.errs, e)
 		}
 	}
-}
-
-func (res *Result) merge(op Op, s *samples) {
-	t := res.samples[op]
-	if t == nil {
-		t = &samples{}
-		res.samples[op] = t
-	}
-	t.lat = append(t.lat, s.lat...)
-	t.errors += s.errors
-	t.bytes += s.bytes
-	t.items += s.items
 }
 
 // absorb adds another round of the same workload against the same endpoint.
 func (res *Result) absorb(o *Result) {
-	for op, s := range o.samples {
-		res.merge(op, s)
-	}
-	for _, e := range o.errs {
-		if len(res.errs) < maxErrorSamples {
-			res.errs = append(res.errs, e)
-		}
-	}
+	res.merge(o.samples, o.errs)
 	if res.CPU == nil || o.CPU == nil {
 		res.CPU = nil
 	} else {

@@ -270,7 +270,7 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 	res.CPU = cpuBetween(cpuBefore, cpuAfter, cpuOK && afterOK)
 	stopProgress()
 	for _, rec := range workers {
-		res.add(rec)
+		res.merge(rec.s, rec.errs)
 	}
 	return res
 }
