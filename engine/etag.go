@@ -61,6 +61,13 @@ func etagHash(size int64) (hash.Hash, func()) {
 		return md5.New(), func() { largeBodies.Add(-1) }
 	}
 	ss := md5Servers()
-	h := ss[min(int(n-1)/simdLanes, len(ss)-1)].NewHash()
+	h := ss[laneServer(n, len(ss))].NewHash()
 	return h, func() { h.Close(); largeBodies.Add(-1) }
+}
+
+// laneServer returns which of servers hashes the n-th large body in
+// flight: the first takes bodies 1-16, the second 17-32, …, the last the
+// rest, so that each server's lanes fill before the next is used.
+func laneServer(n int64, servers int) int {
+	return min(int(n-1)/simdLanes, servers-1)
 }

@@ -44,3 +44,17 @@ func TestETagHashLanes(t *testing.T) {
 		t.Errorf("%d large bodies still counted after release", n)
 	}
 }
+
+func TestLaneServer(t *testing.T) {
+	for _, c := range []struct {
+		n       int64
+		servers int
+		want    int
+	}{
+		{3, 1, 0}, {100, 1, 0}, {3, 4, 0}, {16, 4, 0}, {17, 4, 1}, {32, 4, 1}, {33, 4, 2}, {64, 4, 3}, {1000, 4, 3},
+	} {
+		if got := laneServer(c.n, c.servers); got != c.want {
+			t.Errorf("laneServer(%d, %d) = %d, want %d", c.n, c.servers, got, c.want)
+		}
+	}
+}
