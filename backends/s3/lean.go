@@ -220,7 +220,7 @@ func (l *lean) attempt(ctx context.Context, region string, op *leanOp, ep *endpo
 		// As the PutObject serializer for a body without a content type.
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
-	l.signer.sign(req, op.query, payloadHash, time.Now())
+	l.signer.sign(req, payloadHash, time.Now())
 	if body != nil && body.size >= expectContinueBytes {
 		req.Header.Set("Expect", "100-continue")
 	}

@@ -35,9 +35,9 @@ func newSigner(accessKey, secret, region string) *signer {
 }
 
 // sign sets X-Amz-Date, X-Amz-Content-Sha256 and Authorization on req for
-// a request made at now. query must be req's canonical query string (the
-// lean operations' queries are: one key, sorted, nothing to escape).
-func (s *signer) sign(req *http.Request, query, payloadHash string, now time.Time) {
+// a request made at now. req's query must already be canonical (the lean
+// operations' queries are: one key, sorted, nothing to escape).
+func (s *signer) sign(req *http.Request, payloadHash string, now time.Time) {
 	date := amzDate(now)
 	day := date[:8]
 	host := canonicalHost(req)
@@ -51,7 +51,7 @@ func (s *signer) sign(req *http.Request, query, payloadHash string, now time.Tim
 	b.WriteByte('\n')
 	b.WriteString(req.URL.EscapedPath())
 	b.WriteByte('\n')
-	b.WriteString(query)
+	b.WriteString(req.URL.RawQuery)
 	b.WriteString("\nhost:")
 	b.WriteString(host)
 	b.WriteString("\nx-amz-content-sha256:")
