@@ -27,7 +27,8 @@ import (
 // crash test's writer process.
 const crashChildEnv = "PRISMD_CRASH_CHILD_DIR"
 
-func crashEngine(t testing.TB, dir string, background bool) *engine.Engine {
+// fsRegions returns regions a, b and c as fs backends under dir/regions.
+func fsRegions(t testing.TB, dir string) []engine.Region {
 	var regions []engine.Region
 	for _, name := range []string{"a", "b", "c"} {
 		b, err := fs.New(filepath.Join(dir, "regions", name))
@@ -36,7 +37,11 @@ func crashEngine(t testing.TB, dir string, background bool) *engine.Engine {
 		}
 		regions = append(regions, engine.Region{Name: name, Backend: b})
 	}
-	e, err := engine.Open(engine.Config{DataDir: filepath.Join(dir, "gateway"), Regions: regions,
+	return regions
+}
+
+func crashEngine(t testing.TB, dir string, background bool) *engine.Engine {
+	e, err := engine.Open(engine.Config{DataDir: filepath.Join(dir, "gateway"), Regions: fsRegions(t, dir),
 		Policy:      plog.Policy{Mode: "hybrid", DataShards: 2, ParityShards: 1, HybridThreshold: 256 << 10, Placement: "shuffle"},
 		SegmentSize: 1 << 20, BlockSize: 64 << 10, NoBackground: !background, SnapshotEvery: 500, MasterKey: bytes.Repeat([]byte{1}, 32)})
 	if err != nil {
@@ -244,15 +249,7 @@ func readAll(e *engine.Engine, bucket, key string) ([]byte, error) {
 
 // largeEngine is an engine over fs regions with the default segment and block sizes.
 func largeEngine(t testing.TB, dir string) *engine.Engine {
-	var regions []engine.Region
-	for _, name := range []string{"a", "b", "c"} {
-		b, err := fs.New(filepath.Join(dir, "regions", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		regions = append(regions, engine.Region{Name: name, Backend: b})
-	}
-	e, err := engine.Open(engine.Config{DataDir: filepath.Join(dir, "gateway"), Regions: regions, NoBackground: true, SnapshotEvery: -1})
+	e, err := engine.Open(engine.Config{DataDir: filepath.Join(dir, "gateway"), Regions: fsRegions(t, dir), NoBackground: true, SnapshotEvery: -1})
 	if err != nil {
 		t.Fatalf("open engine: %v", err)
 	}
