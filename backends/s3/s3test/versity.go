@@ -2,16 +2,16 @@ package s3test
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prismd/prismd/bench"
 )
 
 // Region is the signing region versitygw is started with.
@@ -20,7 +20,6 @@ const Region = "us-east-1"
 const (
 	accessKey = "prismdtest"
 	secretKey = "prismdtestsecret"
-	installer = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 	// startTimeout bounds how long Start waits for the server to answer.
 	startTimeout = 15 * time.Second
 )
@@ -42,7 +41,7 @@ type Server struct {
 // dir/iam the accounts) on a free port and stops it when t ends.
 func StartVersity(t testing.TB, dir string) *Server {
 	t.Helper()
-	bin, err := findVersity()
+	bin, err := bench.FindVersity()
 	if err != nil {
 		t.Fatalf("s3test: %v", err)
 	}
@@ -61,25 +60,6 @@ func StartVersity(t testing.TB, dir string) *Server {
 	return s
 }
 
-func findVersity() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	var gopaths []string
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		gopaths = filepath.SplitList(strings.TrimSpace(string(out)))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		gopaths = append(gopaths, filepath.Join(home, "go"))
-	}
-	for _, gp := range gopaths {
-		p := filepath.Join(gp, "bin", "versitygw")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("versitygw not found on PATH or in $GOPATH/bin; install it with: %s", installer)
-}
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
