@@ -60,7 +60,6 @@ func StartVersity(t testing.TB, dir string) *Server {
 	return s
 }
 
-
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
