@@ -3,10 +3,12 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync/atomic"
 
 	"github.com/prismd/prismd/engine"
@@ -27,6 +29,8 @@ type Engine interface {
 	Regions() []engine.RegionInfo
 	AddRegion(ctx context.Context, spec engine.RegionSpec) error
 	RemoveRegion(ctx context.Context, name string) error
+	// Failure says why the engine can no longer write (its log failed), nil while it can.
+	Failure() error
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -70,8 +74,8 @@ func New(cfg Config) *Server {
 	s.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prismd_up", Help: "1 while prismd serves S3 requests."}, func() float64 {
-			if s.ready.Load() {
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prismd_up", Help: "1 while prismd serves S3 requests (0 while starting, draining, or after its log failed)."}, func() float64 {
+			if s.serving() == nil {
 				return 1
 			}
 			return 0
@@ -93,17 +97,38 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// loopbackOnly serves h to clients on this machine only: profiles reveal
-// internals and cost CPU.
+// loopbackOnly serves h to clients on this machine only, and only when the
+// request's Host names this machine: a web page elsewhere that makes a
+// browser on this machine resolve its own name to 127.0.0.1 (DNS
+// rebinding) sends its own name as Host and is refused.
 func loopbackOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "profiling is served to loopback clients only", http.StatusForbidden)
+			http.Error(w, "served to loopback clients only", http.StatusForbidden)
+			return
+		}
+		if !localHost(r.Host) {
+			http.Error(w, "the Host header must name this machine (localhost or a loopback address)", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// localHost reports whether a Host header names this machine: localhost or
+// a loopback address, with any port.
+func localHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // SetReady switches /health between 200 (serving) and 503 (starting or draining).
@@ -120,6 +145,8 @@ func (s *Server) InstrumentS3(h http.Handler) http.Handler {
 type healthBody struct {
 	Status  string        `json:"status"`
 	Version string        `json:"version"`
+	Error   string        `json:"error,omitempty"` // why prismd does not serve, when it failed
+	Action  string        `json:"action,omitempty"`
 	Regions []regionState `json:"regions"`
 	Pending struct {
 		Shards int `json:"shards"`
@@ -128,20 +155,44 @@ type healthBody struct {
 }
 
 type regionState struct {
-	Name      string  `json:"name"`
-	Healthy   bool    `json:"healthy"`
-	LatencyMS float64 `json:"latency_ms"`
-	ErrorRate float64 `json:"error_rate"`
+	Name          string  `json:"name"`
+	Healthy       bool    `json:"healthy"`
+	State         string  `json:"state"` // ok, down, write-failing, checking
+	LatencyMS     float64 `json:"latency_ms"`
+	ErrorRate     float64 `json:"error_rate"`
+	WriteError    string  `json:"write_error,omitempty"`
+	PendingShards int64   `json:"pending_shards"`
 }
+
+// failedAction is what the operator does when the log failed.
+const failedAction = "The write-ahead log could not be written (often a full disk). Nothing acknowledged was lost: free space or fix the device, then restart prismd."
+
+// serving returns nil when prismd serves S3 requests, else why not.
+func (s *Server) serving() error {
+	if err := s.cfg.Engine.Failure(); err != nil {
+		return err
+	}
+	if !s.ready.Load() {
+		return errNotReady
+	}
+	return nil
+}
+
+var errNotReady = errors.New("not serving: starting or draining")
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	body := healthBody{Status: "serving", Version: s.cfg.Version, Regions: []regionState{}}
 	code := http.StatusOK
-	if !s.ready.Load() {
+	if err := s.serving(); err != nil {
 		body.Status, code = "not serving", http.StatusServiceUnavailable
+		if !errors.Is(err, errNotReady) {
+			body.Status, body.Error, body.Action = "failed", err.Error(), failedAction
+		}
 	}
+	usage := s.cfg.Engine.Usage()
 	for _, h := range s.cfg.Engine.Health() {
-		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, LatencyMS: h.LatencyMS, ErrorRate: h.ErrorRate})
+		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS,
+			ErrorRate: h.ErrorRate, WriteError: h.WriteError, PendingShards: usage[h.Name].Pending})
 	}
 	body.Pending.Shards, body.Pending.Purges = s.cfg.Engine.Pending()
 	w.Header().Set("Content-Type", "application/json")

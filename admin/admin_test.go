@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,24 +12,28 @@ import (
 	"testing"
 
 	"github.com/prismd/prismd/engine"
-	plog "github.com/prismd/prismd/log"
 )
 
-type fakeEngine struct{}
+type fakeEngine struct{ failure error }
 
 func (fakeEngine) Health() []engine.RegionHealth {
 	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ErrorRate: 0.9}}
 }
 func (fakeEngine) Pending() (int, int) { return 7, 3 }
 func (fakeEngine) Regions() []engine.RegionInfo {
-	return []engine.RegionInfo{{Region: plog.Region{Name: "a"}, Configured: true}, {Region: plog.Region{Name: "x", Type: "s3", Endpoint: "http://127.0.0.1:1"}}}
+	return []engine.RegionInfo{{RegionSpec: engine.RegionSpec{Name: "a", Type: "fs", Path: "/data/a"}, Configured: true},
+		{RegionSpec: engine.RegionSpec{Name: "x", Type: "s3", Endpoint: "http://127.0.0.1:1", AccessKey: "k"}}}
 }
 func (fakeEngine) AddRegion(_ context.Context, spec engine.RegionSpec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
 	if spec.Name == "a" {
 		return fmt.Errorf("region a is configured: %w", engine.ErrInvalidArgument)
 	}
 	return nil
 }
+func (f fakeEngine) Failure() error                           { return f.failure }
 func (fakeEngine) RemoveRegion(context.Context, string) error { return nil }
 func (fakeEngine) Usage() map[string]engine.RegionUsage {
 	return map[string]engine.RegionUsage{"a": {Shards: 10, Bytes: 4096, Pending: 2, Purges: 1}}
@@ -109,6 +114,7 @@ func TestPprofLoopbackOnly(t *testing.T) {
 	}{{"127.0.0.1:5000", http.StatusOK}, {"[::1]:5000", http.StatusOK}, {"192.0.2.7:5000", http.StatusForbidden}} {
 		r := httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil)
 		r.RemoteAddr = tc.remote
+		r.Host = "127.0.0.1:9090"
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
 		if w.Code != tc.want {
@@ -123,34 +129,79 @@ func TestRegionsAPI(t *testing.T) {
 	do := func(method, path, body string) (int, string) {
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
 		r.RemoteAddr = "127.0.0.1:4000"
+		r.Host = "localhost:9090"
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
 		return w.Code, w.Body.String()
 	}
-	if code, body := do("GET", "/api/regions", ""); code != 200 || !strings.Contains(body, `"name":"x"`) || !strings.Contains(body, `"configured":true`) {
+	if code, body := do("GET", "/api/regions", ""); code != 200 || !strings.Contains(body, `"name":"x"`) || !strings.Contains(body, `"configured":true`) ||
+		!strings.Contains(body, `"name":"a","type":"fs","path":"/data/a"`) {
 		t.Fatalf("list: %d %s", code, body)
 	}
 	if code, body := do("PUT", "/api/regions/y", `{"type":"s3","endpoint":"http://127.0.0.1:9","access_key":"k","secret_key":"s3cret!!"}`); code != 200 {
 		t.Fatalf("add: %d %s", code, body)
 	}
-	for _, tc := range []struct{ path, body string }{
-		{"/api/regions/a", `{"type":"fs","path":"/tmp/x"}`},
-		{"/api/regions/y", `{"type":"ftp"}`},
-		{"/api/regions/y", `{"type":"s3","surprise":1}`},
-		{"/api/regions/y", `not json`},
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/regions/a", `{"type":"fs","path":"/tmp/x"}`, "configured"},
+		{"/api/regions/y", `{"type":"ftp"}`, `type: \"ftp\" is not one of fs, s3`},
+		{"/api/regions/y", `{"type":"s3","surprise":1}`, "unknown field"},
+		{"/api/regions/y", `not json`, "region body"},
+		{"/api/regions/..%2F..%2Fetc", `{"type":"fs","path":"/tmp/x"}`, "name: "},
+		{"/api/regions/" + strings.Repeat("n", 300), `{"type":"fs","path":"/tmp/x"}`, "name: "},
+		{"/api/regions/a%20b", `{"type":"fs","path":"/tmp/x"}`, "name: "},
+		{"/api/regions/y", `{"type":"fs","path":"/tmp/x","endpoint":"http://127.0.0.1:9"}`, `endpoint: only for type \"s3\"`},
+		{"/api/regions/y", `{"type":"s3","endpoint":"http://127.0.0.1:9","access_key":"k","secret_key":"s","path":"/tmp"}`, `path: only for type \"fs\"`},
+		{"/api/regions/y", `{"type":"fs","path":"relative/dir"}`, "not an absolute path"},
+		{"/api/regions/y", `{"name":"z","type":"fs","path":"/tmp/x"}`, "another region"},
 	} {
-		if code, body := do("PUT", tc.path, tc.body); code != 400 {
-			t.Errorf("PUT %s %s: %d %s, want 400", tc.path, tc.body, code, body)
+		if code, body := do("PUT", tc.path, tc.body); code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("PUT %s %s: %d %s, want 400 with %q", tc.path, tc.body, code, body, tc.want)
 		}
 	}
 	if code, body := do("DELETE", "/api/regions/y", ""); code != 200 {
 		t.Fatalf("remove: %d %s", code, body)
 	}
-	r := httptest.NewRequest("GET", "/api/regions", nil)
-	r.RemoteAddr = "192.0.2.1:4000"
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
-	if w.Code != http.StatusForbidden {
-		t.Fatalf("regions API from a remote client: %d", w.Code)
+	for _, tc := range []struct{ remote, host string }{
+		{"192.0.2.1:4000", "127.0.0.1:9090"},        // another machine
+		{"127.0.0.1:4000", "attacker.example:9090"}, // DNS rebinding: a page of attacker.example resolved to 127.0.0.1
+		{"127.0.0.1:4000", "localhost.attacker.example"},
+		{"127.0.0.1:4000", "127.0.0.2.nip.io:9090"},
+	} {
+		r := httptest.NewRequest("GET", "/api/regions", nil)
+		r.RemoteAddr, r.Host = tc.remote, tc.host
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("regions API from %s with Host %s: %d, want 403", tc.remote, tc.host, w.Code)
+		}
+	}
+	for _, host := range []string{"localhost", "LOCALHOST:9090", "127.0.0.1", "[::1]:9090", "gw.localhost:9090"} {
+		r := httptest.NewRequest("GET", "/api/regions", nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:4000", host
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Errorf("regions API with Host %s: %d, want 200", host, w.Code)
+		}
+	}
+}
+
+// TestHealthAfterLogFailure: once the log failed, /health answers 503 with
+// the reason and what to do, and prismd_up is 0, so that a load balancer
+// stops sending requests that can only fail.
+func TestHealthAfterLogFailure(t *testing.T) {
+	cause := fmt.Errorf("log: failed: fsync records 10-12: %w", errors.New("no space left on device"))
+	s := New(Config{Engine: fakeEngine{failure: cause}, Version: "v1"})
+	s.SetReady(true)
+	code, body := get(t, s, "/health")
+	var h healthBody
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusServiceUnavailable || h.Status != "failed" || !strings.Contains(h.Error, "no space left on device") || !strings.Contains(h.Action, "restart") {
+		t.Fatalf("/health after a log failure: %d %+v", code, h)
+	}
+	if _, metrics := get(t, s, "/metrics"); !strings.Contains(metrics, "prismd_up 0") {
+		t.Fatal("prismd_up is not 0 after a log failure")
 	}
 }

@@ -7,14 +7,23 @@
 //	a.SetReady(true)                   // /health answers 200 from now on
 //
 // /health answers 503 until SetReady(true) and again after SetReady(false)
-// (a draining server), so a load balancer stops sending before shutdown.
-// Its JSON body lists each region's health; a degraded region does not make
-// the process unhealthy, since prismd keeps serving from the others.
+// (a draining server), so a load balancer stops sending before shutdown,
+// and for good once the engine's log failed (status "failed", with the
+// error and what the operator does: free space or fix the device, restart;
+// nothing acknowledged is lost). Its JSON body lists each region's health
+// (state ok, down, write-failing or checking, the last write error, its
+// pending shards); a degraded region does not make the process unhealthy,
+// since prismd keeps serving from the others.
+//
+// The regions API and pprof answer clients on loopback only, and only with
+// a Host header naming this machine (localhost or a loopback address), so
+// that a web page cannot reach them from a browser on this machine by
+// rebinding its own name to 127.0.0.1.
 //
 // Metrics (besides the Go runtime and process collectors):
 //
 //	prismd_build_info{version}                 1
-//	prismd_up                                  1 while ready
+//	prismd_up                                  1 while ready (0 starting, draining, or after the log failed)
 //	prismd_pending_shards                      shards of committed objects still to be written
 //	prismd_pending_purges                      (blob, region) deletions still to do
 //	prismd_region_healthy{region}              1 if the region's breaker is closed

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/prismd/prismd/engine"
-	plog "github.com/prismd/prismd/log"
 )
 
 // The regions API adds, changes and removes regions at run time:
@@ -15,8 +14,11 @@ import (
 //	PUT    /api/regions/{name}   ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
 //	DELETE /api/regions/{name}
 //
-// Secrets go in and are sealed in the log; they never come back out. Like
-// pprof, it answers loopback clients only until the management login exists.
+// Secrets go in and are sealed in the log; they never come back out. The
+// body is checked by the engine's one region validation (the config file's
+// too); an invalid field answers 400 naming it. Like pprof, the API answers
+// loopback clients only, with a Host header naming this machine, until the
+// management login exists.
 
 // regionBody is a region as the API reads and writes it.
 type regionBody struct {
@@ -50,12 +52,12 @@ func (s *Server) putRegion(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "region body: " + err.Error()})
 		return
 	}
-	if b.Type != "fs" && b.Type != "s3" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `type must be "fs" or "s3"`})
+	if b.Name != "" && b.Name != r.PathValue("name") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "name: the body names another region than the path"})
 		return
 	}
-	spec := engine.RegionSpec{Region: plog.Region{Name: r.PathValue("name"), Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
-		AccessKey: b.AccessKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}, SecretKey: b.SecretKey}
+	spec := engine.RegionSpec{Name: r.PathValue("name"), Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
+		AccessKey: b.AccessKey, SecretKey: b.SecretKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}
 	if err := s.cfg.Engine.AddRegion(r.Context(), spec); err != nil {
 		writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
 		return

@@ -174,8 +174,13 @@ func startProc(dir, cfg string, env []string, extraArgs ...string) (*proc, error
 			line := sc.Text()
 			p.stdout.add(line + "\n")
 			if f := strings.Fields(line); !closed {
+				// The banner ends with the "try:" hints; its last line is
+				// the aws cli example (tests read the whole banner).
 				switch {
-				case len(f) < 3 && line != "try:":
+				case strings.HasPrefix(strings.TrimSpace(line), "aws --endpoint-url "):
+					closed = true
+					close(banner)
+				case len(f) < 3:
 				case strings.HasPrefix(line, "S3 endpoint:"):
 					p.Endpoint = f[2]
 				case strings.HasPrefix(line, "admin:"):
@@ -186,9 +191,6 @@ func startProc(dir, cfg string, env []string, extraArgs ...string) (*proc, error
 					if !strings.HasPrefix(f[2], "(") {
 						p.Secret = f[2]
 					}
-				case line == "try:":
-					closed = true
-					close(banner)
 				}
 			}
 		}
@@ -199,7 +201,7 @@ func startProc(dir, cfg string, env []string, extraArgs ...string) (*proc, error
 	go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
 	select {
 	case <-banner:
-	case <-time.After(30 * time.Second):
+	case <-time.After(time.Minute):
 	}
 	if p.Endpoint == "" || p.Admin == "" {
 		p.kill()

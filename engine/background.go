@@ -16,8 +16,8 @@ const (
 	maxInterval = 15 * time.Second
 )
 
-// background runs completion, purge, backend-bucket creation and local
-// snapshots until ctx ends.
+// background runs region probes and identity checks, backend-bucket
+// creation, purge, completion and local snapshots until ctx ends.
 func (e *Engine) background(ctx context.Context) {
 	defer close(e.stopped)
 	wait := minInterval
@@ -38,9 +38,12 @@ func (e *Engine) background(ctx context.Context) {
 		case <-timer.C:
 		}
 		e.ProbeRegions(ctx)
+		e.CheckRegions(ctx, false)
 		e.ensureAllBackendBuckets(ctx)
-		written, failed, _ := e.RunCompletion(ctx)
+		// Purge first: on a region whose disk is full, the space it frees
+		// is what lets completion's writes succeed.
 		purged, left, _ := e.RunPurge(ctx)
+		written, failed, _ := e.RunCompletion(ctx)
 		if failed > 0 || left > 0 {
 			if written == 0 && purged == 0 {
 				wait = min(2*wait, maxInterval)

@@ -52,14 +52,11 @@ func (e *Engine) CreateBucket(ctx context.Context, name, location string) error 
 	if !ValidBucketName(name) {
 		return fmt.Errorf("create bucket %q: %w", name, ErrInvalidBucketName)
 	}
-	e.bucketsMu.Lock()
 	if _, ok := e.view().Bucket(name); ok {
-		e.bucketsMu.Unlock()
 		return fmt.Errorf("create bucket %q: %w", name, ErrBucketExists)
 	}
-	_, err := e.append(ctx, plog.BucketCreated{Bucket: name, Location: location, Created: e.now().UnixNano()})
-	e.bucketsMu.Unlock()
-	if err != nil {
+	// Two creations racing: applying the second is refused.
+	if _, err := e.append(ctx, plog.BucketCreated{Bucket: name, Location: location, Created: e.now().UnixNano()}); err != nil {
 		return fmt.Errorf("create bucket %q: %w", name, err)
 	}
 	ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -80,10 +77,11 @@ func (e *Engine) SetBucketPolicy(ctx context.Context, name string, p plog.Policy
 	return err
 }
 
-// DeleteBucket removes an empty client bucket; its in-progress uploads are aborted.
+// DeleteBucket removes an empty client bucket; its in-progress uploads are
+// aborted. Applying the deletion is refused if an object landed in the
+// bucket meanwhile, and a write applied after it is refused: no lock is
+// needed to keep objects from outliving their bucket.
 func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
-	e.bucketsMu.Lock()
-	defer e.bucketsMu.Unlock()
 	v := e.view()
 	if _, ok := v.Bucket(name); !ok {
 		return fmt.Errorf("delete bucket %q: %w", name, ErrNoSuchBucket)
@@ -91,8 +89,10 @@ func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
 	if !v.BucketIsEmpty(name) {
 		return fmt.Errorf("delete bucket %q: %w", name, ErrBucketNotEmpty)
 	}
-	_, err := e.append(ctx, plog.BucketDeleted{Bucket: name})
-	return err
+	if _, err := e.append(ctx, plog.BucketDeleted{Bucket: name}); err != nil {
+		return fmt.Errorf("delete bucket %q: %w", name, err)
+	}
+	return nil
 }
 
 // HeadBucket returns a bucket's description.

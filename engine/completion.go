@@ -70,8 +70,8 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 			placement[sh] = e.replacementRegion(placement)
 			r = e.region(placement[sh])
 		}
-		if r == nil || !r.available() {
-			continue
+		if r == nil || !r.writable() || !r.available() {
+			continue // down, or its writes keep failing: later, with backoff
 		}
 		only[sh] = true
 		targets = append(targets, placement[sh])

@@ -13,6 +13,18 @@
 //   - Nothing changes state except applying an event: validate, build the
 //     event, append it (durable, group-committed), the log applies it to the
 //     projections, then answer. Every query reads a projections.View.
+//   - Every write commits through one function (commit) and takes no lock:
+//     what must hold at the moment of the write (the bucket exists, an
+//     If-Match / If-None-Match precondition, the upload and the exact part
+//     blobs a completion names) travels in the event and is checked when it
+//     is applied. A refused event comes back from the log as a rejection,
+//     turned into the domain error (ErrNoSuchBucket, ErrPreconditionFailed,
+//     ErrNoSuchUpload, ErrInvalidPart, …). No lock is held across an fsync
+//     or a network call.
+//   - Readers pin the blobs they stream (GET, copy sources): the purge
+//     worker skips pinned blobs and claims a blob before deleting it, so an
+//     object overwritten or deleted during a GET keeps its bytes until the
+//     GET ends, and a copy never references data being deleted.
 //   - A PUT is acknowledged only after every segment has its write quorum of
 //     shards (default k for erasure, 1 for replicas, never below k) and its
 //     ObjectCommitted event is durable. The other shards land in the
@@ -42,10 +54,35 @@
 // ("<prefix>-<hash of the bucket name>"): backend keys never reveal client
 // keys. Its format is described in shard.go.
 //
+// # Regions
+//
+// A region's health has two parts. The breaker counts failures to reach it
+// (reads, probes, writes that get no answer) and stops sending requests
+// after three in a row until a probe succeeds. Writes it refuses (a full
+// disk, a quota) back its writes off instead (1 s doubling to 5 min, ended
+// by a successful write): placement avoids it, completion leaves it alone,
+// and reads, deletes and purge go on, so that purge can free its space.
+// Health reports "ok", "down", "write-failing" or "checking".
+//
+// Each region keeps an identity marker (a random id, recorded in the log by
+// RegionIdentified) in the system bucket "<prefix>-system". The background
+// worker reads it every 30 s; a marker gone or different (the region was
+// wiped or re-pointed), or NoSuchBucket from a backend bucket the log says
+// is ready, makes it look for every backend bucket the region should hold.
+// Each one gone is recorded with BackendBucketLost, which makes its shards
+// missing; the bucket is created again and completion writes the shards
+// from the other regions. A region re-pointed through AddRegion (another
+// path, endpoint or bucket) is a new, empty region the same way; a removed
+// region's shards count as missing when RegionRemoved is applied and are
+// rebuilt elsewhere.
+//
 // # Background work
 //
-// Unless Config.NoBackground is set, one goroutine runs completion, purge,
-// backend-bucket creation, region probes and local snapshots whenever events
-// are appended, and at least every few seconds, backing off while regions
-// are down. Tests step the same work with RunCompletion and RunPurge.
+// Unless Config.NoBackground is set, one goroutine runs region probes and
+// identity checks, backend-bucket creation, purge, completion and local
+// snapshots, in that order, whenever events are appended and at least every
+// few seconds, backing off while regions are down. Tests step the same work
+// with CheckRegions, RunPurge and RunCompletion. A failed repair write
+// appends nothing (the shard stays pending): a region that stays full
+// does not grow the log.
 package engine

@@ -34,6 +34,10 @@ var DefaultPolicy = plog.Policy{Mode: "hybrid", DataShards: 2, ParityShards: 1, 
 type Region struct {
 	Name    string
 	Backend backends.Backend
+	// Spec describes the region (validated at Open when its Type is set);
+	// its Name is Name. Regions known only by their backend (in-memory
+	// regions in tests) leave it empty.
+	Spec RegionSpec
 }
 
 // Config configures an Engine. Zero fields take the documented defaults.
@@ -60,9 +64,9 @@ type Config struct {
 	// with RunCompletion and RunPurge.
 	NoBackground bool
 	// OpenBackend builds the backend of a region added at run time (an
-	// event in the log), given its secret unsealed. Without it, only
-	// configured regions are used.
-	OpenBackend func(r plog.Region, secret string) (backends.Backend, error)
+	// event in the log), its secret unsealed. Without it, only configured
+	// regions are used.
+	OpenBackend func(spec RegionSpec) (backends.Backend, error)
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
 	// Now returns the current time; default time.Now.
@@ -80,14 +84,13 @@ type Engine struct {
 	regions   map[string]*region
 	order     []string // configured priority order
 
-	keyLocks  [256]sync.Mutex // serialize check-and-commit per (bucket, key)
-	bucketsMu sync.RWMutex    // commits RLock; bucket deletion Lock
-
 	base       context.Context // parent of background shard writes; canceled when Close gives up waiting
 	cancelBase context.CancelFunc
-	inflight   sync.WaitGroup // background shard writers still running
-	writing    sync.Map       // blob ids with shard writers running → struct{}
-	wake       chan struct{}  // pokes the background workers
+	inflight   tasks         // shard writes and reports that outlive their requests
+	writing    sync.Map      // blob ids with shard writers running → struct{}
+	pins       pins          // blobs being read or copied, kept from purge
+	secrets    secretCache   // unsealed access key secrets
+	wake       chan struct{} // pokes the background workers
 	stop       context.CancelFunc
 	stopped    chan struct{}
 	closeMu    sync.Mutex
@@ -104,7 +107,9 @@ func Open(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, logger: cfg.Logger, regions: map[string]*region{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	e.base, e.cancelBase = context.WithCancel(context.Background())
 	for _, r := range cfg.Regions {
-		e.regions[r.Name] = newRegion(r.Name, r.Backend)
+		spec := r.Spec
+		spec.Name = r.Name
+		e.regions[r.Name] = newRegion(spec, r.Backend)
 		e.order = append(e.order, r.Name)
 	}
 	if err := e.load(); err != nil {
@@ -133,12 +138,20 @@ func (c *Config) fill() error {
 	if len(c.Regions) == 0 {
 		return fmt.Errorf("engine: at least one region is required")
 	}
-	seen := map[string]bool{}
+	var specs []RegionSpec
 	for _, r := range c.Regions {
-		if r.Name == "" || r.Backend == nil || seen[r.Name] {
-			return fmt.Errorf("engine: region %q: empty, duplicate or without backend", r.Name)
+		if r.Backend == nil {
+			return fmt.Errorf("engine: region %q has no backend", r.Name)
 		}
-		seen[r.Name] = true
+		if r.Spec.Name != "" && r.Spec.Name != r.Name {
+			return fmt.Errorf("engine: region %q: its spec names %q", r.Name, r.Spec.Name)
+		}
+		spec := r.Spec
+		spec.Name = r.Name
+		specs = append(specs, spec)
+	}
+	if err := ValidateRegionSpecs(specs); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	if c.Policy.Mode == "" {
 		c.Policy = DefaultPolicy
@@ -196,14 +209,14 @@ func (e *Engine) load() error {
 		return fmt.Errorf("engine: log starts at %d but snapshot ends at %d: records are missing", first, e.state.Applied())
 	}
 	if err := l.Replay(from, func(r plog.Record) error {
-		e.state.Apply(r.Index, r.Time, r.Event)
+		e.state.Apply(r.Index, r.Time, r.Event) // a refusal is replayed as a refusal
 		return nil
 	}); err != nil {
 		l.Close()
 		return fmt.Errorf("engine: replay log: %w", err)
 	}
 	e.state.Publish()
-	l.SetApply(func(r plog.Record) { e.state.Apply(r.Index, r.Time, r.Event) }, e.state.Publish)
+	l.SetApply(func(r plog.Record) error { return e.state.Apply(r.Index, r.Time, r.Event) }, e.state.Publish)
 	e.log = l
 	return nil
 }
@@ -225,7 +238,8 @@ func (e *Engine) abandonOpenBlobs(ctx context.Context) error {
 }
 
 // Close stops the workers, waits for background shard writes, takes a
-// snapshot and closes the log.
+// snapshot and closes the log. Writes started after Close began fail with
+// ErrClosed.
 func (e *Engine) Close() error {
 	e.closeMu.Lock()
 	if e.closed {
@@ -234,10 +248,13 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.closeMu.Unlock()
+	e.inflight.close()
+	e.stop()
+	<-e.stopped
 	// Shard writes beyond the quorum get a grace period; what is still
 	// unwritten then is written by completion after the next start.
 	done := make(chan struct{})
-	go func() { e.inflight.Wait(); close(done) }()
+	go func() { e.inflight.wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(closeGrace):
@@ -245,8 +262,6 @@ func (e *Engine) Close() error {
 		<-done
 	}
 	e.cancelBase()
-	e.stop()
-	<-e.stopped
 	var errs []error
 	if e.cfg.SnapshotEvery > 0 {
 		if err := e.Snapshot(); err != nil {
@@ -254,19 +269,35 @@ func (e *Engine) Close() error {
 		}
 	}
 	errs = append(errs, e.log.Close())
+	e.closeBackends()
 	return errors.Join(errs...)
 }
 
 // WaitWrites waits until the shard writes that outlived their requests
 // (beyond the write quorum) have finished.
-func (e *Engine) WaitWrites() { e.inflight.Wait() }
+func (e *Engine) WaitWrites() { e.inflight.wait() }
 
-// append makes events durable and applied; it returns the last index.
+// LastIndex returns the index of the newest durable event.
+func (e *Engine) LastIndex() uint64 { return e.log.LastIndex() }
+
+// Failure returns why the engine can no longer write (the log failed: a
+// write or fsync error), or nil while it can. Nothing acknowledged is lost
+// after a failure: restart the process once the cause (a full disk, a
+// failing device) is fixed.
+func (e *Engine) Failure() error { return e.log.Err() }
+
+// append makes events durable and applied; it returns the last index. A
+// refused event (see projections.Apply) is returned as the engine's domain
+// error; the events before it in evs took effect.
 func (e *Engine) append(ctx context.Context, evs ...plog.Event) (uint64, error) {
 	idx, err := e.log.Append(ctx, evs...)
 	if err != nil {
 		if errors.Is(err, plog.ErrClosed) || errors.Is(err, plog.ErrFailed) {
 			return 0, fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		if errors.Is(err, plog.ErrRejected) {
+			e.poke()
+			return idx, rejection(err)
 		}
 		return 0, err
 	}
@@ -310,19 +341,6 @@ func (e *Engine) Snapshot() error {
 func (e *Engine) backendBucket(bucket string) string {
 	sum := sha256.Sum256([]byte(bucket))
 	return e.cfg.BackendPrefix + "-" + hex.EncodeToString(sum[:10])
-}
-
-func (e *Engine) lockKey(bucket, key string) func() {
-	h := uint32(2166136261)
-	for i := 0; i < len(bucket); i++ {
-		h = (h ^ uint32(bucket[i])) * 16777619
-	}
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	m := &e.keyLocks[h%uint32(len(e.keyLocks))]
-	m.Lock()
-	return m.Unlock
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Now() }

@@ -1,6 +1,11 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prismd/prismd/projections"
+)
 
 // Domain errors. The s3 package maps each to one S3 error code.
 var (
@@ -45,3 +50,26 @@ var (
 	// ErrNoSuchAccessKey is returned when a client access key is unknown.
 	ErrNoSuchAccessKey = errors.New("no such access key")
 )
+
+// rejections maps the projections' refusals of an event to domain errors.
+var rejections = []struct{ from, to error }{
+	{projections.ErrNoSuchBucket, ErrNoSuchBucket},
+	{projections.ErrBucketExists, ErrBucketExists},
+	{projections.ErrBucketNotEmpty, ErrBucketNotEmpty},
+	{projections.ErrNoSuchUpload, ErrNoSuchUpload},
+	{projections.ErrPartMismatch, ErrInvalidPart},
+	{projections.ErrBlobGone, ErrNoSuchKey},
+	{projections.ErrPreconditionFailed, ErrPreconditionFailed},
+	{projections.ErrNoSuchKey, ErrNoSuchKey},
+}
+
+// rejection turns a refused append (log.ErrRejected wrapping a projections
+// error) into the domain error the caller answers with.
+func rejection(err error) error {
+	for _, r := range rejections {
+		if errors.Is(err, r.from) {
+			return fmt.Errorf("%w: %w", r.to, err)
+		}
+	}
+	return err
+}

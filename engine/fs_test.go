@@ -52,24 +52,29 @@ func TestCorruptShardFile(t *testing.T) {
 	if err != nil || string(got) != string(data) {
 		t.Fatalf("read with a corrupt shard: %d bytes, err %v, equal %v", len(got), err, string(got) == string(data))
 	}
-	// The corruption is recorded and repaired in the background.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	// The corruption is recorded and repaired in the background: wait until
+	// the shard's bytes are back and its repair is applied (the file is
+	// rewritten before ShardRepaired is appended).
+	repaired := func() bool {
 		now, err := os.ReadFile(path)
-		if err == nil && string(now) == string(orig) {
-			break
+		if err != nil || string(now) != string(orig) {
+			return false
 		}
+		locs, _ := e.Locate("rot", "obj")
+		for _, l := range locs {
+			if l.State != "stored" {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !repaired() {
 		if time.Now().After(deadline) {
 			locs, _ := e.Locate("rot", "obj")
-			t.Fatalf("shard %s not repaired; states %+v", victim.Key, locs)
+			t.Fatalf("shard %s not repaired within a minute; states %+v", victim.Key, locs)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	locs, _ = e.Locate("rot", "obj")
-	for _, l := range locs {
-		if l.State != "stored" {
-			t.Errorf("after repair: %+v", l)
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

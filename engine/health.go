@@ -25,6 +25,7 @@ const (
 // region is a backend plus what the engine has learned about it.
 type region struct {
 	name    string
+	spec    RegionSpec
 	backend backends.Backend
 
 	mu        sync.Mutex
@@ -37,10 +38,23 @@ type region struct {
 	probing   bool
 	lastSeen  time.Time       // last latency measurement
 	ready     map[string]bool // backend buckets known to exist
+
+	// Shard writes that keep failing (a full disk, a quota) back off, so
+	// that completion does not hammer the region and purge gets its turn.
+	writeFails   int
+	writeRetryAt time.Time
+	writeErr     string // the last write failure, "" after a success
+	// writeUnreachable: the last write failed because the region could not
+	// be reached (not because it refused), so a successful probe ends the
+	// backoff.
+	writeUnreachable bool
+
+	suspected bool      // a backend bucket the log says is ready is gone
+	checked   time.Time // last identity check that reached the region
 }
 
-func newRegion(name string, b backends.Backend) *region {
-	return &region{name: name, backend: b, latency: 0.01, ready: map[string]bool{}}
+func newRegion(spec RegionSpec, b backends.Backend) *region {
+	return &region{name: spec.Name, spec: spec, backend: b, latency: 0.01, ready: map[string]bool{}}
 }
 
 // observe records a read's time to first byte (or a probe's answer time)
@@ -78,6 +92,59 @@ func (r *region) outcome(err error) {
 	r.errRate *= 1 - ewmaWeight
 	r.failures = 0
 	r.open, r.probing = false, false
+}
+
+// Write backoff: after a failed shard write, completion leaves the region
+// alone for writeBackoffMin, doubling with every failure after a backoff
+// ended, up to writeBackoffMax; a successful write ends it.
+const (
+	writeBackoffMin = time.Second
+	writeBackoffMax = 5 * time.Minute
+)
+
+// wrote records the outcome of a shard write. A write the region could not
+// be reached for also counts for the breaker; one it refused (a full disk,
+// a quota) only backs writes off, since the region still serves reads and
+// deletes — and the purge that can free its space.
+func (r *region) wrote(err error) {
+	switch {
+	case err == nil:
+		r.outcome(nil)
+	case errors.Is(err, context.Canceled) || errors.Is(err, backends.ErrNoSuchBucket):
+		return // the write was given up, or the bucket is being created again
+	case errors.Is(err, backends.ErrUnavailable):
+		r.outcome(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		r.writeFails, r.writeRetryAt, r.writeErr, r.writeUnreachable = 0, time.Time{}, "", false
+		return
+	}
+	r.writeErr = err.Error()
+	r.writeUnreachable = errors.Is(err, backends.ErrUnavailable)
+	now := time.Now()
+	if now.Before(r.writeRetryAt) {
+		return // writes sent before the backoff began: it does not grow
+	}
+	r.writeFails++
+	backoff := writeBackoffMin << min(r.writeFails-1, 20)
+	r.writeRetryAt = now.Add(min(backoff, writeBackoffMax))
+}
+
+// writable reports whether shard writes may be sent (no write backoff).
+func (r *region) writable() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !time.Now().Before(r.writeRetryAt)
+}
+
+// unreachableWrites reports whether writes back off because the region
+// could not be reached: a successful probe ends that backoff.
+func (r *region) unreachableWrites() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeUnreachable
 }
 
 // stale reports whether no latency was measured for a while: reads may
@@ -147,17 +214,25 @@ func (r *region) probe(ctx context.Context, bucket string) {
 	r.mu.Unlock()
 	_, err := r.backend.Stat(ctx, bucket, "probe")
 	r.observe(time.Since(start), err)
+	if isClientSide(err) {
+		r.mu.Lock()
+		if r.writeUnreachable { // back: writes may go there again
+			r.writeFails, r.writeRetryAt, r.writeErr, r.writeUnreachable = 0, time.Time{}, "", false
+		}
+		r.mu.Unlock()
+	}
 }
 
-// ProbeRegions probes every region whose breaker is open, so that a region
-// that came back is used again without waiting for traffic to find out, and
-// every region whose latency was not measured lately, so that a region that
-// was slow once is measured again and read from when it is fast.
+// ProbeRegions probes every region whose breaker is open or whose writes
+// could not reach it, so that a region that came back is used again
+// without waiting for traffic to find out, and every region whose latency
+// was not measured lately, so that a region that was slow once is measured
+// again and read from when it is fast.
 func (e *Engine) ProbeRegions(ctx context.Context) {
 	e.regionsMu.RLock()
 	var open []*region
 	for _, r := range e.regions {
-		if !r.healthy() || r.stale() {
+		if !r.healthy() || r.stale() || r.unreachableWrites() {
 			open = append(open, r)
 		}
 	}
@@ -173,9 +248,17 @@ func (e *Engine) ProbeRegions(ctx context.Context) {
 // RegionHealth is a region's health as the engine sees it.
 type RegionHealth struct {
 	Name      string
-	Healthy   bool
+	Healthy   bool // the breaker is closed: the region answers
 	LatencyMS float64
 	ErrorRate float64
+	// State is "ok", "down" (the breaker is open), "write-failing" (shard
+	// writes keep failing: a full disk, a quota) or "checking" (a backend
+	// bucket was found missing; lost shards are being found).
+	State string
+	// WriteError is the last shard write failure while State is
+	// write-failing; WriteRetryIn when the next write is tried.
+	WriteError   string
+	WriteRetryIn time.Duration
 }
 
 // Health reports every region's health, in configured order.
@@ -183,11 +266,22 @@ func (e *Engine) Health() []RegionHealth {
 	e.regionsMu.RLock()
 	defer e.regionsMu.RUnlock()
 	var out []RegionHealth
+	now := time.Now()
 	for _, name := range e.order {
 		r := e.regions[name]
 		r.mu.Lock()
-		out = append(out, RegionHealth{Name: name, Healthy: !r.open, LatencyMS: r.latency * 1000, ErrorRate: r.errRate})
+		h := RegionHealth{Name: name, Healthy: !r.open, LatencyMS: r.latency * 1000, ErrorRate: r.errRate, State: "ok"}
+		switch {
+		case r.open:
+			h.State = "down"
+		case r.suspected:
+			h.State = "checking"
+		case r.writeErr != "":
+			h.State, h.WriteError = "write-failing", r.writeErr
+			h.WriteRetryIn = max(r.writeRetryAt.Sub(now), 0)
+		}
 		r.mu.Unlock()
+		out = append(out, h)
 	}
 	return out
 }

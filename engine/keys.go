@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 
 	plog "github.com/prismd/prismd/log"
 )
@@ -51,10 +52,15 @@ func (e *Engine) aead() (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// CreateAccessKey adds (or replaces) a client access key; its secret is sealed in the log.
+// CreateAccessKey adds (or replaces) a client access key; its secret is
+// sealed in the log. Buckets nil means every bucket; an empty, non-nil list
+// would grant nothing and is refused as a mistake.
 func (e *Engine) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	if k.AccessKey == "" || len(k.Secret) < 8 {
 		return fmt.Errorf("access key %q: needs an id and a secret of at least 8 characters: %w", k.AccessKey, ErrInvalidArgument)
+	}
+	if k.Buckets != nil && len(k.Buckets) == 0 {
+		return fmt.Errorf("access key %q: an empty bucket list grants nothing (leave it out for every bucket): %w", k.AccessKey, ErrInvalidArgument)
 	}
 	sealed, err := e.seal(k.Secret)
 	if err != nil {
@@ -81,17 +87,51 @@ func (e *Engine) RevokeAccessKey(ctx context.Context, id string) error {
 	return err
 }
 
-// LookupAccessKey returns a client key with its secret unsealed.
+// LookupAccessKey returns a client key with its secret unsealed. It is
+// called for every signed request: the unsealed secret is kept in memory
+// while the sealed one in the log stays the same.
 func (e *Engine) LookupAccessKey(id string) (AccessKey, error) {
 	k, ok := e.view().AccessKey(id)
 	if !ok {
 		return AccessKey{}, fmt.Errorf("access key %q: %w", id, ErrNoSuchAccessKey)
 	}
-	secret, err := e.unseal(k.SealedSecret)
-	if err != nil {
-		return AccessKey{}, fmt.Errorf("access key %q: %w", id, err)
+	secret, ok := e.secrets.get(id, k.SealedSecret)
+	if !ok {
+		var err error
+		if secret, err = e.unseal(k.SealedSecret); err != nil {
+			return AccessKey{}, fmt.Errorf("access key %q: %w", id, err)
+		}
+		e.secrets.put(id, k.SealedSecret, secret)
 	}
 	return AccessKey{AccessKey: k.AccessKey, Secret: secret, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root}, nil
+}
+
+// secretCache keeps unsealed access key secrets by key id, each valid
+// while the sealed bytes it came from are the ones in the log.
+type secretCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSecret
+}
+
+type cachedSecret struct{ sealed, secret string }
+
+func (c *secretCache) get(id string, sealed []byte) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[id]
+	if !ok || s.sealed != string(sealed) {
+		return "", false
+	}
+	return s.secret, true
+}
+
+func (c *secretCache) put(id string, sealed []byte, secret string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]cachedSecret{}
+	}
+	c.m[id] = cachedSecret{sealed: string(sealed), secret: secret}
 }
 
 // AccessKeys lists client keys without their secrets.

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -81,18 +82,16 @@ func (e *Engine) UploadPart(ctx context.Context, uploadID string, number int, in
 			return fail(err)
 		}
 	}
-	return e.commitPart(ctx, w, in.Bucket, in.Key, uploadID, number, in.Size, hex.EncodeToString(digest), nilIfEmpty(sums))
+	return e.commitPart(ctx, w, uploadID, number, in.Size, hex.EncodeToString(digest), nilIfEmpty(sums))
 }
 
-func (e *Engine) commitPart(ctx context.Context, w *blobWrite, bucket, key, uploadID string, number int, size int64, etag string, sums map[string]string) (PartInfo, error) {
+// commitPart commits a part through the one commit path: applying it is
+// refused when the upload is gone (aborted, completed, or its bucket
+// deleted meanwhile), and the part's data is then purged.
+func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, number int, size int64, etag string, sums map[string]string) (PartInfo, error) {
 	now := e.now()
-	unlock := e.lockKey(bucket, key)
-	_, err := e.upload(bucket, key, uploadID)
-	if err == nil {
-		_, err = e.append(ctx, append(w.takeLanded(), plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums})...)
-	}
-	unlock()
-	if err != nil {
+	ev := plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums}
+	if err := e.commit(ctx, w, ev); err != nil {
 		w.abort(err)
 		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
 	}
@@ -107,10 +106,11 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	src, err := e.lookup(srcBucket, srcKey)
+	src, unpin, err := e.lookupPinned(srcBucket, srcKey)
 	if err != nil {
 		return PartInfo{}, err
 	}
+	defer unpin()
 	if err := copyConditions(src.Meta, srcCond); err != nil {
 		return PartInfo{}, err
 	}
@@ -131,18 +131,32 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
-	return e.commitPart(ctx, w, bucket, key, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), nil)
+	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), nil)
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data
-// is copied: the object references the parts' blobs. Unlisted parts are purged.
-func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart) (ObjectInfo, error) {
-	u, err := e.upload(bucket, key, uploadID)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
+// is copied: the object references the parts' blobs. Unlisted parts are
+// purged. The event names the blob of every part it completes, so that a
+// part uploaded again, or an abort, racing the completion makes exactly one
+// of them win. A completion retried after it succeeded (an SDK that timed
+// out waiting) gets the same answer again for an hour.
+func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, cond Conditions) (ObjectInfo, error) {
 	if len(parts) == 0 {
 		return ObjectInfo{}, fmt.Errorf("complete with no parts: %w", ErrInvalidPart)
+	}
+	for i, cp := range parts {
+		if i > 0 && cp.Number <= parts[i-1].Number {
+			return ObjectInfo{}, fmt.Errorf("part %d after %d: %w", cp.Number, parts[i-1].Number, ErrInvalidPartOrder)
+		}
+	}
+	u, err := e.upload(bucket, key, uploadID)
+	if errors.Is(err, ErrNoSuchUpload) {
+		if info, ok := e.completedBefore(bucket, key, uploadID, parts); ok {
+			return info, nil
+		}
+	}
+	if err != nil {
+		return ObjectInfo{}, err
 	}
 	byNumber := map[int]projections.Part{}
 	for _, p := range u.Parts {
@@ -151,14 +165,9 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	meta := u.Meta
 	meta.PartSizes = nil
 	digests := md5.New()
-	numbers := make([]int, 0, len(parts))
+	completed := make([]plog.CompletedPart, 0, len(parts))
 	var partSums []map[string]string
 	anySums := false
-	for i, cp := range parts {
-		if i > 0 && cp.Number <= parts[i-1].Number {
-			return ObjectInfo{}, fmt.Errorf("part %d after %d: %w", cp.Number, parts[i-1].Number, ErrInvalidPartOrder)
-		}
-	}
 	for i, cp := range parts {
 		p, ok := byNumber[cp.Number]
 		if !ok || strings.Trim(cp.ETag, `"`) != p.ETag {
@@ -169,7 +178,7 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 		}
 		raw, _ := hex.DecodeString(p.ETag)
 		digests.Write(raw)
-		numbers = append(numbers, cp.Number)
+		completed = append(completed, plog.CompletedPart{Number: p.Number, Blob: p.Blob, Size: p.Size, ETag: p.ETag})
 		meta.PartSizes = append(meta.PartSizes, p.Size)
 		meta.Size += p.Size
 		partSums = append(partSums, p.Checksums)
@@ -180,17 +189,40 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	}
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
-	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: numbers, Meta: meta}
-	if err := e.commit(ctx, nil, bucket, key, Conditions{}, ev); err != nil {
+	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: completed, Meta: meta, Cond: cond.precondition()}
+	if err := e.commit(ctx, nil, ev); err != nil {
+		// The same completion may have won the race (a retry racing the
+		// original request): answer as it did.
+		if errors.Is(err, ErrNoSuchUpload) {
+			if info, ok := e.completedBefore(bucket, key, uploadID, parts); ok {
+				return info, nil
+			}
+		}
 		return ObjectInfo{}, err
 	}
 	return objectInfo(bucket, key, meta), nil
 }
 
-// AbortUpload drops an upload; its parts are purged.
+// completedBefore returns the answer of an earlier completion of the same
+// upload with the same parts, if the projections still remember it.
+func (e *Engine) completedBefore(bucket, key, uploadID string, parts []CompletePart) (ObjectInfo, bool) {
+	c, ok := e.view().CompletedUpload(uploadID)
+	if !ok || c.Bucket != bucket || c.Key != key {
+		return ObjectInfo{}, false
+	}
+	listed := make([]plog.CompletedPart, len(parts))
+	for i, p := range parts {
+		listed[i] = plog.CompletedPart{Number: p.Number, ETag: p.ETag}
+	}
+	if projections.PartsDigest(listed) != c.Parts {
+		return ObjectInfo{}, false
+	}
+	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC()}, true
+}
+
+// AbortUpload drops an upload; its parts are purged. Aborting an upload
+// that is gone (aborted, completed) answers ErrNoSuchUpload.
 func (e *Engine) AbortUpload(ctx context.Context, bucket, key, uploadID string) error {
-	unlock := e.lockKey(bucket, key)
-	defer unlock()
 	if _, err := e.upload(bucket, key, uploadID); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +50,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if in.Size < 0 || in.Size > MaxPutSize {
 		return ObjectInfo{}, fmt.Errorf("put %d bytes: %w", in.Size, ErrEntityTooLarge)
 	}
+	// Fail early, before any data moves; the commit checks again.
 	if err := writeConditions(e.view(), in.Bucket, in.Key, in.Cond); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -74,26 +76,19 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 		}
 		meta.Checksums = nilIfEmpty(sums)
 	}
-	if err := e.commit(ctx, w, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+	ev := plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()}
+	if err := e.commit(ctx, w, ev); err != nil {
 		return fail(err)
 	}
 	return objectInfo(in.Bucket, in.Key, meta), nil
 }
 
-// commit appends ev — after the ShardWritten events w held back, in the
-// same batch — if the bucket still exists and cond still holds for bucket/key.
-func (e *Engine) commit(ctx context.Context, w *blobWrite, bucket, key string, cond Conditions, ev plog.Event) error {
-	unlock := e.lockKey(bucket, key)
-	defer unlock()
-	e.bucketsMu.RLock()
-	defer e.bucketsMu.RUnlock()
-	v := e.view()
-	if _, ok := v.Bucket(bucket); !ok {
-		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
-	}
-	if err := writeConditions(v, bucket, key, cond); err != nil {
-		return err
-	}
+// commit is the one way a write takes effect: it appends ev — after the
+// ShardWritten events w held back, in the same batch (one fsync) — and
+// reports whether applying it was refused (the bucket is gone, a
+// precondition failed, an upload moved on): the projections decide, from
+// the event alone, so no lock is held across the fsync.
+func (e *Engine) commit(ctx context.Context, w *blobWrite, ev plog.Event) error {
 	var evs []plog.Event
 	if w != nil {
 		evs = w.takeLanded()
@@ -102,50 +97,49 @@ func (e *Engine) commit(ctx context.Context, w *blobWrite, bucket, key string, c
 	return err
 }
 
-// writeConditions checks If-Match / If-None-Match of a write against the current object.
+// precondition returns the If-Match / If-None-Match a commit carries, nil
+// when there are none. If-(Un)Modified-Since do not apply to writes.
+func (c Conditions) precondition() *plog.Precondition {
+	if c.IfMatch == "" && c.IfNoneMatch == "" {
+		return nil
+	}
+	return &plog.Precondition{IfMatch: c.IfMatch, IfNoneMatch: c.IfNoneMatch}
+}
+
+// writeConditions checks If-Match / If-None-Match of a write against the
+// current object, before the write starts. The commit event carries them
+// so that applying it checks them again, atomically.
 func writeConditions(v *projections.View, bucket, key string, c Conditions) error {
 	if c.IfMatch == "" && c.IfNoneMatch == "" {
 		return nil
 	}
 	o, exists := v.Object(bucket, key)
-	if c.IfNoneMatch != "" && exists && (c.IfNoneMatch == "*" || etagMatch(c.IfNoneMatch, o.Meta.ETag)) {
+	if c.IfNoneMatch != "" && exists && (c.IfNoneMatch == "*" || projections.ETagMatches(c.IfNoneMatch, o.Meta.ETag)) {
 		return fmt.Errorf("if-none-match %s: %w", c.IfNoneMatch, ErrPreconditionFailed)
 	}
 	if c.IfMatch != "" {
 		if !exists {
 			return fmt.Errorf("if-match on absent key: %w", ErrNoSuchKey)
 		}
-		if c.IfMatch != "*" && !etagMatch(c.IfMatch, o.Meta.ETag) {
+		if c.IfMatch != "*" && !projections.ETagMatches(c.IfMatch, o.Meta.ETag) {
 			return fmt.Errorf("if-match %s: %w", c.IfMatch, ErrPreconditionFailed)
 		}
 	}
 	return nil
 }
 
-// etagMatch reports whether a (possibly quoted, possibly comma-separated) list names etag.
-func etagMatch(list, etag string) bool {
-	for c := range strings.SplitSeq(list, ",") {
-		c = strings.TrimSpace(c)
-		c = strings.TrimPrefix(c, "W/")
-		if c == "*" || strings.Trim(c, `"`) == etag {
-			return true
-		}
-	}
-	return false
-}
-
 // readConditions applies RFC 7232 precedence to a GET or HEAD.
 func readConditions(meta plog.ObjectMeta, c Conditions) error {
 	mod := time.Unix(0, meta.ModTime).Truncate(time.Second)
 	if c.IfMatch != "" {
-		if !etagMatch(c.IfMatch, meta.ETag) {
+		if !projections.ETagMatches(c.IfMatch, meta.ETag) {
 			return ErrPreconditionFailed
 		}
 	} else if !c.IfUnmodifiedSince.IsZero() && mod.After(c.IfUnmodifiedSince) {
 		return ErrPreconditionFailed
 	}
 	if c.IfNoneMatch != "" {
-		if etagMatch(c.IfNoneMatch, meta.ETag) {
+		if projections.ETagMatches(c.IfNoneMatch, meta.ETag) {
 			return ErrNotModified
 		}
 	} else if !c.IfModifiedSince.IsZero() && !mod.After(c.IfModifiedSince) {
@@ -174,6 +168,26 @@ func (e *Engine) lookup(bucket, key string) (projections.Object, error) {
 	return o, nil
 }
 
+// lookupPinned looks an object up and pins its data against purge until
+// the caller calls unpin. A blob the purge has claimed belongs to an
+// object that was replaced or deleted after the view was taken: a newer
+// view no longer names it, so the lookup is tried again.
+func (e *Engine) lookupPinned(bucket, key string) (o projections.Object, unpin func(), err error) {
+	for range 4 {
+		if o, err = e.lookup(bucket, key); err != nil {
+			return o, nil, err
+		}
+		ids := make([]plog.BlobID, len(o.Extents))
+		for i, x := range o.Extents {
+			ids[i] = x.Blob
+		}
+		if e.pins.pin(ids) {
+			return o, sync.OnceFunc(func() { e.pins.unpin(ids) }), nil
+		}
+	}
+	return o, nil, fmt.Errorf("%s/%s changed while being read: %w", bucket, key, ErrNoSuchKey)
+}
+
 // HeadObject returns an object's description after checking conditions and the part number.
 func (e *Engine) HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error) {
 	o, err := e.lookup(bucket, key)
@@ -189,24 +203,30 @@ func (e *Engine) HeadObject(ctx context.Context, bucket, key string, opts GetOpt
 	return objectInfo(bucket, key, o.Meta), nil
 }
 
-// GetObject returns a streaming reader of an object (or of a range or part of it).
+// GetObject returns a streaming reader of an object (or of a range or part
+// of it). The object's data stays pinned until the reader is closed: an
+// overwrite or delete meanwhile does not cut the read short.
 func (e *Engine) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (*ObjectReader, error) {
-	o, err := e.lookup(bucket, key)
+	o, unpin, err := e.lookupPinned(bucket, key)
 	if err != nil {
 		return nil, err
 	}
 	info := objectInfo(bucket, key, o.Meta)
 	if err := readConditions(o.Meta, opts.Cond); err != nil {
+		unpin()
 		return &ObjectReader{Info: info}, err
 	}
 	off, length, err := span(o.Meta, opts)
 	if err != nil {
+		unpin()
 		return &ObjectReader{Info: info}, err
 	}
 	rc, err := e.openExtents(ctx, o.Extents, off, length)
 	if err != nil {
+		unpin()
 		return nil, err
 	}
+	rc.release = unpin
 	return &ObjectReader{ReadCloser: rc, Info: info, Offset: off, Length: length}, nil
 }
 
@@ -251,14 +271,13 @@ func span(meta plog.ObjectMeta, opts GetOptions) (int64, int64, error) {
 }
 
 // DeleteObject removes an object; deleting an absent key succeeds. The data
-// is purged in the background.
+// is purged in the background (after the readers of it finish).
 func (e *Engine) DeleteObject(ctx context.Context, bucket, key string) error {
-	if _, ok := e.view().Bucket(bucket); !ok {
+	v := e.view()
+	if _, ok := v.Bucket(bucket); !ok {
 		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
 	}
-	unlock := e.lockKey(bucket, key)
-	defer unlock()
-	if _, ok := e.view().Object(bucket, key); !ok {
+	if _, ok := v.Object(bucket, key); !ok {
 		return nil
 	}
 	_, err := e.append(ctx, plog.ObjectDeleted{Bucket: bucket, Key: key})
@@ -266,16 +285,22 @@ func (e *Engine) DeleteObject(ctx context.Context, bucket, key string) error {
 }
 
 // CopyObject copies an object. When both buckets share a policy the copy
-// only references the source's data; otherwise it is re-encoded.
+// only references the source's data; otherwise it is re-encoded. The
+// source's data is pinned for the whole copy, so that a delete of the
+// source meanwhile cannot purge it.
 func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, error) {
-	src, err := e.lookup(in.SrcBucket, in.SrcKey)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
 	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
 		return ObjectInfo{}, err
 	}
+	src, unpin, err := e.lookupPinned(in.SrcBucket, in.SrcKey)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer unpin()
 	if err := copyConditions(src.Meta, in.SrcCond); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := writeConditions(e.view(), in.Bucket, in.Key, in.Cond); err != nil {
 		return ObjectInfo{}, err
 	}
 	meta := src.Meta
@@ -284,8 +309,8 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 		meta.ContentType, meta.Headers, meta.UserMeta = in.ContentType, nilIfEmpty(in.Headers), nilIfEmpty(in.UserMeta)
 	}
 	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
-		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta}
-		if err := e.commit(ctx, nil, in.Bucket, in.Key, in.Cond, ev); err != nil {
+		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta, Cond: in.Cond.precondition()}
+		if err := e.commit(ctx, nil, ev); err != nil {
 			return ObjectInfo{}, err
 		}
 		return objectInfo(in.Bucket, in.Key, meta), nil
@@ -302,7 +327,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	meta.ETag = hex.EncodeToString(sum.Sum(nil))
 	meta.PartSizes, meta.PartSums = nil, nil
-	if err := e.commit(ctx, w, in.Bucket, in.Key, in.Cond, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta}); err != nil {
+	if err := e.commit(ctx, w, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()}); err != nil {
 		w.abort(err)
 		return ObjectInfo{}, err
 	}

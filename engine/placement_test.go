@@ -16,14 +16,14 @@ func TestPlacementAvoidsUnhealthyRegions(t *testing.T) {
 	ctx := context.Background()
 	c.e.CreateBucket(ctx, "bkt", "")
 	c.regions[3].SetDown(true)
-	// Writes find out that region d is down: its breaker opens after three
-	// failed writes in a row. Shuffled placement puts a shard on d with
-	// probability 3/4 a PUT, so 6 PUTs missed d's third failure about once
-	// in 26 runs; 50 miss it with a probability below 10^-25.
+	// Writes find out that region d is down: a failed write backs its
+	// writes off (and three in a row open its breaker). Shuffled placement
+	// puts a shard on d with probability 3/4 a PUT, so 50 PUTs miss it with
+	// a probability below 10^-30.
 	dHealthy := func() bool {
 		for _, h := range c.e.Health() {
 			if h.Name == "d" {
-				return h.Healthy
+				return h.State == "ok"
 			}
 		}
 		t.Fatal("no region d in Health()")

@@ -80,13 +80,14 @@ func quorum(p plog.Policy, l plog.Layout) int {
 }
 
 // place picks n distinct regions for the shards of a new blob: healthy
-// regions first, in priority order or shuffled.
+// regions whose writes succeed first, in priority order or shuffled.
 func (e *Engine) place(p plog.Policy, n int) ([]string, error) {
 	e.regionsMu.RLock()
 	names := slices.Clone(e.order)
 	healthy := map[string]bool{}
 	for _, name := range names {
-		healthy[name] = e.regions[name].healthy()
+		r := e.regions[name]
+		healthy[name] = r.healthy() && r.writable() && !r.unreachableWrites()
 	}
 	e.regionsMu.RUnlock()
 	if len(names) < n {

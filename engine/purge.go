@@ -29,8 +29,8 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 	jobs := map[target][]job{}
 	var targets []target
 	e.view().PurgeQueue(func(it projections.PurgeItem) bool {
-		if e.isWriting(it.Blob.ID) {
-			left += len(it.Regions)
+		if e.isWriting(it.Blob.ID) || e.pins.pinned(it.Blob.ID) {
+			left += len(it.Regions) // a PUT still writing it, or readers still streaming it
 			return true
 		}
 		keys := blobKeys(it.Blob)
@@ -61,16 +61,38 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 				left += len(pending)
 				break
 			}
-			// Fill one batch with whole blobs.
+			// Fill one batch with whole blobs that no reader holds; the
+			// claim keeps new readers away until the batch is done.
 			var batch []job
 			var keys []string
 			for len(pending) > 0 && (len(keys) == 0 || len(keys)+len(pending[0].keys) <= purgeBatch) {
-				batch = append(batch, pending[0])
-				keys = append(keys, pending[0].keys...)
+				j := pending[0]
 				pending = pending[1:]
+				if !e.pins.claim(j.blob) {
+					left++
+					continue
+				}
+				// A copy may have referenced the blob again (while pinning
+				// it) since the queue was read: a view taken after the
+				// claim shows it.
+				if b, ok := e.view().Blob(j.blob); !ok || !b.Purging {
+					e.pins.release(j.blob)
+					continue
+				}
+				batch = append(batch, j)
+				keys = append(keys, j.keys...)
+			}
+			if len(batch) == 0 {
+				continue
 			}
 			done, err := e.deleteBatch(ctx, r, t.bucket, keys)
+			release := func() {
+				for _, j := range batch {
+					e.pins.release(j.blob)
+				}
+			}
 			if err != nil {
+				release()
 				left += len(batch) + len(pending)
 				e.logger.Debug("purge", "region", t.region, "err", err)
 				break
@@ -90,10 +112,14 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 				}
 			}
 			if len(evs) > 0 {
-				if _, err := e.append(ctx, evs...); err != nil {
+				_, err := e.append(ctx, evs...)
+				release()
+				if err != nil {
 					return purged, left, err
 				}
 				purged += len(evs)
+			} else {
+				release()
 			}
 		}
 	}

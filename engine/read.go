@@ -54,10 +54,13 @@ type extentReader struct {
 	seg    *segmentReader
 	out    [][]byte // pending output of the current stripe
 	err    error
+	// release, when set, is called once by Close (it unpins the blobs).
+	release func()
 }
 
 // openExtents returns a reader of bytes [off, off+length) of the extents.
-func (e *Engine) openExtents(ctx context.Context, extents []plog.Extent, off, length int64) (io.ReadCloser, error) {
+// The caller keeps the blobs pinned while it reads (lookupPinned).
+func (e *Engine) openExtents(ctx context.Context, extents []plog.Extent, off, length int64) (*extentReader, error) {
 	v := e.view()
 	r := &extentReader{e: e, pos: off, end: off + length}
 	for _, x := range extents {
@@ -199,6 +202,10 @@ func (r *extentReader) Close() error {
 	r.cancel()
 	if r.seg != nil {
 		r.seg.close()
+	}
+	if r.release != nil {
+		r.release()
+		r.release = nil
 	}
 	return nil
 }
@@ -570,6 +577,10 @@ func (s *segmentReader) fail(it streamItem) {
 		s.e.reportShard(plog.ShardCorrupt{Blob: s.blob.ID, Segment: s.seg, Shard: it.shard, Region: region, Detail: it.err.Error()})
 	case errors.Is(it.err, backends.ErrNotFound):
 		s.e.reportShard(plog.ShardMissing{Blob: s.blob.ID, Segment: s.seg, Shard: it.shard, Region: region})
+	case errors.Is(it.err, backends.ErrNoSuchBucket):
+		if r := s.e.region(region); r != nil {
+			s.e.suspect(r) // the whole backend bucket is gone there
+		}
 	}
 }
 
@@ -591,9 +602,11 @@ func (s *segmentReader) close() {
 
 // reportShard records a corrupt or missing shard once, in the background.
 func (e *Engine) reportShard(ev plog.Event) {
-	e.inflight.Add(1)
+	if !e.inflight.add() {
+		return // closing: a later read or scrub finds it again
+	}
 	go func() {
-		defer e.inflight.Done()
+		defer e.inflight.done()
 		var attrs []any
 		switch ev := ev.(type) {
 		case plog.ShardCorrupt:

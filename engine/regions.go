@@ -3,25 +3,20 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/prismd/prismd/backends"
 	plog "github.com/prismd/prismd/log"
-	"github.com/prismd/prismd/projections"
 )
 
 // Regions come from two places: Config.Regions (the bootstrap config,
 // always present) and RegionAdded/Updated/Removed events (added at run time,
-// e.g. from the management UI), which Config.OpenBackend turns into
-// backends at start-up and when they happen. A region named in both is the
-// configured one.
-
-// RegionSpec is a region to add at run time, with its secret in clear (it
-// is sealed before it reaches the log).
-type RegionSpec struct {
-	plog.Region
-	SecretKey string
-}
+// e.g. from the management API), which Config.OpenBackend turns into
+// backends at start-up and after their event is durable. A region named in
+// both is the configured one. What a region's removal or move means for the
+// shards it held is decided when its event is applied (projections): they
+// count as missing, and completion rebuilds them elsewhere.
 
 // loadRegions registers the regions the log added at run time. A region
 // that cannot be opened is logged and skipped: its shards are read from the
@@ -31,73 +26,128 @@ func (e *Engine) loadRegions() {
 		if e.region(r.Name) != nil {
 			continue
 		}
-		if err := e.registerRegion(r); err != nil {
+		spec, err := e.unsealRegion(r)
+		if err == nil {
+			err = e.useRegion(spec)
+		}
+		if err != nil {
 			e.logger.Error("region from the log cannot be opened; its shards are read from other regions", "region", r.Name, "err", err)
 		}
 	}
 }
 
-// registerRegion builds the backend of a logged region and puts it in use.
-func (e *Engine) registerRegion(r plog.Region) error {
-	if e.cfg.OpenBackend == nil {
-		return fmt.Errorf("region %q: no Config.OpenBackend to build it", r.Name)
-	}
+func (e *Engine) unsealRegion(r plog.Region) (RegionSpec, error) {
 	secret := ""
 	if len(r.SealedSecret) > 0 {
 		s, err := e.unseal(r.SealedSecret)
 		if err != nil {
-			return fmt.Errorf("region %q: %w", r.Name, err)
+			return RegionSpec{}, fmt.Errorf("region %q: %w", r.Name, err)
 		}
 		secret = s
 	}
-	b, err := e.cfg.OpenBackend(r, secret)
+	return specOf(r, secret), nil
+}
+
+// useRegion builds a region's backend and puts it in use, closing the
+// backend it replaces.
+func (e *Engine) useRegion(spec RegionSpec) error {
+	b, err := e.openBackend(spec)
 	if err != nil {
-		return fmt.Errorf("region %q: %w", r.Name, err)
+		return err
 	}
-	e.regionsMu.Lock()
-	defer e.regionsMu.Unlock()
-	if _, ok := e.regions[r.Name]; !ok {
-		e.order = append(e.order, r.Name)
-	}
-	e.regions[r.Name] = newRegion(r.Name, b)
+	e.setRegion(spec, b)
 	return nil
 }
 
-// AddRegion adds (or, when it exists, updates) a region at run time. New
-// objects may be placed on it at once; objects already stored keep their
-// shards where they are.
+func (e *Engine) openBackend(spec RegionSpec) (backends.Backend, error) {
+	if e.cfg.OpenBackend == nil {
+		return nil, fmt.Errorf("region %q: no Config.OpenBackend to build it", spec.Name)
+	}
+	b, err := e.cfg.OpenBackend(spec)
+	if err != nil {
+		return nil, fmt.Errorf("region %q: %w", spec.Name, err)
+	}
+	return b, nil
+}
+
+// setRegion puts backend b in use for spec, closing the one it replaces.
+func (e *Engine) setRegion(spec RegionSpec, b backends.Backend) {
+	e.regionsMu.Lock()
+	old := e.regions[spec.Name]
+	if old == nil {
+		e.order = append(e.order, spec.Name)
+	}
+	e.regions[spec.Name] = newRegion(spec, b)
+	e.regionsMu.Unlock()
+	if old != nil {
+		closeBackend(old.backend)
+	}
+}
+
+// closeBackend releases a backend that has something to release (idle
+// connections): an optional io.Closer.
+func closeBackend(b backends.Backend) {
+	if c, ok := b.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+func (e *Engine) closeBackends() {
+	e.regionsMu.Lock()
+	defer e.regionsMu.Unlock()
+	for _, r := range e.regions {
+		closeBackend(r.backend)
+	}
+}
+
+// AddRegion adds (or, when it exists, changes) a region at run time. The
+// spec is validated and must not share storage with another region. The
+// region is used once its event is durable; new objects may be placed on
+// it at once, objects already stored keep their shards where they are. A
+// region changed to another place (path, endpoint, bucket) is a new, empty
+// region: what it held is rebuilt there.
 func (e *Engine) AddRegion(ctx context.Context, spec RegionSpec) error {
-	if spec.Name == "" {
-		return fmt.Errorf("add region: a name is required: %w", ErrInvalidArgument)
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("region %q: %w", spec.Name, err)
+	}
+	if spec.Type == "" {
+		return fmt.Errorf("region %q: %w", spec.Name, &RegionError{Field: "type", Problem: "missing (one of fs, s3)"})
 	}
 	if slices.Contains(e.configured(), spec.Name) {
 		return fmt.Errorf("region %q is in the bootstrap config; change it there: %w", spec.Name, ErrInvalidArgument)
 	}
-	r := spec.Region
-	r.SealedSecret = nil
+	for _, o := range e.regionSpecs() {
+		if o.Name != spec.Name && spec.overlaps(o) {
+			return fmt.Errorf("region %q: %w", spec.Name, &RegionError{Field: storageField(spec), Problem: fmt.Sprintf("region %q already stores there", o.Name)})
+		}
+	}
+	var sealed []byte
 	if spec.SecretKey != "" {
-		sealed, err := e.seal(spec.SecretKey)
-		if err != nil {
+		var err error
+		if sealed, err = e.seal(spec.SecretKey); err != nil {
 			return err
 		}
-		r.SealedSecret = sealed
 	}
-	if err := e.registerRegion(r); err != nil {
+	b, err := e.openBackend(spec)
+	if err != nil {
 		return err
 	}
-	var ev plog.Event = plog.RegionAdded{Region: r}
-	if _, ok := e.view().Region(r.Name); ok {
-		ev = plog.RegionUpdated{Region: r}
+	var ev plog.Event = plog.RegionAdded{Region: spec.record(sealed)}
+	if _, ok := e.view().Region(spec.Name); ok {
+		ev = plog.RegionUpdated{Region: spec.record(sealed)}
 	}
 	if _, err := e.append(ctx, ev); err != nil {
+		closeBackend(b)
 		return err
 	}
+	e.setRegion(spec, b)
 	go e.ensureAllBackendBuckets(context.WithoutCancel(ctx))
 	return nil
 }
 
-// RemoveRegion stops using a region added at run time. Its shards count as
-// lost: completion rebuilds them on other regions from the remaining ones.
+// RemoveRegion stops using a region added at run time. Applying its event
+// counts its shards as lost: completion rebuilds them on other regions from
+// the remaining ones.
 func (e *Engine) RemoveRegion(ctx context.Context, name string) error {
 	if slices.Contains(e.configured(), name) {
 		return fmt.Errorf("region %q is in the bootstrap config; remove it there: %w", name, ErrInvalidArgument)
@@ -109,56 +159,15 @@ func (e *Engine) RemoveRegion(ctx context.Context, name string) error {
 		return err
 	}
 	e.regionsMu.Lock()
+	r := e.regions[name]
 	delete(e.regions, name)
 	e.order = slices.DeleteFunc(e.order, func(n string) bool { return n == name })
 	e.regionsMu.Unlock()
-	return e.markRegionLost(ctx, name)
-}
-
-// markRegionLost logs ShardMissing for every shard of every object stored on
-// a region that is gone, so that completion rebuilds them elsewhere.
-func (e *Engine) markRegionLost(ctx context.Context, name string) error {
-	v := e.view()
-	var batch []plog.Event
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := e.append(ctx, batch...)
-		batch = batch[:0]
-		return err
+	if r != nil {
+		closeBackend(r.backend)
 	}
-	for _, b := range v.Buckets() {
-		after := ""
-		for {
-			page := v.List(b.Name, projections.ListQuery{After: after, Max: 1000})
-			for _, o := range page.Objects {
-				for _, x := range o.Extents {
-					blob, ok := v.Blob(x.Blob)
-					if !ok {
-						continue
-					}
-					for seg := range segmentCount(blob.Layout, blob.Size) {
-						for sh := range blob.Layout.K + blob.Layout.M {
-							if blob.ShardRegion(seg, sh) == name && blob.ShardState(seg, sh) == "stored" {
-								batch = append(batch, plog.ShardMissing{Blob: blob.ID, Segment: seg, Shard: sh, Region: name})
-							}
-						}
-					}
-				}
-				if len(batch) >= 1000 {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-			if !page.Truncated {
-				break
-			}
-			after = page.Next
-		}
-	}
-	return flush()
+	e.poke()
+	return nil
 }
 
 func (e *Engine) configured() []string {
@@ -167,6 +176,17 @@ func (e *Engine) configured() []string {
 		names = append(names, r.Name)
 	}
 	return names
+}
+
+// regionSpecs returns the specs of the regions in use, secrets included.
+func (e *Engine) regionSpecs() []RegionSpec {
+	e.regionsMu.RLock()
+	defer e.regionsMu.RUnlock()
+	var out []RegionSpec
+	for _, name := range e.order {
+		out = append(out, e.regions[name].spec)
+	}
+	return out
 }
 
 // Backend returns a region's backend (for operators' tools such as scrub).
@@ -178,26 +198,20 @@ func (e *Engine) Backend(name string) (backends.Backend, bool) {
 	return r.backend, true
 }
 
-// RegionInfo describes a region in use. Configured regions come from the
-// bootstrap config (only their name is known here); the others were added
-// at run time and carry their record, without the secret.
+// RegionInfo describes a region in use, without its secret. Configured
+// regions come from the bootstrap config; the others were added at run time.
 type RegionInfo struct {
-	plog.Region
+	RegionSpec
 	Configured bool
 }
 
 // Regions lists the regions in use, in placement priority order.
 func (e *Engine) Regions() []RegionInfo {
 	configured := e.configured()
-	v := e.view()
 	var out []RegionInfo
-	for _, name := range e.regionNames() {
-		info := RegionInfo{Region: plog.Region{Name: name}, Configured: slices.Contains(configured, name)}
-		if r, ok := v.Region(name); ok && !info.Configured {
-			r.SealedSecret = nil
-			info.Region = r
-		}
-		out = append(out, info)
+	for _, spec := range e.regionSpecs() {
+		spec.SecretKey = ""
+		out = append(out, RegionInfo{RegionSpec: spec, Configured: slices.Contains(configured, spec.Name)})
 	}
 	return out
 }

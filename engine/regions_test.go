@@ -18,19 +18,19 @@ func TestRegionsAtRunTime(t *testing.T) {
 	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
 	extra := map[string]backends.Backend{}
 	var gotSecret string
-	c.cfg.OpenBackend = func(r plog.Region, secret string) (backends.Backend, error) {
-		gotSecret = secret
-		if extra[r.Name] == nil {
-			extra[r.Name] = mem.New()
+	c.cfg.OpenBackend = func(spec engine.RegionSpec) (backends.Backend, error) {
+		gotSecret = spec.SecretKey
+		if extra[spec.Name] == nil {
+			extra[spec.Name] = mem.New()
 		}
-		return extra[r.Name], nil
+		return extra[spec.Name], nil
 	}
 	c.restart()
 	ctx := context.Background()
-	if err := c.e.AddRegion(ctx, engine.RegionSpec{Region: plog.Region{Name: "d", Type: "s3", Endpoint: "http://127.0.0.1:1"}, SecretKey: "s3cr3t-key"}); err != nil {
+	if err := c.e.AddRegion(ctx, engine.RegionSpec{Name: "d", Type: "s3", Endpoint: "http://127.0.0.1:1", AccessKey: "ak", SecretKey: "s3cr3t-key"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.e.AddRegion(ctx, engine.RegionSpec{Region: plog.Region{Name: "a"}}); err == nil {
+	if err := c.e.AddRegion(ctx, engine.RegionSpec{Name: "a", Type: "fs", Path: "/tmp/a"}); err == nil {
 		t.Fatal("adding a region that the config declares succeeded")
 	}
 	c.e.CreateBucket(ctx, "bkt", "")

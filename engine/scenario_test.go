@@ -249,7 +249,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 			parts = append(parts, engine.CompletePart{Number: n, ETag: `"` + etags[n] + `"`})
 			whole = append(whole, s.parts[name+"/"+f]...)
 		}
-		info, err := s.c.e.CompleteUpload(ctx, b, k, s.uploads[name], parts)
+		info, err := s.c.e.CompleteUpload(ctx, b, k, s.uploads[name], parts, engine.Conditions{})
 		if err != nil {
 			return errName(err)
 		}

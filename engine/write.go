@@ -79,17 +79,20 @@ func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p pl
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, fmt.Errorf("blob id: %w", err)
 	}
+	if !e.inflight.add() {
+		return nil, fmt.Errorf("put: %w", ErrClosed)
+	}
 	w := &blobWrite{e: e, id: id, bucket: e.backendBucket(bucket), layout: layout, placement: placement, size: size, quorum: quorum(p, layout)}
 	w.ctx, w.cancel = context.WithTimeout(e.base, backgroundWriteTimeout)
 	e.ensureBackendBuckets(ctx, bucket, placement)
 	if _, err := e.append(ctx, plog.PutStarted{Blob: id, Bucket: bucket, Key: key, Upload: upload, Layout: layout, Placement: placement, Size: size}); err != nil {
 		w.cancel()
+		e.inflight.done()
 		return nil, err
 	}
 	w.wg.Add(1) // held until every segment's writers have started
-	e.inflight.Add(1)
 	e.writing.Store(id, struct{}{})
-	go func() { w.wg.Wait(); w.cancel(); e.writing.Delete(id); e.inflight.Done() }()
+	go func() { w.wg.Wait(); w.cancel(); e.writing.Delete(id); e.inflight.done() }()
 	// MD5 runs on its own goroutine, beside encoding and hashing blocks.
 	hp := newHashPipe(sum)
 	for seg := range segmentCount(layout, size) {
@@ -344,7 +347,10 @@ func (w *blobWrite) startShard(seg, shard int, size int64, header []byte, result
 			err = fmt.Errorf("region %s: %w", name, backends.ErrUnavailable)
 		default:
 			err = r.backend.Put(ctx, w.bucket, key, &chanReader{ch: sw.ch}, size)
-			r.outcome(err)
+			r.wrote(err)
+			if errors.Is(err, backends.ErrNoSuchBucket) {
+				w.e.suspect(r) // the log says the bucket is there
+			}
 		}
 		close(sw.done)
 		for b := range sw.ch { // release what the Put did not consume
@@ -357,14 +363,23 @@ func (w *blobWrite) startShard(seg, shard int, size int64, header []byte, result
 			err = sw.err
 		}
 		sw.mu.Unlock()
-		var ev plog.Event = plog.ShardWritten{Blob: w.id, Segment: seg, Shard: shard, Region: name}
-		if repair {
+		// A PUT's shard logs whether it landed (the landed ones travel with
+		// the commit). A repair logs only success: a failed repair leaves
+		// the shard pending as it was, and one event per attempt would
+		// grow the log while a region stays full.
+		var ev plog.Event
+		switch {
+		case err == nil && repair:
 			ev = plog.ShardRepaired{Blob: w.id, Segment: seg, Shard: shard, Region: name}
-		}
-		if err != nil {
+		case err == nil:
+			ev = plog.ShardWritten{Blob: w.id, Segment: seg, Shard: shard, Region: name}
+			if w.holdLanded(ev) {
+				ev = nil
+			}
+		case !repair:
 			ev = plog.ShardFailed{Blob: w.id, Segment: seg, Shard: shard, Region: name, Error: err.Error()}
 		}
-		if err != nil || repair || !w.holdLanded(ev) {
+		if ev != nil {
 			if _, aerr := w.e.append(context.Background(), ev); aerr != nil && err == nil {
 				err = aerr
 			}

@@ -30,7 +30,7 @@ func BenchmarkGroupCommit64(b *testing.B) {
 	l := mustOpen(b, dir, Options{})
 	defer l.Close()
 	batches := 0
-	l.SetApply(func(Record) {}, func() { batches++ })
+	l.SetApply(func(Record) error { return nil }, func() { batches++ })
 	const writers = 64
 	var wg sync.WaitGroup
 	b.ResetTimer()

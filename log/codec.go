@@ -34,6 +34,7 @@ type schema struct {
 	name     string
 	version  uint64
 	decoders map[uint64]decodeFunc
+	extended bool // every version decodes into the current struct (see extended)
 }
 
 // v1 is the schema of a type that has only ever had version 1.
@@ -43,6 +44,20 @@ func v1[T Event]() *schema {
 		version:  1,
 		decoders: map[uint64]decodeFunc{1: decodeAs[T]},
 	}
+}
+
+// extended is the schema of a type whose versions 1..version only ever added
+// optional fields: every version decodes into the current struct. The
+// version still changes, so that an older binary refuses events whose new
+// fields it would silently drop.
+func extended[T Event](version uint64) *schema {
+	s := v1[T]()
+	s.version = version
+	for v := uint64(2); v <= version; v++ {
+		s.decoders[v] = decodeAs[T]
+	}
+	s.extended = true
+	return s
 }
 
 func decodeAs[T Event](dec *msgpack.Decoder) (Event, error) {
@@ -59,17 +74,18 @@ var schemas = map[Type]*schema{
 	TypeBucketPolicySet:    v1[BucketPolicySet](),
 	TypeBucketDeleted:      v1[BucketDeleted](),
 	TypeBackendBucketReady: v1[BackendBucketReady](),
+	TypeBackendBucketLost:  v1[BackendBucketLost](),
 
 	TypePutStarted:      v1[PutStarted](),
 	TypeShardWritten:    v1[ShardWritten](),
 	TypeShardFailed:     v1[ShardFailed](),
-	TypeObjectCommitted: v1[ObjectCommitted](),
+	TypeObjectCommitted: extended[ObjectCommitted](2),
 	TypeObjectDeleted:   v1[ObjectDeleted](),
-	TypeObjectCopied:    v1[ObjectCopied](),
+	TypeObjectCopied:    extended[ObjectCopied](2),
 
 	TypeUploadCreated:   v1[UploadCreated](),
 	TypePartCommitted:   v1[PartCommitted](),
-	TypeUploadCompleted: v1[UploadCompleted](),
+	TypeUploadCompleted: uploadCompletedSchema(),
 	TypeUploadAborted:   v1[UploadAborted](),
 
 	TypePurgeQueued:  v1[PurgeQueued](),
@@ -86,6 +102,31 @@ var schemas = map[Type]*schema{
 	TypeAccessKeyRevoked: v1[AccessKeyRevoked](),
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
+	TypeRegionIdentified: v1[RegionIdentified](),
+}
+
+// uploadCompletedSchema: version 1 listed part numbers; version 2 lists
+// each part's blob, size and ETag and may carry a precondition. Version 1
+// parts decode with a zero Blob, which apply resolves by number.
+func uploadCompletedSchema() *schema {
+	s := v1[UploadCompleted]()
+	s.version = 2
+	s.decoders[1] = func(dec *msgpack.Decoder) (Event, error) {
+		var old uploadCompletedV1
+		if err := dec.Decode(&old); err != nil {
+			return nil, err
+		}
+		ev := UploadCompleted{Upload: old.Upload, Bucket: old.Bucket, Key: old.Key, Meta: old.Meta}
+		if old.Parts != nil {
+			ev.Parts = make([]CompletedPart, len(old.Parts))
+			for i, n := range old.Parts {
+				ev.Parts[i] = CompletedPart{Number: n}
+			}
+		}
+		return ev, nil
+	}
+	s.decoders[2] = decodeAs[UploadCompleted]
+	return s
 }
 
 // String returns the event type's name, e.g. "ObjectCommitted".

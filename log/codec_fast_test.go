@@ -25,8 +25,8 @@ func TestFastCodecMatchesReflection(t *testing.T) {
 	for _, zero := range fastTypes {
 		typ := reflect.TypeOf(zero)
 		t.Run(typ.Name(), func(t *testing.T) {
-			if v := schemas[zero.EventType()].version; v != fastVersion {
-				t.Fatalf("schema is at version %d, the hand-written codec writes %d", v, fastVersion)
+			if typ := zero.EventType(); !fastVersionOK(typ, schemas[typ].version) {
+				t.Fatalf("schema %s is at version %d with other structs for older versions: the hand-written codec cannot serve it", typ, schemas[typ].version)
 			}
 			for i := range 500 {
 				v := reflect.New(typ).Elem()

@@ -49,19 +49,25 @@ var samples = []Event{
 	BucketPolicySet{Bucket: "photos", Policy: Policy{Mode: "erasure", DataShards: 6, ParityShards: 3, WriteQuorum: 7, Placement: "priority"}},
 	BucketDeleted{Bucket: "scratch"},
 	BackendBucketReady{Bucket: "photos", Region: "wasabi-eu"},
+	BackendBucketLost{Bucket: "photos", Region: "local"},
 	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20},
 		Placement: []string{"aws-us", "wasabi-eu", "b2-us", "ceph-dc1", "minio-dc2", "local"}, Size: 73400320},
 	ShardWritten{Blob: blobA, Segment: 1, Shard: 3, Region: "ceph-dc1"},
 	ShardFailed{Blob: blobA, Segment: 0, Shard: 5, Region: "local", Error: "put shard: 503 SlowDown"},
-	ObjectCommitted{Bucket: "photos", Key: "2026/01/cat.jpg", Blob: blobA, Meta: meta},
+	ObjectCommitted{Bucket: "photos", Key: "2026/01/cat.jpg", Blob: blobA, Meta: meta, Cond: &Precondition{IfNoneMatch: "*"}},
 	ObjectDeleted{Bucket: "photos", Key: "2025/12/dog.jpg"},
 	ObjectCopied{Bucket: "backup", Key: "cat.jpg", SrcBucket: "photos", SrcKey: "2026/01/cat.jpg",
-		Extents: []Extent{{Blob: blobA, Size: 67108864}, {Blob: blobB, Size: 6291456}}, Meta: meta},
+		Extents: []Extent{{Blob: blobA, Size: 67108864}, {Blob: blobB, Size: 6291456}}, Meta: meta,
+		Cond: &Precondition{IfMatch: `"9b2cf535f27731c974343645a3985328"`}},
 	UploadCreated{Upload: "upl-7f3a9c", Bucket: "videos", Key: "talk.mp4", Created: 1767225601000000000,
 		Meta: ObjectMeta{ContentType: "video/mp4", UserMeta: map[string]string{"speaker": "ada"}}},
 	PartCommitted{Upload: "upl-7f3a9c", Number: 2, Blob: blobB, Size: 5242880, ETag: "5d41402abc4b2a76b9719d911017c592",
 		Modified: 1767225602000000000, Checksums: map[string]string{"CRC32": "NhCmhg=="}},
-	UploadCompleted{Upload: "upl-7f3a9c", Bucket: "videos", Key: "talk.mp4", Parts: []int{1, 2, 3},
+	UploadCompleted{Upload: "upl-7f3a9c", Bucket: "videos", Key: "talk.mp4",
+		Parts: []CompletedPart{{Number: 1, Blob: blobA, Size: 5242880, ETag: "5d41402abc4b2a76b9719d911017c592"},
+			{Number: 2, Blob: blobB, Size: 5242880, ETag: "7d793037a0760186574b0282f2f435e7"},
+			{Number: 3, Blob: BlobID{3}, Size: 5242880, ETag: "f0ef7081e1539ac00ef5b761b4fb01b3"}},
+		Cond: &Precondition{IfNoneMatch: "*"},
 		Meta: ObjectMeta{Size: 15728640, ETag: "3858f62230ac3c915f300c664312c11f-3", ModTime: 1767225603000000000,
 			ContentType: "video/mp4", PartSizes: []int64{5242880, 5242880, 5242880},
 			PartSums: []map[string]string{{"CRC32": "NhCmhg=="}, {"CRC32": "AAAAAA=="}, {"CRC32": "3fzL+g=="}}}},
@@ -79,6 +85,38 @@ var samples = []Event{
 	AccessKeyRevoked{AccessKey: "PRSM4XQ7ZK2EXAMPLE"},
 	SnapshotShipped{Index: 1048576, Region: "aws-us"},
 	SegmentShipped{First: 1048577, Last: 1064960, Region: "wasabi-eu"},
+	RegionIdentified{Region: "local", ID: "9f86d081884c7d65"},
+}
+
+// TestOldVersionsDecode checks that the events of earlier schema versions,
+// pinned by their golden files, decode into today's structs.
+func TestOldVersionsDecode(t *testing.T) {
+	decodeGolden := func(name string) Event {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, _, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return ev
+	}
+	// UploadCompleted v1 listed part numbers: they come back as parts
+	// without a blob, which apply resolves by number.
+	uc := decodeGolden("UploadCompleted.v1.bin").(UploadCompleted)
+	want := []CompletedPart{{Number: 1}, {Number: 2}, {Number: 3}}
+	if !reflect.DeepEqual(uc.Parts, want) || uc.Cond != nil || uc.Meta.ETag != "3858f62230ac3c915f300c664312c11f-3" {
+		t.Errorf("UploadCompleted v1 decodes to %+v", uc)
+	}
+	// ObjectCommitted and ObjectCopied v1 had no precondition.
+	if oc := decodeGolden("ObjectCommitted.v1.bin").(ObjectCommitted); oc.Cond != nil || oc.Meta.ETag != meta.ETag {
+		t.Errorf("ObjectCommitted v1 decodes to %+v", oc)
+	}
+	if cp := decodeGolden("ObjectCopied.v1.bin").(ObjectCopied); cp.Cond != nil || len(cp.Extents) != 2 {
+		t.Errorf("ObjectCopied v1 decodes to %+v", cp)
+	}
 }
 
 // eventTypes parses events.go and returns every constant of type Type.

@@ -12,8 +12,8 @@
 //	defer l.Close()
 //	index, payload, err := log.LatestSnapshot(snapDir) // ErrNoSnapshot: start empty
 //	state := restore(payload)
-//	err = l.Replay(index+1, func(r log.Record) error { state.Apply(r.Index, r.Event); return nil })
-//	l.SetApply(func(r log.Record) { state.Apply(r.Index, r.Event) }, state.Publish)
+//	err = l.Replay(index+1, func(r log.Record) error { state.Apply(r.Index, r.Time, r.Event); return nil })
+//	l.SetApply(func(r log.Record) error { return state.Apply(r.Index, r.Time, r.Event) }, state.Publish)
 //	last, err := l.Append(ctx, log.ObjectCommitted{...}) // durable and applied on return
 //
 // # Invariants
@@ -26,6 +26,9 @@
 //     record of the batch, in index order, on the committer goroutine.
 //   - Record.Time is stamped once per batch and never decreases along the
 //     log, even if the wall clock steps back.
+//   - The apply hook may refuse a record (a conditional write that lost a
+//     race): the record stays in the log, changes nothing, and its Append
+//     returns ErrRejected with the reason.
 //   - After a failed write or fsync the log is failed for good: every call
 //     returns ErrFailed. Reopening recovers what was durable.
 //   - Open cuts a torn tail (a partial or unverifiable end of the last

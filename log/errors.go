@@ -26,6 +26,11 @@ var (
 	// snapshot at all.
 	ErrNoSnapshot = errors.New("log: no snapshot")
 
+	// ErrRejected is returned by Append when the apply hook refused one of
+	// its events (see SetApply): the events are durable, the refused one
+	// changed nothing. The error wrapping it carries the hook's reason.
+	ErrRejected = errors.New("log: event rejected")
+
 	// ErrOutOfRange is returned by ReadRaw and TruncateFront when the indexes
 	// asked for are not held by the log (truncated away, or not written yet).
 	ErrOutOfRange = errors.New("log: index out of range")

@@ -14,6 +14,7 @@ const (
 	TypeBucketPolicySet    Type = 2
 	TypeBucketDeleted      Type = 3
 	TypeBackendBucketReady Type = 4
+	TypeBackendBucketLost  Type = 5
 
 	TypePutStarted      Type = 10
 	TypeShardWritten    Type = 11
@@ -41,6 +42,7 @@ const (
 	TypeAccessKeyRevoked Type = 54
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
+	TypeRegionIdentified Type = 57
 )
 
 // Event is implemented by every payload struct.
@@ -114,6 +116,28 @@ type BackendBucketReady struct {
 	Region string `msgpack:"region"`
 }
 
+// BackendBucketLost records that a region no longer holds the backend
+// bucket of a client bucket (the region was wiped or re-pointed): every
+// shard of the bucket's blobs stored there is missing, and the backend
+// bucket must be created again.
+type BackendBucketLost struct {
+	Bucket string `msgpack:"bucket"`
+	Region string `msgpack:"region"`
+}
+
+// Precondition is what a conditional write expects of the object it
+// replaces. It is checked when the event is applied, so that the check and
+// the write are one step: a commit whose precondition fails changes nothing
+// and is reported to its writer as rejected.
+type Precondition struct {
+	// IfMatch: an object must exist, and unless IfMatch is "*" its ETag
+	// must be in the (comma-separated, possibly quoted) list.
+	IfMatch string `msgpack:"ifmatch,omitempty"`
+	// IfNoneMatch: "*" means no object may exist; a list of ETags means
+	// the current object's ETag must not be in it.
+	IfNoneMatch string `msgpack:"ifnonematch,omitempty"`
+}
+
 // PutStarted opens a blob: shard i of every segment goes to Placement[i].
 // Upload is set when the blob is a multipart part.
 type PutStarted struct {
@@ -143,12 +167,15 @@ type ShardFailed struct {
 	Error   string `msgpack:"err"`
 }
 
-// ObjectCommitted makes Key in Bucket point at Blob's data. Any object it replaces loses its reference.
+// ObjectCommitted makes Key in Bucket point at Blob's data. Any object it
+// replaces loses its reference. It is refused when the bucket does not
+// exist or Cond does not hold. Version 2 added Cond.
 type ObjectCommitted struct {
-	Bucket string     `msgpack:"bucket"`
-	Key    string     `msgpack:"key"`
-	Blob   BlobID     `msgpack:"blob"`
-	Meta   ObjectMeta `msgpack:"meta"`
+	Bucket string        `msgpack:"bucket"`
+	Key    string        `msgpack:"key"`
+	Blob   BlobID        `msgpack:"blob"`
+	Meta   ObjectMeta    `msgpack:"meta"`
+	Cond   *Precondition `msgpack:"cond,omitempty"`
 }
 
 type ObjectDeleted struct {
@@ -156,14 +183,18 @@ type ObjectDeleted struct {
 	Key    string `msgpack:"key"`
 }
 
-// ObjectCopied makes Key in Bucket reference the same extents as the source (metadata-only copy).
+// ObjectCopied makes Key in Bucket reference the same extents as the
+// source (metadata-only copy). It is refused when the bucket does not
+// exist, an extent's blob is no longer known, or Cond does not hold.
+// Version 2 added Cond.
 type ObjectCopied struct {
-	Bucket    string     `msgpack:"bucket"`
-	Key       string     `msgpack:"key"`
-	SrcBucket string     `msgpack:"sbucket"`
-	SrcKey    string     `msgpack:"skey"`
-	Extents   []Extent   `msgpack:"extents"`
-	Meta      ObjectMeta `msgpack:"meta"`
+	Bucket    string        `msgpack:"bucket"`
+	Key       string        `msgpack:"key"`
+	SrcBucket string        `msgpack:"sbucket"`
+	SrcKey    string        `msgpack:"skey"`
+	Extents   []Extent      `msgpack:"extents"`
+	Meta      ObjectMeta    `msgpack:"meta"`
+	Cond      *Precondition `msgpack:"cond,omitempty"`
 }
 
 type UploadCreated struct {
@@ -185,8 +216,32 @@ type PartCommitted struct {
 	Checksums map[string]string `msgpack:"sums,omitempty"`
 }
 
-// UploadCompleted turns the listed parts, in order, into the object. Parts not listed are purged.
+// UploadCompleted turns the listed parts, in order, into the object. Parts
+// not listed are purged. Every listed part names the blob it completes: the
+// event is refused when the upload is gone (aborted, completed, its bucket
+// deleted), when a listed part is not (or no longer) that blob, or when Cond
+// does not hold. Version 2 made Parts carry blob, size and ETag (version 1
+// listed part numbers only: its parts decode with a zero Blob, resolved by
+// number) and added Cond.
 type UploadCompleted struct {
+	Upload string          `msgpack:"upload"`
+	Bucket string          `msgpack:"bucket"`
+	Key    string          `msgpack:"key"`
+	Parts  []CompletedPart `msgpack:"parts"`
+	Meta   ObjectMeta      `msgpack:"meta"`
+	Cond   *Precondition   `msgpack:"cond,omitempty"`
+}
+
+// CompletedPart is one part as CompleteMultipartUpload found it.
+type CompletedPart struct {
+	Number int    `msgpack:"n"`
+	Blob   BlobID `msgpack:"blob"`
+	Size   int64  `msgpack:"size"`
+	ETag   string `msgpack:"etag"`
+}
+
+// uploadCompletedV1 is version 1 of UploadCompleted: part numbers only.
+type uploadCompletedV1 struct {
 	Upload string     `msgpack:"upload"`
 	Bucket string     `msgpack:"bucket"`
 	Key    string     `msgpack:"key"`
@@ -287,10 +342,19 @@ type SegmentShipped struct {
 	Region string `msgpack:"region"`
 }
 
+// RegionIdentified records the identity marker the gateway wrote into a
+// region's system area. A region whose marker later differs (or is gone)
+// was wiped or re-pointed, and is checked for lost backend buckets.
+type RegionIdentified struct {
+	Region string `msgpack:"region"`
+	ID     string `msgpack:"id"`
+}
+
 func (BucketCreated) EventType() Type      { return TypeBucketCreated }
 func (BucketPolicySet) EventType() Type    { return TypeBucketPolicySet }
 func (BucketDeleted) EventType() Type      { return TypeBucketDeleted }
 func (BackendBucketReady) EventType() Type { return TypeBackendBucketReady }
+func (BackendBucketLost) EventType() Type  { return TypeBackendBucketLost }
 func (PutStarted) EventType() Type         { return TypePutStarted }
 func (ShardWritten) EventType() Type       { return TypeShardWritten }
 func (ShardFailed) EventType() Type        { return TypeShardFailed }
@@ -313,3 +377,4 @@ func (AccessKeyCreated) EventType() Type   { return TypeAccessKeyCreated }
 func (AccessKeyRevoked) EventType() Type   { return TypeAccessKeyRevoked }
 func (SnapshotShipped) EventType() Type    { return TypeSnapshotShipped }
 func (SegmentShipped) EventType() Type     { return TypeSegmentShipped }
+func (RegionIdentified) EventType() Type   { return TypeRegionIdentified }

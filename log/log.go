@@ -57,7 +57,7 @@ type Log struct {
 	dir  string
 	opts Options
 
-	applyFn func(Record)
+	applyFn func(Record) error
 	flushFn func()
 
 	mu     sync.RWMutex // guards closed, and sends on reqs against Close
@@ -85,6 +85,7 @@ type request struct {
 	payloads [][]byte
 	last     uint64
 	err      error
+	rejected error // the first refusal of the apply hook, if any
 	done     chan struct{}
 }
 
@@ -170,7 +171,11 @@ func (l *Log) load(w *wal.Log) error {
 // of a batch, in index order, after the batch is durable and before the
 // Append calls of that batch return; then flush (if non-nil) once per batch.
 // Set it before the first Append. fn must not call Append.
-func (l *Log) SetApply(fn func(Record), flush func()) {
+//
+// fn may refuse a record by returning an error: the record stays in the log
+// (a deterministic apply refuses it again on replay) and the Append that
+// carried it returns ErrRejected wrapping the first such error.
+func (l *Log) SetApply(fn func(Record) error, flush func()) {
 	l.applyFn, l.flushFn = fn, flush
 }
 
@@ -181,7 +186,9 @@ func (l *Log) SetApply(fn func(Record), flush func()) {
 // It returns ErrClosed after Close, and ErrFailed (wrapping the cause) once
 // any write or fsync has failed. If ctx ends while Append waits for its
 // batch, it returns ctx's error and the outcome is unknown: the events may
-// still be committed and applied.
+// still be committed and applied. When the apply hook refused one of evs,
+// Append returns the last index and ErrRejected wrapping the hook's error:
+// the events are durable, and the refused one changed nothing.
 func (l *Log) Append(ctx context.Context, evs ...Event) (uint64, error) {
 	if len(evs) == 0 {
 		return 0, errors.New("log: Append with no events")
@@ -216,6 +223,9 @@ func (l *Log) Append(ctx context.Context, evs ...Event) (uint64, error) {
 	case <-r.done:
 		if r.err != nil {
 			return 0, r.err
+		}
+		if r.rejected != nil {
+			return r.last, fmt.Errorf("%w: %w", ErrRejected, r.rejected)
 		}
 		return r.last, nil
 	case <-ctx.Done():
@@ -321,7 +331,9 @@ func (l *Log) commit(batch []*request, wb *wal.Batch, buf []byte) []byte {
 		for _, r := range batch {
 			first := r.last - uint64(len(r.evs)) + 1
 			for i, ev := range r.evs {
-				l.applyFn(Record{Index: first + uint64(i), Time: l.lastTime, Event: ev})
+				if rerr := l.applyFn(Record{Index: first + uint64(i), Time: l.lastTime, Event: ev}); rerr != nil && r.rejected == nil {
+					r.rejected = rerr
+				}
 			}
 		}
 	}
@@ -390,6 +402,15 @@ func uvarintLen(n int) int {
 		size++
 	}
 	return size
+}
+
+// Err returns the failure that stopped the log (wrapping ErrFailed), or
+// nil while it works.
+func (l *Log) Err() error {
+	if p := l.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	return nil
 }
 
 // FirstIndex returns the index of the first record held, 0 when empty.

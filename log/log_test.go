@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,13 +112,14 @@ func TestGroupCommit(t *testing.T) {
 		flushes   int
 		unflushed int
 	)
-	l.SetApply(func(r Record) {
+	l.SetApply(func(r Record) error {
 		if want := uint64(len(applied) + 1); r.Index != want {
 			panic(fmt.Sprintf("applied %d, want %d", r.Index, want))
 		}
 		applied = append(applied, r)
 		appliedTo.Store(r.Index)
 		unflushed++
+		return nil
 	}, func() {
 		if unflushed == 0 || unflushed > 16 {
 			panic(fmt.Sprintf("flush after %d records", unflushed))
@@ -256,8 +258,11 @@ func TestFailureStopsLog(t *testing.T) {
 			f := &faultyStore{store: l.st}
 			l.st = f
 			applied := 0
-			l.SetApply(func(Record) { applied++ }, nil)
+			l.SetApply(func(Record) error { applied++; return nil }, nil)
 			mustAppend(t, l, testEvent(1, 1))
+			if err := l.Err(); err != nil {
+				t.Fatalf("Err before a failure: %v", err)
+			}
 			want := errInjected
 			switch fault {
 			case "write":
@@ -282,6 +287,9 @@ func TestFailureStopsLog(t *testing.T) {
 			}
 			if err := l.TruncateFront(2); !errors.Is(err, ErrFailed) {
 				t.Fatalf("truncate after failure: %v", err)
+			}
+			if err := l.Err(); !errors.Is(err, ErrFailed) || !errors.Is(err, want) {
+				t.Fatalf("Err after failure: %v", err)
 			}
 			if applied != 1 || l.LastIndex() != 1 {
 				t.Fatalf("applied %d, last %d after failure", applied, l.LastIndex())
@@ -455,3 +463,38 @@ func TestTruncateFront(t *testing.T) {
 }
 
 func runtimeYield() { runtime.Gosched() }
+
+// TestApplyRejection checks that a record the apply hook refuses stays in
+// the log, that its Append returns ErrRejected wrapping the hook's reason
+// and the record's index, and that the other records of the batch applied.
+func TestApplyRejection(t *testing.T) {
+	dir := t.TempDir()
+	l := mustOpen(t, dir, Options{NoSync: true})
+	reason := errors.New("upload is gone")
+	var applied []uint64
+	l.SetApply(func(r Record) error {
+		applied = append(applied, r.Index)
+		if ev, ok := r.Event.(ShardWritten); ok && ev.Region == "refuse" {
+			return reason
+		}
+		return nil
+	}, nil)
+	mustAppend(t, l, testEvent(1, 1))
+	last, err := l.Append(context.Background(), testEvent(2, 2), ShardWritten{Region: "refuse"}, testEvent(3, 3))
+	if !errors.Is(err, ErrRejected) || !errors.Is(err, reason) {
+		t.Fatalf("Append = %v, want ErrRejected wrapping %v", err, reason)
+	}
+	if last != 4 || !slices.Equal(applied, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("last %d, applied %v; want 4 and [1 2 3 4]", last, applied)
+	}
+	if next := mustAppend(t, l, testEvent(4, 4)); next != 5 {
+		t.Fatalf("next index %d, want 5", next)
+	}
+	l.Close()
+	l = mustOpen(t, dir, Options{NoSync: true})
+	defer l.Close()
+	var replayed int
+	if err := l.Replay(1, func(r Record) error { replayed++; return nil }); err != nil || replayed != 5 {
+		t.Fatalf("replayed %d records (%v), want 5: a refused record stays in the log", replayed, err)
+	}
+}

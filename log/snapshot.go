@@ -166,8 +166,9 @@ func snapshots(dir string) ([]uint64, error) {
 	var indexes []uint64
 	for _, e := range entries {
 		name := e.Name()
-		digits, ok := strings.CutPrefix(name, snapshotPrefix)
-		if digits, ok = strings.CutSuffix(digits, snapshotSuffix); !ok || len(digits) != 20 || e.IsDir() {
+		digits, hasPrefix := strings.CutPrefix(name, snapshotPrefix)
+		digits, hasSuffix := strings.CutSuffix(digits, snapshotSuffix)
+		if !hasPrefix || !hasSuffix || len(digits) != 20 || e.IsDir() {
 			continue
 		}
 		if index, err := strconv.ParseUint(digits, 10, 64); err == nil {

@@ -3,6 +3,7 @@ package log
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,4 +114,35 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			t.Fatal("decoded snapshot re-encodes differently")
 		}
 	})
+}
+
+// TestSnapshotNamesNeedPrefixAndSuffix checks that only snap-<20 digits>.prsm
+// files count as snapshots: a file with the suffix but not the prefix (an
+// operator's copy, "backup-000…30.prsm") is never taken for one.
+func TestSnapshotNamesNeedPrefixAndSuffix(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteSnapshot(dir, 10, []byte{10}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{
+		fmt.Sprintf("%020d%s", 30, snapshotSuffix),                   // no prefix
+		fmt.Sprintf("copy-%020d%s", 40, snapshotSuffix),              // another prefix
+		fmt.Sprintf("%s%020d.bak", snapshotPrefix, 50),               // no suffix
+		fmt.Sprintf("%s%019d%s", snapshotPrefix, 60, snapshotSuffix), // 19 digits
+	} {
+		var buf bytes.Buffer
+		if err := EncodeSnapshot(&buf, 99, []byte{99}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := snapshots(dir)
+	if err != nil || len(got) != 1 || got[0] != 10 {
+		t.Fatalf("snapshots = %v, %v; want [10]", got, err)
+	}
+	if index, _, err := LatestSnapshot(dir); err != nil || index != 10 {
+		t.Fatalf("latest = %d, %v; want 10", index, err)
+	}
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/prismd/prismd/log"
@@ -38,24 +39,29 @@ func (r *bucketRec) export() Bucket {
 	return b
 }
 
-func (s *State) bucketCreated(e log.BucketCreated) {
+func (s *State) bucketCreated(e log.BucketCreated) error {
+	if _, ok := s.t.buckets.Get(e.Bucket); ok {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrBucketExists)
+	}
 	r := &bucketRec{name: e.Bucket, created: e.Created, location: e.Location}
 	if e.Policy != nil {
 		p := *e.Policy
 		r.policy = &p
 	}
 	s.t.buckets.Set(e.Bucket, r)
+	return nil
 }
 
-func (s *State) bucketPolicySet(e log.BucketPolicySet) {
+func (s *State) bucketPolicySet(e log.BucketPolicySet) error {
 	old, ok := s.t.buckets.Get(e.Bucket)
 	if !ok {
-		return
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
 	}
 	r := *old
 	p := e.Policy
 	r.policy = &p
 	s.t.buckets.Set(e.Bucket, &r)
+	return nil
 }
 
 func (s *State) backendBucketReady(e log.BackendBucketReady) {
@@ -72,13 +78,32 @@ func (s *State) backendBucketReady(e log.BackendBucketReady) {
 	s.t.buckets.Set(e.Bucket, &r)
 }
 
-// bucketDeleted removes the bucket and aborts its uploads. The engine only
-// deletes empty buckets; objects left behind anyway are deleted too, so that
-// no reference outlives its bucket.
-func (s *State) bucketDeleted(e log.BucketDeleted) {
-	if _, ok := s.t.buckets.Delete(e.Bucket); !ok {
-		return
+// backendBucketLost applies BackendBucketLost: the region no longer holds
+// the bucket's backend bucket, so every shard of the bucket's blobs stored
+// there is missing (and must be written again once the backend bucket is
+// created again), and what was queued for purge there is gone already.
+func (s *State) backendBucketLost(e log.BackendBucketLost) {
+	old, ok := s.t.buckets.Get(e.Bucket)
+	if ok {
+		if i, found := slices.BinarySearch(old.ready, e.Region); found {
+			r := *old
+			r.ready = slices.Delete(slices.Clone(old.ready), i, i+1)
+			s.t.buckets.Set(e.Bucket, &r)
+		}
 	}
+	s.loseRegion(e.Region, func(r *blobRec) bool { return r.bucket == e.Bucket })
+}
+
+// bucketDeleted removes an empty bucket and aborts its uploads. It refuses
+// a bucket that does not exist or still holds objects.
+func (s *State) bucketDeleted(e log.BucketDeleted) error {
+	if _, ok := s.t.buckets.Get(e.Bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
+	}
+	if !s.t.bucketIsEmpty(e.Bucket) {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrBucketNotEmpty)
+	}
+	s.t.buckets.Delete(e.Bucket)
 	var uploads []string
 	s.t.byKey.Ascend(&uploadRec{bucket: e.Bucket}, func(u *uploadRec) bool {
 		if u.bucket != e.Bucket {
@@ -90,18 +115,7 @@ func (s *State) bucketDeleted(e log.BucketDeleted) {
 	for _, id := range uploads {
 		s.dropUpload(id)
 	}
-	base := e.Bucket + "\x00"
-	var keys []string
-	s.t.objects.Ascend(base, func(k string, _ *objRec) bool {
-		if len(k) < len(base) || k[:len(base)] != base {
-			return false
-		}
-		keys = append(keys, k)
-		return true
-	})
-	for _, k := range keys {
-		s.deleteObject(k)
-	}
+	return nil
 }
 
 // Bucket returns the named bucket.
@@ -125,10 +139,12 @@ func (v *View) Buckets() []Bucket {
 
 // BucketIsEmpty reports whether the bucket holds no objects (uploads in
 // progress do not count). It costs one seek.
-func (v *View) BucketIsEmpty(name string) bool {
+func (v *View) BucketIsEmpty(name string) bool { return v.t.bucketIsEmpty(name) }
+
+func (t *tables) bucketIsEmpty(name string) bool {
 	base := name + "\x00"
 	empty := true
-	v.t.objects.Ascend(base, func(k string, _ *objRec) bool {
+	t.objects.Ascend(base, func(k string, _ *objRec) bool {
 		empty = len(k) < len(base) || k[:len(base)] != base
 		return false
 	})

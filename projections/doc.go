@@ -31,10 +31,42 @@
 // touch (a record is cloned on its first change after a Publish, so Views
 // never see a record change). Any number of goroutines may query any View.
 //
-// Events the projections do not understand, and events naming things that do
-// not exist (a shard of an unknown blob, a part of an unknown upload, a
-// policy for an unknown bucket) change nothing, so that a log written by a
-// newer or buggy writer still replays.
+// Events the projections do not understand, and shard events naming things
+// that do not exist (a shard of an unknown blob), change nothing, so that a
+// log written by a newer or buggy writer still replays.
+//
+// # Rejections
+//
+// A write's consequences are decided when its event is applied, from the
+// event alone, so that the engine holds no lock across the log's fsync:
+// Apply refuses (returns a rejection, changing nothing) a BucketCreated of
+// an existing bucket (ErrBucketExists), a BucketDeleted of a missing or
+// non-empty bucket (ErrNoSuchBucket, ErrBucketNotEmpty), a commit, copy,
+// upload or policy in a missing bucket (ErrNoSuchBucket), a commit or copy
+// naming a blob no longer known (ErrBlobGone), a conditional write whose
+// Precondition fails (ErrPreconditionFailed, or ErrNoSuchKey for If-Match
+// on an absent key), a part, completion or abort of an upload that is gone
+// (ErrNoSuchUpload), and a completion whose parts are not (or no longer) the
+// blobs it names (ErrPartMismatch). The log keeps refused events; replaying
+// them refuses them again. The log's Append returns the rejection to the
+// writer, which answers its client with it: of a completion and an abort
+// racing, of a part uploaded again and a completion listing the earlier
+// one, exactly one wins.
+//
+// A completed upload is remembered (id, key, ETag and a digest of its
+// parts) for an hour of log time, at most 100,000 of them, pruned as later
+// completions are applied: a CompleteMultipartUpload retried after it
+// succeeded gets the same answer (CompletedUpload).
+//
+// # Regions
+//
+// RegionRemoved, a RegionUpdated that moves a region (another type, path,
+// endpoint or bucket), and BackendBucketLost (one backend bucket of one
+// region, found gone) mean the region no longer holds what it held: its
+// stored shards become missing (completion rebuilds them, elsewhere for a
+// removed region), blobs queued for purge count as purged there, and the
+// backend buckets are no longer ready there. RegionIdentified records the
+// identity marker the engine keeps in each region's system area.
 //
 // # Blobs and references
 //
@@ -108,7 +140,8 @@
 // # Snapshots
 //
 // MarshalSnapshot encodes the records and the applied index as a stream of
-// msgpack values (see snapshot.go); encoding is deterministic. Reference
+// msgpack values (see snapshot.go, version 2; version 1 snapshots still
+// load); encoding is deterministic. Reference
 // counts, the open, pending and purge sets and usage are derived again by
 // LoadSnapshot, which returns an error wrapping ErrBadSnapshot (never
 // panics) on input that is not a consistent snapshot.

@@ -76,10 +76,12 @@ func TestListMatchesReference(t *testing.T) {
 	keys := randomKeys(r, 400)
 	evs := []log.Event{log.BucketCreated{Bucket: "b"}, log.BucketCreated{Bucket: "a"}, log.BucketCreated{Bucket: "c"}}
 	for i, k := range keys {
-		evs = append(evs, committed("b", k, bid(i), 1))
+		evs = append(evs, putObject(bid(i), "b", k, 1)...)
 	}
 	// Neighbouring buckets must not leak into the listing.
-	evs = append(evs, committed("a", "zzz", bid(9000), 1), committed("c", "", bid(9001), 1), committed("c", "a", bid(9002), 1))
+	evs = append(evs, putObject(bid(9000), "a", "zzz", 1)...)
+	evs = append(evs, putObject(bid(9001), "c", "", 1)...)
+	evs = append(evs, putObject(bid(9002), "c", "a", 1)...)
 	v := h.apply(evs...)
 
 	queries := []ListQuery{{}, {Delimiter: "/"}, {Prefix: "a"}, {Prefix: "a/", Delimiter: "/"}, {Prefix: "zz"}, {Delimiter: "b"}, {Delimiter: "/", Max: 1}}
@@ -131,8 +133,11 @@ func TestListMatchesReference(t *testing.T) {
 
 func TestListDetails(t *testing.T) {
 	h := newHarness(t)
-	v := h.apply(log.BucketCreated{Bucket: "b"},
-		committed("b", "dir/a", bid(1), 1), committed("b", "dir/b", bid(2), 1), committed("b", "file", bid(3), 1))
+	evs := []log.Event{log.BucketCreated{Bucket: "b"}}
+	evs = append(evs, putObject(bid(1), "b", "dir/a", 1)...)
+	evs = append(evs, putObject(bid(2), "b", "dir/b", 1)...)
+	evs = append(evs, putObject(bid(3), "b", "file", 1)...)
+	v := h.apply(evs...)
 	p := v.List("b", ListQuery{Delimiter: "/", Max: 1})
 	if !reflect.DeepEqual(p.CommonPrefixes, []string{"dir/"}) || !p.Truncated || p.Next != "dir/" {
 		t.Fatalf("page %+v", p)

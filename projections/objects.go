@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -173,13 +174,28 @@ func (o *objRec) extents() []log.Extent {
 	return []log.Extent{{Blob: o.blob, Size: o.size}}
 }
 
+// etag returns the object's ETag without exporting the rest.
+func (o *objRec) etag() string {
+	if o.parts < 0 {
+		etag := ""
+		eachAttr(o.attrs, func(tag byte, _, value string) {
+			if tag == attrETag {
+				etag = value
+			}
+		})
+		return etag
+	}
+	etag := hex.EncodeToString(o.md5[:])
+	if o.parts > 0 {
+		etag += "-" + strconv.Itoa(int(o.parts))
+	}
+	return etag
+}
+
 func (t *tables) exportMeta(o *objRec) log.ObjectMeta {
 	m := log.ObjectMeta{Size: o.size, ModTime: o.mtime}
 	if o.parts >= 0 {
-		m.ETag = hex.EncodeToString(o.md5[:])
-		if o.parts > 0 {
-			m.ETag += "-" + strconv.Itoa(int(o.parts))
-		}
+		m.ETag = o.etag()
 	}
 	if int(o.ctype) < len(t.ctypes) {
 		m.ContentType = t.ctypes[o.ctype]
@@ -263,16 +279,88 @@ func (s *State) deleteObject(objKey string) {
 	}
 }
 
-func (s *State) objectCommitted(e log.ObjectCommitted) {
-	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, []log.Extent{{Blob: e.Blob, Size: e.Meta.Size}}))
+// checkWrite refuses a write of (bucket, key) when the bucket is gone or
+// the write's precondition does not hold for the current object.
+func (t *tables) checkWrite(bucket, key string, c *log.Precondition) error {
+	if _, ok := t.buckets.Get(bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	if c == nil {
+		return nil
+	}
+	o, exists := t.objects.Get(objectKey(bucket, key))
+	etag := ""
+	if exists {
+		etag = o.etag()
+	}
+	if c.IfNoneMatch != "" && exists && (c.IfNoneMatch == "*" || ETagMatches(c.IfNoneMatch, etag)) {
+		return fmt.Errorf("%s/%s: if-none-match %s: %w", bucket, key, c.IfNoneMatch, ErrPreconditionFailed)
+	}
+	if c.IfMatch != "" {
+		if !exists {
+			return fmt.Errorf("%s/%s: if-match on an absent key: %w", bucket, key, ErrNoSuchKey)
+		}
+		if c.IfMatch != "*" && !ETagMatches(c.IfMatch, etag) {
+			return fmt.Errorf("%s/%s: if-match %s: %w", bucket, key, c.IfMatch, ErrPreconditionFailed)
+		}
+	}
+	return nil
 }
 
-func (s *State) objectDeleted(e log.ObjectDeleted) {
+// ETagMatches reports whether an If-Match / If-None-Match list (comma
+// separated, each quoted or not, weak or not, or "*") names etag.
+func ETagMatches(list, etag string) bool {
+	for c := range strings.SplitSeq(list, ",") {
+		c = strings.TrimSpace(c)
+		c = strings.TrimPrefix(c, "W/")
+		if c == "*" || strings.Trim(c, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBlobs refuses references to blobs that are no longer known: their
+// data was purged. (A blob still queued for purge may be referenced again:
+// see incref; the engine keeps purge away from blobs it is copying.)
+func (t *tables) checkBlobs(extents []log.Extent) error {
+	for _, x := range extents {
+		if t.getBlob(x.Blob) == nil {
+			return fmt.Errorf("blob %x: %w", x.Blob, ErrBlobGone)
+		}
+	}
+	return nil
+}
+
+func (s *State) objectCommitted(e log.ObjectCommitted) error {
+	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
+		return err
+	}
+	extents := []log.Extent{{Blob: e.Blob, Size: e.Meta.Size}}
+	if err := s.t.checkBlobs(extents); err != nil {
+		return err
+	}
+	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, extents))
+	return nil
+}
+
+func (s *State) objectDeleted(e log.ObjectDeleted) error {
+	if _, ok := s.t.buckets.Get(e.Bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
+	}
 	s.deleteObject(objectKey(e.Bucket, e.Key))
+	return nil
 }
 
-func (s *State) objectCopied(e log.ObjectCopied) {
+func (s *State) objectCopied(e log.ObjectCopied) error {
+	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
+		return err
+	}
+	if err := s.t.checkBlobs(e.Extents); err != nil {
+		return err
+	}
 	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, e.Extents))
+	return nil
 }
 
 // Object returns the object at (bucket, key).

@@ -23,13 +23,16 @@ import (
 //	objects  array of snapObject
 //	uploads  array of snapUpload
 //	parts    array of snapPart
+//	regionIDs array of snapRegionID   (version 2)
+//	completed array of snapCompleted  (version 2)
 //
+// Version 1 snapshots (without the last two sections) still load.
 // Reference counts, the open/pending/purge sets and usage are not stored:
 // LoadSnapshot derives them, so they cannot disagree with the records.
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 1
+	snapVersion = 2
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -57,6 +60,22 @@ type snapShipped struct {
 	Region   string
 	Snapshot uint64
 	Segment  uint64
+}
+
+type snapRegionID struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Region   string
+	ID       string
+}
+
+type snapCompleted struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       string
+	Bucket   string
+	Key      string
+	ETag     string
+	Parts    []byte
+	At       int64
 }
 
 type snapScheme struct {
@@ -203,6 +222,16 @@ func (t *tables) marshal() ([]byte, error) {
 		put(snapPart{Upload: p.upload, Number: p.number, Blob: p.blob[:], Size: p.size, ETag: p.etag, MTime: p.mtime, Sums: p.sums})
 		return err == nil
 	})
+	section(t.regionIDs.Len())
+	t.regionIDs.Scan(func(region, id string) bool {
+		put(snapRegionID{Region: region, ID: id})
+		return err == nil
+	})
+	section(t.completed.Len())
+	t.completed.Scan(func(_ string, c completedUpload) bool {
+		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
+		return err == nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("marshal snapshot: %w", err)
 	}
@@ -258,8 +287,8 @@ func loadSnapshot(data []byte) (*State, error) {
 	if err := dec.Decode(&h); err != nil {
 		return nil, bad("header: %v", err)
 	}
-	if h.Magic != snapMagic || h.Version != snapVersion {
-		return nil, bad("not a version %d projections snapshot", snapVersion)
+	if h.Magic != snapMagic || h.Version < 1 || h.Version > snapVersion {
+		return nil, bad("not a projections snapshot of version 1 to %d", snapVersion)
 	}
 	s.t.applied, s.t.time = h.Applied, h.Time
 
@@ -350,10 +379,40 @@ func loadSnapshot(data []byte) (*State, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if h.Version >= 2 {
+		if err := s.loadV2Sections(each, bad); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.derive(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// loadV2Sections reads the sections version 2 added: region identities
+// and recently completed uploads.
+func (s *State) loadV2Sections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+	var ri snapRegionID
+	if err := each("region id", func() any { ri = snapRegionID{}; return &ri }, func() error {
+		s.t.regionIDs.Set(ri.Region, ri.ID)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var sc snapCompleted
+	return each("completed upload", func() any { sc = snapCompleted{}; return &sc }, func() error {
+		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At}
+		if len(sc.Parts) != len(c.parts) {
+			return bad("completed upload %q: parts digest of %d bytes", sc.ID, len(sc.Parts))
+		}
+		copy(c.parts[:], sc.Parts)
+		if _, dup := s.t.completed.Set(c.id, c); dup {
+			return bad("duplicate completed upload %q", c.id)
+		}
+		s.t.doneByAge.Set(completedAge{c.at, c.id})
+		return nil
+	})
 }
 
 func (s *State) loadBlob(b *snapBlob) error {

@@ -19,22 +19,25 @@ type tables struct {
 	applied uint64
 	time    int64 // unixNano of the last applied event
 
-	buckets  *btree.Map[string, *bucketRec]
-	objects  *btree.Map[string, *objRec] // bucket + "\x00" + key
-	blobs    *btree.BTreeG[*blobRec]     // by id
-	pending  *btree.BTreeG[log.BlobID]   // referenced blobs with pending shards
-	open     *btree.BTreeG[log.BlobID]   // started, never referenced, not queued
-	purge    *btree.BTreeG[log.BlobID]   // purge queue
-	uploads  *btree.Map[string, *uploadRec]
-	byKey    *btree.BTreeG[*uploadRec] // (bucket, key, created, id)
-	parts    *btree.BTreeG[*partRec]   // (upload, number)
-	regions  *btree.Map[string, log.Region]
-	keys     *btree.Map[string, log.AccessKeyCreated]
-	usage    *btree.Map[string, RegionUsage]
-	shipped  *btree.Map[string, shipped]
-	schemes  []*scheme // append-only; a View keeps its own slice header
-	ctypes   []string  // append-only interned content types; ctypes[0] == ""
-	pendingN int64     // total pending shards of referenced blobs
+	buckets   *btree.Map[string, *bucketRec]
+	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key
+	blobs     *btree.BTreeG[*blobRec]     // by id
+	pending   *btree.BTreeG[log.BlobID]   // referenced blobs with pending shards
+	open      *btree.BTreeG[log.BlobID]   // started, never referenced, not queued
+	purge     *btree.BTreeG[log.BlobID]   // purge queue
+	uploads   *btree.Map[string, *uploadRec]
+	byKey     *btree.BTreeG[*uploadRec] // (bucket, key, created, id)
+	parts     *btree.BTreeG[*partRec]   // (upload, number)
+	regions   *btree.Map[string, log.Region]
+	keys      *btree.Map[string, log.AccessKeyCreated]
+	usage     *btree.Map[string, RegionUsage]
+	shipped   *btree.Map[string, shipped]
+	regionIDs *btree.Map[string, string]          // region → identity marker id
+	completed *btree.Map[string, completedUpload] // recently completed uploads, by id
+	doneByAge *btree.BTreeG[completedAge]         // the same, oldest first
+	schemes   []*scheme                           // append-only; a View keeps its own slice header
+	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
+	pendingN  int64                               // total pending shards of referenced blobs
 }
 
 type shipped struct{ snapshot, segment uint64 }
@@ -50,17 +53,20 @@ func newTables() tables {
 		blobs: btree.NewBTreeGOptions(func(a, b *blobRec) bool {
 			return lessBlobID(a.id, b.id)
 		}, noLocks),
-		pending: btree.NewBTreeGOptions(lessBlobID, noLocks),
-		open:    btree.NewBTreeGOptions(lessBlobID, noLocks),
-		purge:   btree.NewBTreeGOptions(lessBlobID, noLocks),
-		uploads: btree.NewMap[string, *uploadRec](0),
-		byKey:   btree.NewBTreeGOptions(lessUpload, noLocks),
-		parts:   btree.NewBTreeGOptions(lessPart, noLocks),
-		regions: btree.NewMap[string, log.Region](0),
-		keys:    btree.NewMap[string, log.AccessKeyCreated](0),
-		usage:   btree.NewMap[string, RegionUsage](0),
-		shipped: btree.NewMap[string, shipped](0),
-		ctypes:  []string{""},
+		pending:   btree.NewBTreeGOptions(lessBlobID, noLocks),
+		open:      btree.NewBTreeGOptions(lessBlobID, noLocks),
+		purge:     btree.NewBTreeGOptions(lessBlobID, noLocks),
+		uploads:   btree.NewMap[string, *uploadRec](0),
+		byKey:     btree.NewBTreeGOptions(lessUpload, noLocks),
+		parts:     btree.NewBTreeGOptions(lessPart, noLocks),
+		regions:   btree.NewMap[string, log.Region](0),
+		keys:      btree.NewMap[string, log.AccessKeyCreated](0),
+		usage:     btree.NewMap[string, RegionUsage](0),
+		shipped:   btree.NewMap[string, shipped](0),
+		regionIDs: btree.NewMap[string, string](0),
+		completed: btree.NewMap[string, completedUpload](0),
+		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
+		ctypes:    []string{""},
 	}
 }
 
@@ -81,6 +87,9 @@ func (t *tables) copy() tables {
 	c.keys = t.keys.Copy()
 	c.usage = t.usage.Copy()
 	c.shipped = t.shipped.Copy()
+	c.regionIDs = t.regionIDs.Copy()
+	c.completed = t.completed.Copy()
+	c.doneByAge = t.doneByAge.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -148,36 +157,44 @@ func (v *View) AppliedTime() int64 { return v.t.time }
 // (the event was applied already). An index beyond Applied+1 is a gap and
 // panics, unless nothing was applied yet (Applied == 0). Apply does no I/O
 // and reads no clock: the result depends only on the state and its arguments.
-func (s *State) Apply(index uint64, unixNano int64, ev log.Event) {
+//
+// Apply returns a rejection (ErrNoSuchBucket, ErrNoSuchUpload, … wrapped
+// with detail) when the event cannot take effect in the current state: a
+// conditional write that lost a race, a part of an upload already gone.
+// A refused event changes nothing but the applied index.
+func (s *State) Apply(index uint64, unixNano int64, ev log.Event) error {
 	if index <= s.t.applied {
-		return
+		return nil
 	}
 	if s.t.applied != 0 && index != s.t.applied+1 {
 		panic(fmt.Sprintf("projections: gap in applied log: applied %d, got %d", s.t.applied, index))
 	}
-	s.apply(ev)
+	err := s.apply(ev, unixNano)
 	s.t.applied = index
 	s.t.time = unixNano
+	return err
 }
 
-func (s *State) apply(ev log.Event) {
+func (s *State) apply(ev log.Event, unixNano int64) error {
 	// Events are values; a pointer to one (a caller's choice, never the
 	// log's decoder) is applied as the value it points to.
 	if v := reflect.ValueOf(ev); v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return
+			return nil
 		}
 		ev, _ = v.Elem().Interface().(log.Event)
 	}
 	switch e := ev.(type) {
 	case log.BucketCreated:
-		s.bucketCreated(e)
+		return s.bucketCreated(e)
 	case log.BucketPolicySet:
-		s.bucketPolicySet(e)
+		return s.bucketPolicySet(e)
 	case log.BucketDeleted:
-		s.bucketDeleted(e)
+		return s.bucketDeleted(e)
 	case log.BackendBucketReady:
 		s.backendBucketReady(e)
+	case log.BackendBucketLost:
+		s.backendBucketLost(e)
 
 	case log.PutStarted:
 		s.putStarted(e)
@@ -186,20 +203,20 @@ func (s *State) apply(ev log.Event) {
 	case log.ShardFailed:
 		s.shardFailed(e.Blob, e.Segment, e.Shard, e.Region)
 	case log.ObjectCommitted:
-		s.objectCommitted(e)
+		return s.objectCommitted(e)
 	case log.ObjectDeleted:
-		s.objectDeleted(e)
+		return s.objectDeleted(e)
 	case log.ObjectCopied:
-		s.objectCopied(e)
+		return s.objectCopied(e)
 
 	case log.UploadCreated:
-		s.uploadCreated(e)
+		return s.uploadCreated(e)
 	case log.PartCommitted:
-		s.partCommitted(e)
+		return s.partCommitted(e)
 	case log.UploadCompleted:
-		s.uploadCompleted(e)
+		return s.uploadCompleted(e, unixNano)
 	case log.UploadAborted:
-		s.dropUpload(e.Upload)
+		return s.uploadAborted(e)
 
 	case log.PurgeQueued:
 		s.purgeQueued(e.Blob)
@@ -218,7 +235,9 @@ func (s *State) apply(ev log.Event) {
 	case log.RegionUpdated:
 		s.setRegion(e.Region)
 	case log.RegionRemoved:
-		s.t.regions.Delete(e.Name)
+		s.regionRemoved(e.Name)
+	case log.RegionIdentified:
+		s.t.regionIDs.Set(e.Region, e.ID)
 	case log.AccessKeyCreated:
 		s.accessKeyCreated(e)
 	case log.AccessKeyRevoked:
@@ -229,6 +248,7 @@ func (s *State) apply(ev log.Event) {
 		s.segmentShipped(e)
 	}
 	// Unknown event types (from a newer writer) change nothing.
+	return nil
 }
 
 // Counts returns the number of buckets, objects, blobs, pending shards of

@@ -91,10 +91,14 @@ func randomEvents(seed uint64, n int) []log.Event {
 					if r.IntN(3) == 0 {
 						emit(log.UploadAborted{Upload: u})
 					} else {
-						var parts []int
+						var parts []log.CompletedPart
 						for _, p := range up.Parts {
-							if r.IntN(3) > 0 {
-								parts = append(parts, p.Number)
+							switch r.IntN(4) {
+							case 0:
+							case 1: // version 1: the number only
+								parts = append(parts, log.CompletedPart{Number: p.Number})
+							default:
+								parts = append(parts, log.CompletedPart{Number: p.Number, Blob: p.Blob, Size: p.Size, ETag: p.ETag})
 							}
 						}
 						emit(log.UploadCompleted{Upload: u, Bucket: up.Bucket, Key: up.Key, Parts: parts,
@@ -308,7 +312,7 @@ func TestObjectMetaRoundTrip(t *testing.T) {
 	h := newHarness(t)
 	evs := []log.Event{log.BucketCreated{Bucket: "b"}}
 	for i, m := range metas {
-		evs = append(evs, log.ObjectCommitted{Bucket: "b", Key: fmt.Sprint(i), Blob: bid(i), Meta: m})
+		evs = append(evs, startedRep(bid(i), "b", fmt.Sprint(i), m.Size), log.ObjectCommitted{Bucket: "b", Key: fmt.Sprint(i), Blob: bid(i), Meta: m})
 	}
 	evs = append(evs, log.ObjectCopied{Bucket: "b", Key: "multi", Extents: []log.Extent{{Blob: bid(1), Size: 1}, {Blob: bid(2), Size: 1}}, Meta: metas[1]})
 	evs = append(evs, log.ObjectCopied{Bucket: "b", Key: "empty", Extents: nil, Meta: log.ObjectMeta{ETag: testMD5}})
@@ -346,12 +350,12 @@ func TestBucketsRegionsKeys(t *testing.T) {
 		log.BucketCreated{Bucket: "a", Created: 8, Policy: &log.Policy{Mode: "replica"}},
 		log.BucketPolicySet{Bucket: "z", Policy: pol},
 		log.BucketPolicySet{Bucket: "nope", Policy: pol},
-		log.BackendBucketReady{Bucket: "z", Region: "r2"},
-		log.BackendBucketReady{Bucket: "z", Region: "r1"},
-		log.BackendBucketReady{Bucket: "z", Region: "r2"},
 		log.RegionAdded{Region: log.Region{Name: "r2", Type: "s3"}},
 		log.RegionAdded{Region: log.Region{Name: "r1", Type: "fs"}},
 		log.RegionUpdated{Region: log.Region{Name: "r1", Type: "fs", Path: "/x"}},
+		log.BackendBucketReady{Bucket: "z", Region: "r2"},
+		log.BackendBucketReady{Bucket: "z", Region: "r1"},
+		log.BackendBucketReady{Bucket: "z", Region: "r2"},
 		log.RegionAdded{Region: log.Region{Name: "r3"}},
 		log.RegionRemoved{Name: "r3"},
 		log.AccessKeyCreated{AccessKey: "K1", ReadOnly: true},

@@ -1,9 +1,13 @@
 package projections
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prismd/prismd/log"
 )
@@ -81,28 +85,37 @@ func cloneMeta(m log.ObjectMeta) log.ObjectMeta {
 	return m
 }
 
-func (s *State) uploadCreated(e log.UploadCreated) {
+func (s *State) uploadCreated(e log.UploadCreated) error {
+	if _, ok := s.t.buckets.Get(e.Bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
+	}
 	if _, ok := s.t.uploads.Get(e.Upload); ok {
-		return
+		return nil
 	}
 	u := &uploadRec{id: e.Upload, bucket: e.Bucket, key: e.Key, created: e.Created, meta: cloneMeta(e.Meta)}
 	s.t.uploads.Set(u.id, u)
 	s.t.byKey.Set(u)
+	return nil
 }
 
 // partCommitted stores a part; a part committed again replaces the earlier
-// blob, which loses the upload's reference. Parts of unknown uploads (aborted
-// or completed) are ignored: their blob stays open until purge-queued.
-func (s *State) partCommitted(e log.PartCommitted) {
+// blob, which loses the upload's reference. A part of an upload that is gone
+// (aborted, completed, its bucket deleted) is refused: its blob stays open
+// until the engine queues it for purge.
+func (s *State) partCommitted(e log.PartCommitted) error {
 	u, ok := s.t.uploads.Get(e.Upload)
 	if !ok {
-		return
+		return fmt.Errorf("part %d of upload %q: %w", e.Number, e.Upload, ErrNoSuchUpload)
+	}
+	if err := s.t.checkBlobs([]log.Extent{{Blob: e.Blob}}); err != nil {
+		return fmt.Errorf("part %d of upload %q: %w", e.Number, e.Upload, err)
 	}
 	p := &partRec{upload: u.id, number: e.Number, blob: e.Blob, size: e.Size, etag: e.ETag, mtime: e.Modified, sums: maps.Clone(e.Checksums)}
 	s.incref(e.Blob)
 	if old, replaced := s.t.parts.Set(p); replaced {
 		s.decref(old.blob)
 	}
+	return nil
 }
 
 func (s *State) uploadParts(id string) []*partRec {
@@ -123,26 +136,50 @@ func uploadPartsIn(t *tables, id string) []*partRec {
 
 // uploadCompleted makes the object from the listed parts, in order, then
 // drops the upload: parts not listed lose their only reference and are
-// queued for purge. Listed numbers that name no part are skipped (the engine
-// rejects such requests before logging them).
-func (s *State) uploadCompleted(e log.UploadCompleted) {
+// queued for purge. It is refused when the upload is gone or belongs to
+// another key, when a listed part is not (or no longer) the blob the event
+// names, or when the precondition fails. Parts of version 1 events carry no
+// blob: they are resolved by number, and numbers that name no part are
+// skipped (the engine refused such requests before logging them).
+func (s *State) uploadCompleted(e log.UploadCompleted, unixNano int64) error {
 	u, ok := s.t.uploads.Get(e.Upload)
-	if !ok {
-		return
+	if !ok || u.bucket != e.Bucket || u.key != e.Key {
+		return fmt.Errorf("complete upload %q of %s/%s: %w", e.Upload, e.Bucket, e.Key, ErrNoSuchUpload)
+	}
+	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
+		return err
 	}
 	parts := s.uploadParts(u.id)
 	extents := make([]log.Extent, 0, len(e.Parts))
-	for _, n := range e.Parts {
-		i, found := slices.BinarySearchFunc(parts, n, func(p *partRec, n int) int { return p.number - n })
-		if found {
+	for _, cp := range e.Parts {
+		i, found := slices.BinarySearchFunc(parts, cp.Number, func(p *partRec, n int) int { return p.number - n })
+		switch {
+		case cp.Blob == (log.BlobID{}) && found: // version 1
 			extents = append(extents, log.Extent{Blob: parts[i].blob, Size: parts[i].size})
+		case cp.Blob == (log.BlobID{}):
+		case !found || parts[i].blob != cp.Blob || parts[i].size != cp.Size:
+			return fmt.Errorf("complete upload %q: part %d: %w", e.Upload, cp.Number, ErrPartMismatch)
+		default:
+			extents = append(extents, log.Extent{Blob: cp.Blob, Size: cp.Size})
 		}
 	}
 	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, extents))
 	s.dropUpload(u.id)
+	s.rememberCompleted(completedUpload{id: e.Upload, bucket: e.Bucket, key: e.Key, etag: e.Meta.ETag,
+		parts: PartsDigest(e.Parts), at: unixNano})
+	return nil
 }
 
-// dropUpload removes an upload and its parts' references (UploadAborted).
+// uploadAborted drops an upload; an upload that is gone is refused.
+func (s *State) uploadAborted(e log.UploadAborted) error {
+	if _, ok := s.t.uploads.Get(e.Upload); !ok {
+		return fmt.Errorf("abort upload %q: %w", e.Upload, ErrNoSuchUpload)
+	}
+	s.dropUpload(e.Upload)
+	return nil
+}
+
+// dropUpload removes an upload and its parts' references.
 func (s *State) dropUpload(id string) {
 	u, ok := s.t.uploads.Delete(id)
 	if !ok {
@@ -153,6 +190,80 @@ func (s *State) dropUpload(id string) {
 		s.t.parts.Delete(p)
 		s.decref(p.blob)
 	}
+}
+
+// Completed uploads are remembered for completedKeep of log time (and at
+// most completedMax of them), so that a CompleteMultipartUpload retried
+// after a timeout gets the answer of the one that succeeded.
+const (
+	completedKeep = int64(time.Hour)
+	completedMax  = 100_000
+)
+
+type completedUpload struct {
+	id, bucket, key string
+	etag            string
+	parts           [16]byte // PartsDigest of the completed parts
+	at              int64    // unix nanoseconds of the completion event
+}
+
+type completedAge struct {
+	at int64
+	id string
+}
+
+func lessCompletedAge(a, b completedAge) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.id < b.id
+}
+
+func (s *State) rememberCompleted(c completedUpload) {
+	if old, ok := s.t.completed.Set(c.id, c); ok {
+		s.t.doneByAge.Delete(completedAge{old.at, old.id})
+	}
+	s.t.doneByAge.Set(completedAge{c.at, c.id})
+	for s.t.doneByAge.Len() > 0 {
+		oldest, _ := s.t.doneByAge.Min()
+		if oldest.at >= c.at-completedKeep && s.t.doneByAge.Len() <= completedMax {
+			break
+		}
+		s.t.doneByAge.Delete(oldest)
+		s.t.completed.Delete(oldest.id)
+	}
+}
+
+// PartsDigest identifies a completion's list of parts by their numbers and
+// ETags, so that a retried completion can be recognized.
+func PartsDigest(parts []log.CompletedPart) [16]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(strconv.AppendInt(nil, int64(p.Number), 10))
+		h.Write([]byte{':'})
+		h.Write([]byte(strings.Trim(p.ETag, `"`)))
+		h.Write([]byte{','})
+	}
+	var d [16]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// CompletedUpload is an upload completed lately.
+type CompletedUpload struct {
+	ID, Bucket, Key string
+	ETag            string
+	Parts           [16]byte // PartsDigest of its parts
+	Completed       int64    // unix nanoseconds
+}
+
+// CompletedUpload returns the upload id if it was completed lately.
+func (v *View) CompletedUpload(id string) (CompletedUpload, bool) {
+	c, ok := v.t.completed.Get(id)
+	if !ok {
+		return CompletedUpload{}, false
+	}
+	return CompletedUpload{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts, Completed: c.at}, true
 }
 
 func (t *tables) exportUpload(u *uploadRec, withParts bool) Upload {

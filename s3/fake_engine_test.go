@@ -396,12 +396,15 @@ func (f *fakeEngine) UploadPartCopy(ctx context.Context, uploadID string, number
 	return engine.PartInfo{Number: number, Size: p.info.Size, ETag: p.info.ETag, LastModified: f.now}, nil
 }
 
-func (f *fakeEngine) CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart) (engine.ObjectInfo, error) {
+func (f *fakeEngine) CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.uploads[uploadID]
 	if !ok || u.info.Bucket != bucket || u.info.Key != key {
 		return engine.ObjectInfo{}, engine.ErrNoSuchUpload
+	}
+	if _, exists := f.buckets[bucket].objects[key]; exists && cond.IfNoneMatch == "*" {
+		return engine.ObjectInfo{}, engine.ErrPreconditionFailed
 	}
 	var data, md5s []byte
 	for i, p := range parts {

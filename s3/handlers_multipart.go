@@ -142,7 +142,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 	if err := checkCompositeChecksums(s, rq, parts, objSums); err != nil {
 		return nil, err
 	}
-	info, err := s.engine().CompleteUpload(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), parts)
+	info, err := s.engine().CompleteUpload(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), parts, parseConditions(rq.r.Header, ""))
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ type Engine interface {
 	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
 	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
-	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart) (engine.ObjectInfo, error)
+	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (engine.ListPartsResult, error)
 	ListUploads(ctx context.Context, in engine.ListUploadsInput) (engine.ListUploadsResult, error)

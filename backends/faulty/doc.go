@@ -7,6 +7,7 @@
 //	f.SetErrorRate(0.1)                     // 10% of calls fail with ErrInjected
 //	f.CorruptPrefix("b/3f2a/")              // Get bodies of those keys are corrupted
 //	f.SetDown(true)                         // outage: everything fails with backends.ErrUnavailable
+//	f.SetCapacity(1 << 20)                  // a full disk: Puts beyond 1 MiB fail with ErrFull
 //	n := f.Calls(faulty.OpPut)              // calls seen per method (failed ones too)
 //	f.Reset()                               // no faults, counters kept
 //

@@ -19,6 +19,11 @@ var _ backends.Backend = (*Backend)(nil)
 // ErrInjected is returned by calls failed by FailPuts or SetErrorRate.
 var ErrInjected = errors.New("faulty: injected error")
 
+// ErrFull is returned by Puts that would go beyond SetCapacity: the
+// region's disk is full. It is not backends.ErrUnavailable: the region
+// answers, and reads and deletes still work.
+var ErrFull = errors.New("faulty: no space left on device")
+
 // Op names a Backend method for Calls.
 type Op int
 
@@ -53,6 +58,9 @@ type Backend struct {
 	errorRate float64
 	failPuts  int
 	corrupt   func(bucket, key string) bool
+	capacity  int64            // bytes; 0: unlimited
+	used      int64            // bytes of the objects in sizes
+	sizes     map[string]int64 // bucket + "/" + key → size, of objects put through the wrapper
 }
 
 // Wrap returns a Backend that passes every call to b until told otherwise.
@@ -100,6 +108,23 @@ func (f *Backend) FailPuts(n int) {
 	f.mu.Unlock()
 }
 
+// SetCapacity makes the region hold at most bytes of the objects put
+// through the wrapper (0, the default: unlimited): a Put that would exceed
+// it fails with ErrFull and stores nothing, as on a full disk; Deletes free
+// space.
+func (f *Backend) SetCapacity(bytes int64) {
+	f.mu.Lock()
+	f.capacity = bytes
+	f.mu.Unlock()
+}
+
+// Used returns the bytes held by objects put through the wrapper.
+func (f *Backend) Used() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.used
+}
+
 // Corrupt makes Get bodies of keys for which match returns true come back
 // corrupted; nil (the default) turns corruption off.
 func (f *Backend) Corrupt(match func(bucket, key string) bool) {
@@ -118,7 +143,7 @@ func (f *Backend) CorruptPrefix(prefix string) {
 // Counters are kept; see ResetCalls.
 func (f *Backend) Reset() {
 	f.mu.Lock()
-	f.latency, f.readRate, f.errorRate, f.failPuts, f.corrupt = 0, 0, 0, 0, nil
+	f.latency, f.readRate, f.errorRate, f.failPuts, f.corrupt, f.capacity = 0, 0, 0, 0, nil, 0
 	f.mu.Unlock()
 	f.down.Store(false)
 }
@@ -168,7 +193,24 @@ func (f *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	if err := f.enter(ctx, OpPut); err != nil {
 		return err
 	}
-	return f.inner.Put(ctx, bucket, key, &outageReader{f: f, r: r}, size)
+	id := bucket + "/" + key
+	f.mu.Lock()
+	if f.capacity > 0 && f.used-f.sizes[id]+size > f.capacity {
+		f.mu.Unlock()
+		return fmt.Errorf("faulty Put %s: %w", id, ErrFull)
+	}
+	f.mu.Unlock()
+	if err := f.inner.Put(ctx, bucket, key, &outageReader{f: f, r: r}, size); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if f.sizes == nil {
+		f.sizes = map[string]int64{}
+	}
+	f.used += size - f.sizes[id]
+	f.sizes[id] = size
+	f.mu.Unlock()
+	return nil
 }
 
 // Get implements backends.Backend.
@@ -204,7 +246,19 @@ func (f *Backend) Delete(ctx context.Context, bucket string, keys []string) ([]e
 	if err := f.enter(ctx, OpDelete); err != nil {
 		return nil, err
 	}
-	return f.inner.Delete(ctx, bucket, keys)
+	errs, err := f.inner.Delete(ctx, bucket, keys)
+	if err == nil {
+		f.mu.Lock()
+		for i, k := range keys {
+			if i >= len(errs) || errs[i] == nil {
+				id := bucket + "/" + k
+				f.used -= f.sizes[id]
+				delete(f.sizes, id)
+			}
+		}
+		f.mu.Unlock()
+	}
+	return errs, err
 }
 
 // List implements backends.Backend. An outage starting during a List ends it

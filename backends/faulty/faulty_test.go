@@ -2,6 +2,7 @@ package faulty_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -239,4 +240,36 @@ func TestConcurrentControl(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
 	wg.Wait()
+}
+
+func TestCapacity(t *testing.T) {
+	ctx := context.Background()
+	f := faulty.Wrap(mem.New())
+	if err := f.CreateBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	f.SetCapacity(10)
+	if err := f.Put(ctx, "b", "k1", strings.NewReader("123456"), 6); err != nil {
+		t.Fatal(err)
+	}
+	err := f.Put(ctx, "b", "k2", strings.NewReader("12345"), 5)
+	if !errors.Is(err, faulty.ErrFull) || errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("Put beyond capacity: %v", err)
+	}
+	if _, err := f.Stat(ctx, "b", "k2"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("a refused Put stored something: %v", err)
+	}
+	// Overwriting in place fits; a delete frees space.
+	if err := f.Put(ctx, "b", "k1", strings.NewReader("1234567890"), 10); err != nil {
+		t.Fatalf("overwrite within capacity: %v", err)
+	}
+	if _, err := f.Delete(ctx, "b", []string{"k1"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Used() != 0 {
+		t.Fatalf("used %d after delete", f.Used())
+	}
+	if err := f.Put(ctx, "b", "k2", strings.NewReader("12345"), 5); err != nil {
+		t.Fatalf("Put after space was freed: %v", err)
+	}
 }

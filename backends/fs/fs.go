@@ -365,6 +365,16 @@ func (b *Backend) CreateBucket(ctx context.Context, bucket string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The region's directory itself may be gone (removed by hand): make
+	// it again, so that a wiped region can be filled again.
+	if _, err := os.Stat(b.root); errors.Is(err, iofs.ErrNotExist) {
+		if err := os.MkdirAll(b.root, 0o755); err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucket, err)
+		}
+		if err := syncDir(filepath.Dir(b.root)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucket, err)
+		}
+	}
 	err := os.Mkdir(b.bucketDir(bucket), 0o755)
 	if errors.Is(err, iofs.ErrExist) {
 		if fi, serr := os.Stat(b.bucketDir(bucket)); serr == nil && fi.IsDir() {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,21 +71,13 @@ type Config struct {
 	defaultRegions bool
 }
 
-// RegionConfig is one [[region]] table.
+// RegionConfig is one [[region]] table: the engine's region spec (its
+// keys: name, type, path, endpoint, region, access_key, secret_key,
+// path_style, bucket, insecure_skip_verify), and where the secret may come
+// from instead.
 type RegionConfig struct {
-	Name string // unique; recorded in the log, so never rename a region holding data
-	Type string // "fs" or "s3"
-
-	Path string // fs: the region's directory
-
-	Endpoint           string // s3: http(s)://host[:port]
-	Region             string // s3: signing region; default us-east-1
-	AccessKey          string // s3
-	SecretKey          string // s3: secret_key, or the value of secret_key_env
-	SecretKeyEnv       string // s3: the environment variable that held SecretKey
-	PathStyle          bool   // s3: path-style addressing instead of virtual-hosted
-	Bucket             string // s3: keep everything under a prefix of this one bucket
-	InsecureSkipVerify bool   // s3: do not verify the endpoint's TLS certificate
+	engine.RegionSpec
+	SecretKeyEnv string // s3: the environment variable that held SecretKey
 }
 
 // AccessKeyConfig is one [[access_key]] table.
@@ -122,7 +113,7 @@ func (c *Config) SetDataDir(dir string) {
 	if c.defaultRegions || len(c.Regions) == 0 {
 		c.Regions = nil
 		for _, n := range []string{"a", "b", "c"} {
-			c.Regions = append(c.Regions, RegionConfig{Name: "local-" + n, Type: "fs", Path: filepath.Join(dir, "regions", n)})
+			c.Regions = append(c.Regions, RegionConfig{RegionSpec: engine.RegionSpec{Name: "local-" + n, Type: "fs", Path: filepath.Join(dir, "regions", n)}})
 		}
 		c.defaultRegions = true
 	}
@@ -184,13 +175,13 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 		t.str("type", &r.Type)
 		t.str("path", &r.Path)
 		t.str("endpoint", &r.Endpoint)
-		t.str("region", &r.Region)
+		t.str("region", &r.SigningRegion)
 		t.str("access_key", &r.AccessKey)
 		t.str("secret_key", &r.SecretKey)
 		t.str("secret_key_env", &r.SecretKeyEnv)
 		t.bool("path_style", &r.PathStyle)
 		t.str("bucket", &r.Bucket)
-		t.bool("insecure_skip_verify", &r.InsecureSkipVerify)
+		t.bool("insecure_skip_verify", &r.Insecure)
 		t.done()
 		c.Regions = append(c.Regions, r)
 	}
@@ -259,10 +250,7 @@ func (c *Config) resolveSecrets(getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-var (
-	regionNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-	accessKeyRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{3,128}$`)
-)
+var accessKeyRE = regexp.MustCompile(`^[A-Za-z0-9._-]{3,128}$`)
 
 // Validate checks every value; each error names its key.
 func (c *Config) Validate() error {
@@ -303,55 +291,19 @@ func (c *Config) Validate() error {
 		bad("block_size", "%s does not divide segment_size %s", formatSize(c.BlockSize), formatSize(c.SegmentSize))
 	}
 	c.validatePolicy(bad)
-	names := map[string]int{}
 	for i, r := range c.Regions {
-		key := fmt.Sprintf("region[%d]", i)
-		switch {
-		case r.Name == "":
-			bad(key+".name", "missing")
-		case !regionNameRE.MatchString(r.Name):
-			bad(key+".name", "%q: use 1 to 63 of a-z 0-9 - _, starting with a letter or digit", r.Name)
-		default:
-			if j, dup := names[r.Name]; dup {
-				bad(key+".name", "%q is also the name of region[%d]", r.Name, j)
-			}
-			names[r.Name] = i
+		if r.Type == "" {
+			bad(fmt.Sprintf("region[%d].type", i), "missing (one of fs, s3)")
 		}
-		switch r.Type {
-		case "fs":
-			if r.Path == "" {
-				bad(key+".path", "missing (an fs region needs a directory)")
-			}
-			for k, set := range map[string]bool{"endpoint": r.Endpoint != "", "region": r.Region != "", "access_key": r.AccessKey != "",
-				"secret_key": r.SecretKey != "" && r.SecretKeyEnv == "", "secret_key_env": r.SecretKeyEnv != "", "path_style": r.PathStyle,
-				"bucket": r.Bucket != "", "insecure_skip_verify": r.InsecureSkipVerify} {
-				if set {
-					bad(key+"."+k, "only for type \"s3\" regions")
-				}
-			}
-		case "s3":
-			if r.Path != "" {
-				bad(key+".path", "only for type \"fs\" regions")
-			}
-			if r.Endpoint == "" {
-				bad(key+".endpoint", "missing (an s3 region needs an http:// or https:// URL)")
-			} else if u, err := url.Parse(r.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad(key+".endpoint", "%q is not an http:// or https:// URL", r.Endpoint)
-			}
-			if r.AccessKey == "" {
-				bad(key+".access_key", "missing")
-			}
-			if r.SecretKey == "" && r.SecretKeyEnv == "" {
-				bad(key+".secret_key", "missing (or set secret_key_env)")
-			}
-			if r.Bucket != "" && !validBackendBucket(r.Bucket) {
-				bad(key+".bucket", "%q is not a valid S3 bucket name", r.Bucket)
-			}
-		case "":
-			bad(key+".type", "missing (one of fs, s3)")
-		default:
-			bad(key+".type", "%q is not one of fs, s3", r.Type)
+	}
+	specs := c.regionSpecs()
+	for i, r := range c.Regions {
+		if specs[i].SecretKey == "" && r.SecretKeyEnv != "" {
+			specs[i].SecretKey = "(from " + r.SecretKeyEnv + ")" // its own check says whether the variable is set
 		}
+	}
+	for _, re := range engine.RegionErrors(engine.ValidateRegionSpecs(specs)) {
+		errs = append(errs, fmt.Errorf("config: %w", re))
 	}
 	ids := map[string]int{}
 	for i, k := range c.AccessKeys {
@@ -372,6 +324,9 @@ func (c *Config) Validate() error {
 		} else if k.SecretKey != "" && len(k.SecretKey) < 8 {
 			bad(key+".secret_key", "too short: at least 8 characters")
 		}
+		if k.Buckets != nil && len(k.Buckets) == 0 {
+			bad(key+".buckets", "an empty list grants no bucket; leave buckets out to grant every bucket")
+		}
 		for j, b := range k.Buckets {
 			if b == "" || strings.ContainsAny(b, "/ ") {
 				bad(fmt.Sprintf("%s.buckets[%d]", key, j), "%q is not a bucket name", b)
@@ -379,6 +334,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// regionSpecs returns the engine's spec of every configured region.
+func (c *Config) regionSpecs() []engine.RegionSpec {
+	var specs []engine.RegionSpec
+	for _, r := range c.Regions {
+		specs = append(specs, r.RegionSpec)
+	}
+	return specs
 }
 
 func (c *Config) validatePolicy(bad func(key, format string, args ...any)) {
@@ -419,11 +383,6 @@ func (c *Config) validatePolicy(bad func(key, format string, args ...any)) {
 	} else if err := engine.ValidatePolicy(p, len(c.Regions)); err != nil {
 		bad("policy", "%v", err)
 	}
-}
-
-// validBackendBucket applies the S3 bucket naming rules loosely.
-func validBackendBucket(b string) bool {
-	return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`).MatchString(b)
 }
 
 // decoder walks the generic TOML tree, records every key it reads, and

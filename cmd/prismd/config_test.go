@@ -66,7 +66,7 @@ secret_key_env = "BOB_SECRET"
 	if len(c.Regions) != 3 || c.Regions[0].Path != "/etc/prismd/data/regions/a" || c.Regions[1].Path != "/abs/b" {
 		t.Fatalf("regions = %+v", c.Regions)
 	}
-	if r := c.Regions[2]; r.SecretKey != "wsecret" || !r.PathStyle || r.Bucket != "prismd-data" || r.Region != "eu-central-2" {
+	if r := c.Regions[2]; r.SecretKey != "wsecret" || !r.PathStyle || r.Bucket != "prismd-data" || r.SigningRegion != "eu-central-2" {
 		t.Errorf("s3 region = %+v", r)
 	}
 	if len(c.AccessKeys) != 2 || !c.AccessKeys[0].ReadOnly || c.AccessKeys[0].Buckets[0] != "photos" || c.AccessKeys[1].SecretKey != "bob-secret" {
@@ -89,7 +89,10 @@ func TestParseConfigDefaults(t *testing.T) {
 	if c.Regions[1].Path != filepath.Join("/srv", "regions", "b") {
 		t.Errorf("default regions do not follow data dir: %+v", c.Regions)
 	}
-	if err := DefaultConfig().Validate(); err != nil {
+	// serve makes the default's relative data dir absolute before validating.
+	d := DefaultConfig()
+	d.SetDataDir(filepath.Join(t.TempDir(), "data"))
+	if err := d.Validate(); err != nil {
 		t.Errorf("embedded default is invalid: %v", err)
 	}
 }
@@ -130,6 +133,11 @@ path = "c"
 		{"bad region type", fs3 + "[[region]]\nname='d'\ntype='ftp'", []string{`region[3].type: "ftp" is not one of fs, s3`}},
 		{"missing region type", fs3 + "[[region]]\nname='d'", []string{`region[3].type: missing`}},
 		{"duplicate region", fs3 + "[[region]]\nname='a'\ntype='fs'\npath='x'", []string{`region[3].name: "a" is also the name of region[0]`}},
+		{"two regions on one directory", fs3 + "[[region]]\nname='d'\ntype='fs'\npath='a'", []string{`region[3].path: region[0] "a" already stores there`}},
+		{"region inside another", fs3 + "[[region]]\nname='d'\ntype='fs'\npath='a/inner'", []string{`region[3].path: region[0] "a" already stores there`}},
+		{"two regions on one endpoint", "[[region]]\nname='a'\ntype='s3'\nendpoint='http://h:9'\naccess_key='a'\nsecret_key='s'\n[[region]]\nname='b'\ntype='s3'\nendpoint='HTTP://h:9/'\naccess_key='b'\nsecret_key='s'\n[[region]]\nname='c'\ntype='fs'\npath='c'",
+			[]string{`region[1].endpoint: region[0] "a" already stores there`}},
+		{"empty bucket list", fs3 + "[[access_key]]\naccess_key='k1'\nsecret_key='secret-123'\nbuckets=[]", []string{`access_key[0].buckets: an empty list grants no bucket`}},
 		{"bad region name", fs3 + "[[region]]\nname='A B'\ntype='fs'\npath='x'", []string{`region[3].name: "A B"`}},
 		{"s3 key on fs", fs3 + "[[region]]\nname='d'\ntype='fs'\npath='x'\nendpoint='http://x'", []string{`region[3].endpoint: only for type "s3" regions`}},
 		{"s3 without endpoint", fs3 + "[[region]]\nname='d'\ntype='s3'\naccess_key='a'\nsecret_key='s'", []string{`region[3].endpoint: missing`}},

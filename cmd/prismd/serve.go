@@ -155,7 +155,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	regions, err := buildRegions(ctx, cfg.Regions)
+	regions, err := buildRegions(ctx, cfg.regionSpecs())
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
 	s3srv := &http.Server{Handler: continueEmptyBodies(adm.InstrumentS3(s3h)), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
-	adminSrv := &http.Server{Handler: adm, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	// The management listener's requests are small: a client that stalls
+	// is cut off rather than holding a connection. No write timeout:
+	// /debug/pprof/profile streams for as long as it was asked to.
+	adminSrv := &http.Server{Handler: adm, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute, ErrorLog: errLog}
 
 	served := make(chan error, 2)
 	if tlsConfig != nil {

@@ -1,0 +1,278 @@
+package projections
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prismd/prismd/log"
+)
+
+// try applies one event at the next index and returns its rejection.
+func (h *harness) try(ev log.Event) error {
+	err := h.s.Apply(h.s.Applied()+1, int64(h.s.Applied()+1)*1000, ev)
+	h.s.Publish()
+	return err
+}
+
+// TestRejections checks every refusal of Apply: the event changes nothing
+// (the state's snapshot bytes are the same but for the applied index) and
+// the error says why.
+func TestRejections(t *testing.T) {
+	mp := func(n int, blob int) log.CompletedPart {
+		return log.CompletedPart{Number: n, Blob: bid(blob), Size: 10, ETag: testMD5}
+	}
+	setup := func(h *harness) {
+		evs := []log.Event{log.BucketCreated{Bucket: "b"}, log.BucketCreated{Bucket: "empty"}}
+		evs = append(evs, putObject(bid(1), "b", "k", 10)...)
+		up := startedRep(bid(2), "b", "mp", 10)
+		up.Upload = "u"
+		evs = append(evs, log.UploadCreated{Upload: "u", Bucket: "b", Key: "mp"}, up,
+			log.PartCommitted{Upload: "u", Number: 1, Blob: bid(2), Size: 10, ETag: testMD5})
+		evs = append(evs, startedRep(bid(3), "b", "k2", 10))
+		h.apply(evs...)
+	}
+	cases := []struct {
+		name string
+		ev   log.Event
+		want error
+	}{
+		{"create existing bucket", log.BucketCreated{Bucket: "b"}, ErrBucketExists},
+		{"delete missing bucket", log.BucketDeleted{Bucket: "nope"}, ErrNoSuchBucket},
+		{"delete bucket with objects", log.BucketDeleted{Bucket: "b"}, ErrBucketNotEmpty},
+		{"policy of missing bucket", log.BucketPolicySet{Bucket: "nope", Policy: log.Policy{Mode: "replica"}}, ErrNoSuchBucket},
+		{"commit into missing bucket", log.ObjectCommitted{Bucket: "nope", Key: "k", Blob: bid(3), Meta: log.ObjectMeta{Size: 10}}, ErrNoSuchBucket},
+		{"commit of unknown blob", log.ObjectCommitted{Bucket: "b", Key: "k", Blob: bid(99), Meta: log.ObjectMeta{Size: 10}}, ErrBlobGone},
+		{"if-none-match * on existing key", log.ObjectCommitted{Bucket: "b", Key: "k", Blob: bid(3), Meta: log.ObjectMeta{Size: 10},
+			Cond: &log.Precondition{IfNoneMatch: "*"}}, ErrPreconditionFailed},
+		{"if-none-match etag on existing key", log.ObjectCommitted{Bucket: "b", Key: "k", Blob: bid(3), Meta: log.ObjectMeta{Size: 10},
+			Cond: &log.Precondition{IfNoneMatch: `"x", "` + testMD5 + `"`}}, ErrPreconditionFailed},
+		{"if-match on absent key", log.ObjectCommitted{Bucket: "b", Key: "absent", Blob: bid(3), Meta: log.ObjectMeta{Size: 10},
+			Cond: &log.Precondition{IfMatch: "*"}}, ErrNoSuchKey},
+		{"if-match other etag", log.ObjectCommitted{Bucket: "b", Key: "k", Blob: bid(3), Meta: log.ObjectMeta{Size: 10},
+			Cond: &log.Precondition{IfMatch: `"ffffffffffffffffffffffffffffffff"`}}, ErrPreconditionFailed},
+		{"copy of a purged blob", log.ObjectCopied{Bucket: "b", Key: "c", Extents: []log.Extent{{Blob: bid(98), Size: 1}}}, ErrBlobGone},
+		{"copy with failed condition", log.ObjectCopied{Bucket: "b", Key: "k", Extents: []log.Extent{{Blob: bid(1), Size: 10}},
+			Cond: &log.Precondition{IfNoneMatch: "*"}}, ErrPreconditionFailed},
+		{"delete in missing bucket", log.ObjectDeleted{Bucket: "nope", Key: "k"}, ErrNoSuchBucket},
+		{"upload in missing bucket", log.UploadCreated{Upload: "u2", Bucket: "nope", Key: "k"}, ErrNoSuchBucket},
+		{"part of unknown upload", log.PartCommitted{Upload: "gone", Number: 1, Blob: bid(3), Size: 10}, ErrNoSuchUpload},
+		{"part with unknown blob", log.PartCommitted{Upload: "u", Number: 2, Blob: bid(97), Size: 10}, ErrBlobGone},
+		{"complete unknown upload", log.UploadCompleted{Upload: "gone", Bucket: "b", Key: "mp", Parts: []log.CompletedPart{mp(1, 2)}}, ErrNoSuchUpload},
+		{"complete under another key", log.UploadCompleted{Upload: "u", Bucket: "b", Key: "other", Parts: []log.CompletedPart{mp(1, 2)}}, ErrNoSuchUpload},
+		{"complete a part that changed", log.UploadCompleted{Upload: "u", Bucket: "b", Key: "mp", Parts: []log.CompletedPart{mp(1, 3)}}, ErrPartMismatch},
+		{"complete a part never uploaded", log.UploadCompleted{Upload: "u", Bucket: "b", Key: "mp", Parts: []log.CompletedPart{mp(1, 2), mp(2, 3)}}, ErrPartMismatch},
+		{"complete with failed condition", log.UploadCompleted{Upload: "u", Bucket: "b", Key: "mp", Parts: []log.CompletedPart{mp(1, 2)},
+			Cond: &log.Precondition{IfMatch: "*"}}, ErrNoSuchKey},
+		{"abort unknown upload", log.UploadAborted{Upload: "gone"}, ErrNoSuchUpload},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			setup(h)
+			before, _ := h.s.MarshalSnapshot()
+			err := h.try(c.ev)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Apply = %v, want %v", err, c.want)
+			}
+			after, _ := h.s.MarshalSnapshot()
+			if !bytes.Equal(stripApplied(t, before), stripApplied(t, after)) {
+				t.Fatal("a refused event changed the state")
+			}
+		})
+	}
+
+	// The same checks pass when the state allows the write.
+	h := newHarness(t)
+	setup(h)
+	for _, ev := range []log.Event{
+		log.ObjectCommitted{Bucket: "b", Key: "new", Blob: bid(3), Meta: log.ObjectMeta{Size: 10, ETag: testMD5}, Cond: &log.Precondition{IfNoneMatch: "*"}},
+		log.ObjectCopied{Bucket: "b", Key: "k", Extents: []log.Extent{{Blob: bid(3), Size: 10}}, Meta: log.ObjectMeta{Size: 10, ETag: testMD5},
+			Cond: &log.Precondition{IfMatch: `"` + testMD5 + `"`}},
+		log.UploadCompleted{Upload: "u", Bucket: "b", Key: "mp", Parts: []log.CompletedPart{mp(1, 2)}, Meta: log.ObjectMeta{Size: 10, ETag: testMD5 + "-1"},
+			Cond: &log.Precondition{IfNoneMatch: "*"}},
+		log.BucketDeleted{Bucket: "empty"},
+	} {
+		if err := h.try(ev); err != nil {
+			t.Fatalf("%T: %v", ev, err)
+		}
+	}
+}
+
+// stripApplied returns a snapshot's bytes without its header (which holds
+// the applied index and time).
+func stripApplied(t *testing.T, snap []byte) []byte {
+	t.Helper()
+	l, err := LoadSnapshot(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.t.applied, l.t.time = 0, 0
+	data, err := l.MarshalSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestCompletedUploadsRemembered checks that a completed upload is kept
+// for an hour of log time, at most completedMax of them, and through a
+// snapshot.
+func TestCompletedUploadsRemembered(t *testing.T) {
+	s := New()
+	index := uint64(0)
+	apply := func(at time.Duration, evs ...log.Event) {
+		for _, ev := range evs {
+			index++
+			if err := s.Apply(index, int64(at), ev); err != nil {
+				t.Fatalf("%T: %v", ev, err)
+			}
+		}
+		s.Publish()
+	}
+	apply(0, log.BucketCreated{Bucket: "b"})
+	complete := func(at time.Duration, id string) {
+		up := startedRep(bid(int(index)+1000), "b", id, 10)
+		up.Upload = id
+		parts := []log.CompletedPart{{Number: 1, Blob: up.Blob, Size: 10, ETag: testMD5}}
+		apply(at, log.UploadCreated{Upload: id, Bucket: "b", Key: id}, up,
+			log.PartCommitted{Upload: id, Number: 1, Blob: up.Blob, Size: 10, ETag: testMD5},
+			log.UploadCompleted{Upload: id, Bucket: "b", Key: id, Parts: parts, Meta: log.ObjectMeta{Size: 10, ETag: "e-" + id}})
+	}
+	complete(time.Minute, "first")
+	complete(30*time.Minute, "second")
+	c, ok := s.View().CompletedUpload("first")
+	want := PartsDigest([]log.CompletedPart{{Number: 1, ETag: `"` + testMD5 + `"`}})
+	if !ok || c.Bucket != "b" || c.Key != "first" || c.ETag != "e-first" || c.Parts != want || c.Completed != int64(time.Minute) {
+		t.Fatalf("CompletedUpload(first) = %+v, %v", c, ok)
+	}
+	checkSnapshot(t, s)
+	data, _ := s.MarshalSnapshot()
+	loaded, err := LoadSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2, ok := loaded.View().CompletedUpload("first"); !ok || c2 != c {
+		t.Fatalf("after snapshot: %+v, %v", c2, ok)
+	}
+	// An hour after it, the first is forgotten at the next completion; the second is kept.
+	complete(time.Minute+time.Hour+time.Second, "third")
+	if _, ok := s.View().CompletedUpload("first"); ok {
+		t.Fatal("first still remembered after an hour")
+	}
+	if _, ok := s.View().CompletedUpload("second"); !ok {
+		t.Fatal("second forgotten too early")
+	}
+}
+
+// TestRegionLoss checks the events that make a region's shards count as
+// lost: BackendBucketLost (one bucket), RegionRemoved and RegionUpdated
+// with a new location (everything), and that a same-place update loses
+// nothing.
+func TestRegionLoss(t *testing.T) {
+	setup := func(h *harness) {
+		evs := []log.Event{log.BucketCreated{Bucket: "b"}, log.BucketCreated{Bucket: "c"},
+			log.RegionAdded{Region: log.Region{Name: "a", Type: "fs", Path: "/a"}},
+			log.BackendBucketReady{Bucket: "b", Region: "a"}, log.BackendBucketReady{Bucket: "b", Region: "b"},
+			log.BackendBucketReady{Bucket: "c", Region: "a"}}
+		evs = append(evs, putObject(bid(1), "b", "k1", 10)...)
+		evs = append(evs, putObject(bid(2), "c", "k2", 10)...)
+		// A multipart part in b, and a deleted object waiting for purge.
+		up := startedRep(bid(3), "b", "mp", 10)
+		up.Upload = "u"
+		evs = append(evs, log.UploadCreated{Upload: "u", Bucket: "b", Key: "mp"}, up)
+		evs = append(evs, writeAll(bid(3), 1, place3)...)
+		evs = append(evs, log.PartCommitted{Upload: "u", Number: 1, Blob: bid(3), Size: 10, ETag: testMD5})
+		evs = append(evs, putObject(bid(4), "b", "gone", 10)...)
+		evs = append(evs, log.ObjectDeleted{Bucket: "b", Key: "gone"})
+		h.apply(evs...)
+	}
+	state := func(v *View, id int, shard int) string {
+		b, ok := v.Blob(bid(id))
+		if !ok {
+			return "forgotten"
+		}
+		return b.ShardState(0, shard)
+	}
+	// place3 is a, b, c: shard 0 of every blob is on region "a".
+	t.Run("backend bucket lost", func(t *testing.T) {
+		h := newHarness(t)
+		setup(h)
+		v := h.apply(log.BackendBucketLost{Bucket: "b", Region: "a"})
+		if got := []string{state(v, 1, 0), state(v, 1, 1), state(v, 3, 0), state(v, 2, 0)}; got[0] != "missing" || got[1] != "stored" || got[2] != "missing" || got[3] != "stored" {
+			t.Fatalf("shard states %v, want [missing stored missing stored]", got)
+		}
+		if b, _ := v.Bucket("b"); b.ReadyOn("a") || !b.ReadyOn("b") {
+			t.Fatalf("ready %v", b.Ready)
+		}
+		if c, _ := v.Bucket("c"); !c.ReadyOn("a") {
+			t.Fatal("bucket c lost its readiness too")
+		}
+		items := purgeItems(v)
+		if regs := items[bid(4)]; len(regs) != 2 || regs[0] != "b" || regs[1] != "c" {
+			t.Fatalf("purge regions of the deleted blob %v, want [b c]", regs)
+		}
+		checkSnapshot(t, h.s)
+	})
+	t.Run("region removed", func(t *testing.T) {
+		h := newHarness(t)
+		setup(h)
+		v := h.apply(log.RegionRemoved{Name: "a"})
+		if got := []string{state(v, 1, 0), state(v, 2, 0), state(v, 3, 0), state(v, 1, 1)}; got[0] != "missing" || got[1] != "missing" || got[2] != "missing" || got[3] != "stored" {
+			t.Fatalf("shard states %v", got)
+		}
+		if b, _ := v.Bucket("c"); b.ReadyOn("a") {
+			t.Fatal("a removed region is still ready")
+		}
+		checkSnapshot(t, h.s)
+	})
+	t.Run("region moved", func(t *testing.T) {
+		h := newHarness(t)
+		setup(h)
+		v := h.apply(log.RegionUpdated{Region: log.Region{Name: "a", Type: "fs", Path: "/a"}})
+		if state(v, 1, 0) != "stored" {
+			t.Fatal("an update in place lost shards")
+		}
+		v = h.apply(log.RegionUpdated{Region: log.Region{Name: "a", Type: "fs", Path: "/elsewhere"}})
+		if state(v, 1, 0) != "missing" || state(v, 2, 0) != "missing" {
+			t.Fatal("a region moved elsewhere still holds its shards")
+		}
+		checkSnapshot(t, h.s)
+	})
+}
+
+// TestSnapshotVersion1Loads checks that a snapshot written before version
+// 2 (no region ids, no completed uploads) still loads.
+func TestSnapshotVersion1Loads(t *testing.T) {
+	h := newHarness(t)
+	evs := []log.Event{log.BucketCreated{Bucket: "b"}}
+	evs = append(evs, putObject(bid(1), "b", "k", 10)...)
+	h.apply(evs...)
+	data, err := h.s.MarshalSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 ends with two empty sections; version 1 has neither, and
+	// its header says 1.
+	if !bytes.HasSuffix(data, []byte{0x90, 0x90}) {
+		t.Fatalf("snapshot does not end with two empty sections: % x", data[len(data)-4:])
+	}
+	v1 := bytes.Clone(data[:len(data)-2])
+	i := bytes.Index(v1, []byte(snapMagic))
+	if i < 0 || v1[i+len(snapMagic)] != snapVersion {
+		t.Fatal("header not found")
+	}
+	v1[i+len(snapMagic)] = 1
+	l, err := LoadSnapshot(v1)
+	if err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+	if _, ok := l.View().Object("b", "k"); !ok {
+		t.Fatal("object lost")
+	}
+	v1[i+len(snapMagic)] = 3
+	if _, err := LoadSnapshot(v1); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("version 3: %v", err)
+	}
+}
