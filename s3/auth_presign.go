@@ -100,5 +100,8 @@ func (s *Server) verifyPresigned(r *http.Request, q url.Values) (*authResult, er
 		s.log().Debug("s3: presigned signature mismatch", "canonical", canonical)
 		return nil, ErrSignatureDoesNotMatch
 	}
+	if err := checkSignedCoverage(r.Header, p.SignedHeaders); err != nil {
+		return nil, err
+	}
 	return &authResult{Key: key, PayloadHash: payload, Presigned: true, AmzDate: p.AmzDate, Cred: p.Credential}, nil
 }

@@ -430,6 +430,9 @@ func (s *Server) verifyHeaderAuth(r *http.Request, authz string) (*authResult, e
 		s.log().Debug("s3: signature mismatch", "canonical", canonical)
 		return nil, ErrSignatureDoesNotMatch
 	}
+	if err := checkSignedCoverage(r.Header, h.SignedHeaders); err != nil {
+		return nil, err
+	}
 	return &authResult{Key: key, PayloadHash: payload, SigningKey: sk, AmzDate: amzDate, Cred: h.Credential, Seed: h.Signature}, nil
 }
 

@@ -273,21 +273,14 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	before := e.f.snapshot()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.DefaultClient.Do(tc.req())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tc.status || !bytes.Contains(b, []byte("<Code>"+tc.code+"</Code>")) {
+			resp, b := send(t, tc.req())
+			if resp.StatusCode != tc.status || !strings.Contains(b, "<Code>"+tc.code+"</Code>") {
 				t.Fatalf("got %d %s, want %d %s", resp.StatusCode, b, tc.status, tc.code)
 			}
-			if resp.Header.Get("x-amz-request-id") == "" || !bytes.Contains(b, []byte("<RequestId>")) {
+			if resp.Header.Get("x-amz-request-id") == "" || !strings.Contains(b, "<RequestId>") {
 				t.Fatalf("no request id: %v %s", resp.Header, b)
 			}
-			if after := e.f.snapshot(); after != before {
-				t.Fatalf("state changed:\n%s\nwas\n%s", after, before)
-			}
+			e.f.requireUnchanged(t, before)
 		})
 	}
 }

@@ -18,6 +18,13 @@
 //     than 15 minutes off RequestTimeTooSkewed. Signatures are compared in
 //     constant time. The credential-scope region is not checked (any region,
 //     service "s3"); the signature is.
+//   - Every request is signed in full: once the signature verified, an
+//     x-amz-* header or a Content-MD5 that is not in SignedHeaders gets 403
+//     AccessDenied "There were headers present in the request which were not
+//     signed" with a HeadersNotSigned element naming them, as AWS answers —
+//     header-signed and presigned alike (auth_coverage.go). Exempt:
+//     x-amz-content-sha256 (the payload hash binds it) and Content-Type,
+//     which a presigned URL may leave unsigned, as on AWS.
 //   - Scoped access keys: engine.AccessKey.Buckets (empty means all) limits
 //     every bucket a request names, including copy sources; ListBuckets shows
 //     only those. ReadOnly keys get AccessDenied on PUT, POST and DELETE.

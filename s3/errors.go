@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/prismd/prismd/engine"
 )
@@ -17,6 +18,9 @@ type APIError struct {
 	Code    string
 	Status  int
 	Message string
+	// HeadersNotSigned names the headers a signature should have covered
+	// ("a, b"), as AWS adds to that AccessDenied.
+	HeadersNotSigned string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -43,6 +47,7 @@ var (
 	ErrAuthorizationQueryParameters   = apiErr("AuthorizationQueryParametersError", http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter.")
 	ErrUnsupportedSignature           = apiErr("InvalidRequest", http.StatusBadRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
 	ErrMultipleAuth                   = apiErr("InvalidArgument", http.StatusBadRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.")
+	ErrHeadersNotSigned               = apiErr("AccessDenied", http.StatusForbidden, "There were headers present in the request which were not signed")
 	ErrMissingDate                    = apiErr("AccessDenied", http.StatusForbidden, "AWS authentication requires a valid Date or x-amz-date header.")
 	ErrMissingContentSHA256           = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: x-amz-content-sha256.")
 	ErrInvalidContentSHA256           = apiErr("InvalidArgument", http.StatusBadRequest, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.")
@@ -135,6 +140,13 @@ func toAPIError(err error) *APIError {
 		return ErrRequestTimeout
 	}
 	return ErrInternal
+}
+
+// headersNotSigned is ErrHeadersNotSigned naming the unsigned headers.
+func headersNotSigned(names []string) error {
+	e := *ErrHeadersNotSigned
+	e.HeadersNotSigned = strings.Join(names, ", ")
+	return &e
 }
 
 // detail returns api with a more precise message for the client.

@@ -155,12 +155,14 @@ func (s *Server) writeResponse(w *statusWriter, rq *request, resp *response, err
 
 // errorBody is the XML of an S3 error.
 type errorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource,omitempty"`
-	RequestID string   `xml:"RequestId"`
-	HostID    string   `xml:"HostId"`
+	XMLName xml.Name `xml:"Error"`
+	Code    string   `xml:"Code"`
+	Message string   `xml:"Message"`
+	// HeadersNotSigned follows Message, as in AWS's answer.
+	HeadersNotSigned string `xml:"HeadersNotSigned,omitempty"`
+	Resource         string `xml:"Resource,omitempty"`
+	RequestID        string `xml:"RequestId"`
+	HostID           string `xml:"HostId"`
 }
 
 // writeError writes err as an S3 error. HEAD and 304 answers carry no body.
@@ -184,7 +186,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, Resource: rq.resource(), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, HeadersNotSigned: api.HeadersNotSigned, Resource: rq.resource(), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)
