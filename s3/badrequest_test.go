@@ -17,8 +17,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prismd/prismd/engine"
 )
 
 // streamBody frames data as aws-chunked, signing every chunk (and the
@@ -137,10 +135,7 @@ func TestStreamingUploads(t *testing.T) {
 
 func TestBadRequestsChangeNothing(t *testing.T) {
 	e := newTestEnv(t)
-	ctx := context.Background()
-	e.f.CreateBucket(ctx, "bkt", "")
-	e.f.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "obj", Size: 3, Body: strings.NewReader("old")})
-	up, _ := e.f.CreateUpload(ctx, "bkt", "mp", "", nil, nil)
+	up := e.seed()
 	u := e.srv.URL
 	body := []byte("new body")
 	sum := sha256.Sum256(body)

@@ -42,6 +42,13 @@
 //     that writes to the client (XML, headers, x-amz-request-id, x-amz-id-2,
 //     errors with Code/Message/Resource/RequestId). A panic is recovered into
 //     500 InternalError and logged. Each request is logged at debug level.
+//   - A write carrying a header that asks for a feature prismd lacks —
+//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging, x-amz-grant-*,
+//     x-amz-acl other than private, x-amz-website-redirect-location,
+//     x-amz-storage-class other than STANDARD, x-amz-bucket-object-lock-enabled:
+//     true — gets 501 NotImplemented naming the header, never a 200 that
+//     silently dropped it. The list is the table unsupportedHeaders
+//     (unsupported_headers.go).
 //   - Operations are an explicit allow-list (routeTable in router.go). Known
 //     S3 sub-resources outside it answer 501 NotImplemented; in particular a
 //     PUT ?tagging never reaches PutObject.

@@ -80,9 +80,6 @@ func objectMeta(h http.Header) (string, map[string]string, map[string]string, er
 	if size > maxUserMetaBytes {
 		return "", nil, nil, ErrMetadataTooLarge
 	}
-	if h.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
-		return "", nil, nil, detail(ErrNotImplemented, "Server-side encryption with customer keys (SSE-C) is not implemented.")
-	}
 	return h.Get("Content-Type"), headers, meta, nil
 }
 

@@ -310,6 +310,11 @@ func (s *Server) serve(rq *request) (*response, error) {
 			return nil, err
 		}
 	}
+	if rt.write {
+		if err := checkUnsupportedHeaders(r.Header); err != nil {
+			return nil, err
+		}
+	}
 	return rt.h(s, rq)
 }
 

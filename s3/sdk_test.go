@@ -45,6 +45,15 @@ func newTestEnv(t *testing.T) *testEnv {
 	return &testEnv{f: f, srv: srv, s: s}
 }
 
+// seed creates bucket "bkt" holding "obj" ("old") and an upload to "mp".
+func (e *testEnv) seed() engine.UploadInfo {
+	ctx := context.Background()
+	e.f.CreateBucket(ctx, "bkt", "")
+	e.f.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "obj", Size: 3, Body: strings.NewReader("old")})
+	up, _ := e.f.CreateUpload(ctx, "bkt", "mp", "", nil, nil)
+	return up
+}
+
 func (e *testEnv) client(key, secret string) *s3sdk.Client {
 	return s3sdk.New(s3sdk.Options{
 		Region:       testRegion,
