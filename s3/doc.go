@@ -38,6 +38,14 @@
 //     engine.PutInput.BeforeCommit, after the engine read the body and before
 //     it commits: a short body (IncompleteBody), extra bytes, a bad chunk or a
 //     wrong digest never commits anything.
+//   - Idle clients do not hold resources: a request body that makes no
+//     progress for Config.BodyIdleTimeout (default 20s) fails the engine's
+//     read — nothing commits — and the client gets 400 RequestTimeout, as
+//     S3 answers a client that goes silent; an answer the client stops
+//     reading for Config.ResponseIdleTimeout (default 60s) ends the request
+//     and closes the connection. Both push the connection's deadline ahead
+//     before every read or write (idle.go), so slow but steady transfers
+//     of any size are not cut.
 //   - Handlers return a response or an error; writeResponse is the only code
 //     that writes to the client (XML, headers, x-amz-request-id, x-amz-id-2,
 //     errors with Code/Message/Resource/RequestId). A panic is recovered into

@@ -93,7 +93,7 @@ var (
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
-	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period.")
+	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 )
 
 // engineErrors is the one table from engine domain errors to S3 errors.

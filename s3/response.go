@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // response is what a handler returns; writeResponse turns it into HTTP.
@@ -41,6 +42,9 @@ type statusWriter struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	// rc, when set, gets a write deadline writeTimeout ahead of every write.
+	rc           *http.ResponseController
+	writeTimeout time.Duration
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -55,6 +59,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.extendWrite()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -69,6 +74,7 @@ func (w *statusWriter) statusCode() int {
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		w.extendWrite()
 		f.Flush()
 	}
 }
