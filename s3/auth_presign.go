@@ -97,7 +97,7 @@ func (s *Server) verifyPresigned(r *http.Request, q url.Values) (*authResult, er
 	canonical := canonicalRequest(r, p.SignedHeaders, payload, true)
 	want := hex.EncodeToString(hmacSHA256(sk, stringToSign(p.AmzDate, p.Credential, canonical)))
 	if !signatureEqual(want, p.Signature) {
-		s.log().Debug("s3: presigned signature mismatch", "canonical", canonical)
+		s.log().Debug("s3: presigned signature mismatch", "canonical", redactCanonical(canonical))
 		return nil, ErrSignatureDoesNotMatch
 	}
 	if err := checkSignedCoverage(r.Header, p.SignedHeaders); err != nil {

@@ -49,7 +49,11 @@
 //   - Handlers return a response or an error; writeResponse is the only code
 //     that writes to the client (XML, headers, x-amz-request-id, x-amz-id-2,
 //     errors with Code/Message/Resource/RequestId). A panic is recovered into
-//     500 InternalError and logged. Each request is logged at debug level.
+//     500 InternalError and logged. Each request is logged at debug level;
+//     there, and in the canonical request of a signature-mismatch debug
+//     line, the values of X-Amz-Signature, X-Amz-Credential and
+//     X-Amz-Security-Token (names in any case) read REDACTED: a presigned
+//     URL is a bearer credential for up to 7 days (redact.go).
 //   - A write carrying a header that asks for a feature prismd lacks —
 //     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging, x-amz-grant-*,
 //     x-amz-acl other than private, x-amz-website-redirect-location,

@@ -260,7 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.log().Debug("s3 request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
-			"query", r.URL.RawQuery, "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
+			"query", redactQuery(r.URL.RawQuery), "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
 	}()
 	resp, err := s.serve(rq)
 	s.writeResponse(sw, rq, resp, err)
