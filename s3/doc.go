@@ -86,6 +86,15 @@
 // replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
 // ListObjectVersions, GetObjectAttributes, SelectObjectContent.
 //
+// # XML
+//
+// Without encoding-type=url, a key, prefix, marker or delimiter holding a
+// character XML 1.0 cannot carry (a C0 control but tab, LF and CR) is
+// written as AWS writes it, a numeric character reference ("a\x01" is
+// <Key>a&#x1;</Key>), never replaced (xml_text.go). Strict XML parsers —
+// aws-sdk-go-v2's encoding/xml among them — refuse such a document, from
+// AWS as from prismd; with encoding-type=url every client reads the key.
+//
 // # Limits
 //
 // Keys: at most 1024 bytes of UTF-8 without NUL or a ".." segment. User

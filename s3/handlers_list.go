@@ -40,11 +40,11 @@ func parseEncodingType(q url.Values) (listEncoder, error) {
 	return false, detail(ErrInvalidArgument, "Invalid Encoding Method specified in Request.")
 }
 
-func (e listEncoder) enc(s string) string {
+func (e listEncoder) enc(s string) xmlText {
 	if !e {
-		return s
+		return xmlText(s)
 	}
-	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+	return xmlText(strings.ReplaceAll(url.QueryEscape(s), "%2F", "/"))
 }
 
 func (e listEncoder) name() string {

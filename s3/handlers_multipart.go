@@ -26,7 +26,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: up.UploadID})
+	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: up.UploadID})
 	if alg := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); alg != "" {
 		resp.header.Set("x-amz-checksum-algorithm", strings.ToUpper(alg))
 	}
@@ -151,7 +151,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 		scheme = "https"
 	}
 	loc := scheme + "://" + rq.r.Host + "/" + rq.bucket + "/" + awsURIEncode(rq.key, true)
-	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag)})
+	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: xmlText(rq.key), ETag: quoteETag(info.ETag)})
 	return resp, nil
 }
 
@@ -177,7 +177,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	out := listPartsResult{
-		Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: uploadID,
+		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
 		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,

@@ -533,11 +533,11 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 			if api.Status >= 500 {
 				s.log().Error("s3: delete failed", "request_id", rq.id, "bucket", rq.bucket, "key", o.Key, "err", errs[i])
 			}
-			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: api.Code, Message: api.Message})
+			out.Errors = append(out.Errors, deleteError{Key: xmlText(o.Key), VersionID: o.VersionID, Code: api.Code, Message: api.Message})
 			continue
 		}
 		if !req.Quiet {
-			out.Deleted = append(out.Deleted, deletedEntry{Key: o.Key, VersionID: o.VersionID})
+			out.Deleted = append(out.Deleted, deletedEntry{Key: xmlText(o.Key), VersionID: o.VersionID})
 		}
 	}
 	return xmlResponse(out), nil

@@ -165,10 +165,10 @@ type errorBody struct {
 	Code    string   `xml:"Code"`
 	Message string   `xml:"Message"`
 	// HeadersNotSigned follows Message, as in AWS's answer.
-	HeadersNotSigned string `xml:"HeadersNotSigned,omitempty"`
-	Resource         string `xml:"Resource,omitempty"`
-	RequestID        string `xml:"RequestId"`
-	HostID           string `xml:"HostId"`
+	HeadersNotSigned string  `xml:"HeadersNotSigned,omitempty"`
+	Resource         xmlText `xml:"Resource,omitempty"`
+	RequestID        string  `xml:"RequestId"`
+	HostID           string  `xml:"HostId"`
 }
 
 // writeError writes err as an S3 error. HEAD and 304 answers carry no body.
@@ -192,7 +192,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, HeadersNotSigned: api.HeadersNotSigned, Resource: rq.resource(), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, HeadersNotSigned: api.HeadersNotSigned, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)
