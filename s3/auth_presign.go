@@ -2,9 +2,9 @@ package s3
 
 import (
 	"encoding/hex"
+	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -41,11 +41,11 @@ func parsePresign(q url.Values) (presignParams, error) {
 	if p.AmzDate[:8] != c.Date {
 		return p, detail(ErrAuthorizationQueryParameters, "Invalid credential date. Date is not the same as X-Amz-Date.")
 	}
-	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
-	if err != nil || secs < 0 {
+	secs, ok := parseDigits(q.Get("X-Amz-Expires"), math.MaxInt64)
+	if !ok {
 		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires should be a number.")
 	}
-	if time.Duration(secs)*time.Second > maxPresignExpiry {
+	if secs > uint64(maxPresignExpiry/time.Second) {
 		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be less than 604800 seconds.")
 	}
 	p.Expires = time.Duration(secs) * time.Second

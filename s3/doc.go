@@ -86,6 +86,19 @@
 // replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
 // ListObjectVersions, GetObjectAttributes, SelectObjectContent.
 //
+// # Integer parameters
+//
+// partNumber, max-keys, max-uploads, max-parts, part-number-marker and
+// X-Amz-Expires are decimal digits (leading zeros allowed); a sign, a space
+// or anything else gets the error AWS gives (query_int.go): partNumber
+// outside 1..10000 is InvalidArgument "Part number must be an integer
+// between 1 and 10000, inclusive"; a count that is not an int32 is
+// InvalidArgument "Provided <name> not an integer or within integer
+// range", a negative one "Argument <name> must be an integer between 0 and
+// 2147483647" (maxKeys for max-keys; "-0" is 0), both with ArgumentName and
+// ArgumentValue; an empty count takes its default; a count past the page
+// size is served at the page size.
+//
 // # XML
 //
 // Without encoding-type=url, a key, prefix, marker or delimiter holding a

@@ -21,6 +21,9 @@ type APIError struct {
 	// HeadersNotSigned names the headers a signature should have covered
 	// ("a, b"), as AWS adds to that AccessDenied.
 	HeadersNotSigned string
+	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
+	// some InvalidArgument errors.
+	ArgumentName, ArgumentValue string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -146,6 +149,14 @@ func toAPIError(err error) *APIError {
 func headersNotSigned(names []string) error {
 	e := *ErrHeadersNotSigned
 	e.HeadersNotSigned = strings.Join(names, ", ")
+	return &e
+}
+
+// badArgument is InvalidArgument naming the argument and its value.
+func badArgument(name, value, format string, args ...any) error {
+	e := *ErrInvalidArgument
+	e.Message = fmt.Sprintf(format, args...)
+	e.ArgumentName, e.ArgumentValue = name, value
 	return &e
 }
 

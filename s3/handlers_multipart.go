@@ -36,7 +36,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 // uploadPartNumber reads the mandatory partNumber of UploadPart(Copy).
 func uploadPartNumber(rq *request) (int, error) {
 	if !rq.q.Has("partNumber") {
-		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
+		return 0, badArgument("partNumber", "", "Part number must be an integer between 1 and %d, inclusive", maxParts)
 	}
 	return parsePartNumber(rq.q)
 }
@@ -163,11 +163,11 @@ func handleAbortUpload(s *Server, rq *request) (*response, error) {
 }
 
 func handleListParts(s *Server, rq *request) (*response, error) {
-	marker, err := parseMax(rq.q, "part-number-marker", 0, maxParts)
+	marker, err := parseCount(rq.q, "part-number-marker", "part-number-marker", 0, maxParts)
 	if err != nil {
 		return nil, err
 	}
-	max, err := parseMax(rq.q, "max-parts", maxListParts, maxListParts)
+	max, err := parseCount(rq.q, "max-parts", "max-parts", maxListParts, maxListParts)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 
 func handleListUploads(s *Server, rq *request) (*response, error) {
 	q := rq.q
-	max, err := parseMax(q, "max-uploads", maxListUploads, maxListUploads)
+	max, err := parseCount(q, "max-uploads", "max-uploads", maxListUploads, maxListUploads)
 	if err != nil {
 		return nil, err
 	}

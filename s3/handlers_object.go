@@ -158,18 +158,6 @@ func parseRange(v string) (rng *engine.Range, ok bool, err error) {
 	return &engine.Range{Start: a, End: b}, true, nil
 }
 
-// parsePartNumber reads the partNumber query parameter (0 when absent).
-func parsePartNumber(q url.Values) (int, error) {
-	if !q.Has("partNumber") {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(q.Get("partNumber"))
-	if err != nil || n < 1 || n > 10000 {
-		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
-	}
-	return n, nil
-}
-
 func quoteETag(etag string) string {
 	if strings.HasPrefix(etag, `"`) {
 		return etag

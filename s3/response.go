@@ -164,7 +164,9 @@ type errorBody struct {
 	XMLName xml.Name `xml:"Error"`
 	Code    string   `xml:"Code"`
 	Message string   `xml:"Message"`
-	// HeadersNotSigned follows Message, as in AWS's answer.
+	// The elements of a few codes follow Message, as in AWS's answers.
+	ArgumentName     string  `xml:"ArgumentName,omitempty"`
+	ArgumentValue    string  `xml:"ArgumentValue,omitempty"`
 	HeadersNotSigned string  `xml:"HeadersNotSigned,omitempty"`
 	Resource         xmlText `xml:"Resource,omitempty"`
 	RequestID        string  `xml:"RequestId"`
@@ -192,7 +194,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, HeadersNotSigned: api.HeadersNotSigned, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)
