@@ -2,9 +2,9 @@ package s3
 
 import (
 	"encoding/hex"
+	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -41,11 +41,11 @@ func parsePresign(q url.Values) (presignParams, error) {
 	if p.AmzDate[:8] != c.Date {
 		return p, detail(ErrAuthorizationQueryParameters, "Invalid credential date. Date is not the same as X-Amz-Date.")
 	}
-	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
-	if err != nil || secs < 0 {
+	secs, ok := parseDigits(q.Get("X-Amz-Expires"), math.MaxInt64)
+	if !ok {
 		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires should be a number.")
 	}
-	if time.Duration(secs)*time.Second > maxPresignExpiry {
+	if secs > uint64(maxPresignExpiry/time.Second) {
 		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be less than 604800 seconds.")
 	}
 	p.Expires = time.Duration(secs) * time.Second
@@ -97,8 +97,11 @@ func (s *Server) verifyPresigned(r *http.Request, q url.Values) (*authResult, er
 	canonical := canonicalRequest(r, p.SignedHeaders, payload, true)
 	want := hex.EncodeToString(hmacSHA256(sk, stringToSign(p.AmzDate, p.Credential, canonical)))
 	if !signatureEqual(want, p.Signature) {
-		s.log().Debug("s3: presigned signature mismatch", "canonical", canonical)
+		s.log().Debug("s3: presigned signature mismatch", "canonical", redactCanonical(canonical))
 		return nil, ErrSignatureDoesNotMatch
+	}
+	if err := checkSignedCoverage(r.Header, p.SignedHeaders); err != nil {
+		return nil, err
 	}
 	return &authResult{Key: key, PayloadHash: payload, Presigned: true, AmzDate: p.AmzDate, Cred: p.Credential}, nil
 }

@@ -427,8 +427,11 @@ func (s *Server) verifyHeaderAuth(r *http.Request, authz string) (*authResult, e
 	canonical := canonicalRequest(r, h.SignedHeaders, payload, false)
 	want := hex.EncodeToString(hmacSHA256(sk, stringToSign(amzDate, h.Credential, canonical)))
 	if !signatureEqual(want, h.Signature) {
-		s.log().Debug("s3: signature mismatch", "canonical", canonical)
+		s.log().Debug("s3: signature mismatch", "canonical", redactCanonical(canonical))
 		return nil, ErrSignatureDoesNotMatch
+	}
+	if err := checkSignedCoverage(r.Header, h.SignedHeaders); err != nil {
+		return nil, err
 	}
 	return &authResult{Key: key, PayloadHash: payload, SigningKey: sk, AmzDate: amzDate, Cred: h.Credential, Seed: h.Signature}, nil
 }

@@ -18,6 +18,13 @@
 //     than 15 minutes off RequestTimeTooSkewed. Signatures are compared in
 //     constant time. The credential-scope region is not checked (any region,
 //     service "s3"); the signature is.
+//   - Every request is signed in full: once the signature verified, an
+//     x-amz-* header or a Content-MD5 that is not in SignedHeaders gets 403
+//     AccessDenied "There were headers present in the request which were not
+//     signed" with a HeadersNotSigned element naming them, as AWS answers —
+//     header-signed and presigned alike (auth_coverage.go). Exempt:
+//     x-amz-content-sha256 (the payload hash binds it) and Content-Type,
+//     which a presigned URL may leave unsigned, as on AWS.
 //   - Scoped access keys: engine.AccessKey.Buckets (empty means all) limits
 //     every bucket a request names, including copy sources; ListBuckets shows
 //     only those. ReadOnly keys get AccessDenied on PUT, POST and DELETE.
@@ -31,10 +38,29 @@
 //     engine.PutInput.BeforeCommit, after the engine read the body and before
 //     it commits: a short body (IncompleteBody), extra bytes, a bad chunk or a
 //     wrong digest never commits anything.
+//   - Idle clients do not hold resources: a request body that makes no
+//     progress for Config.BodyIdleTimeout (default 20s) fails the engine's
+//     read — nothing commits — and the client gets 400 RequestTimeout, as
+//     S3 answers a client that goes silent; an answer the client stops
+//     reading for Config.ResponseIdleTimeout (default 60s) ends the request
+//     and closes the connection. Both push the connection's deadline ahead
+//     before every read or write (idle.go), so slow but steady transfers
+//     of any size are not cut.
 //   - Handlers return a response or an error; writeResponse is the only code
 //     that writes to the client (XML, headers, x-amz-request-id, x-amz-id-2,
 //     errors with Code/Message/Resource/RequestId). A panic is recovered into
-//     500 InternalError and logged. Each request is logged at debug level.
+//     500 InternalError and logged. Each request is logged at debug level;
+//     there, and in the canonical request of a signature-mismatch debug
+//     line, the values of X-Amz-Signature, X-Amz-Credential and
+//     X-Amz-Security-Token (names in any case) read REDACTED: a presigned
+//     URL is a bearer credential for up to 7 days (redact.go).
+//   - A write carrying a header that asks for a feature prismd lacks —
+//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging, x-amz-grant-*,
+//     x-amz-acl other than private, x-amz-website-redirect-location,
+//     x-amz-storage-class other than STANDARD, x-amz-bucket-object-lock-enabled:
+//     true — gets 501 NotImplemented naming the header, never a 200 that
+//     silently dropped it. The list is the table unsupportedHeaders
+//     (unsupported_headers.go).
 //   - Operations are an explicit allow-list (routeTable in router.go). Known
 //     S3 sub-resources outside it answer 501 NotImplemented; in particular a
 //     PUT ?tagging never reaches PutObject.
@@ -59,6 +85,28 @@
 // object and bucket tagging writes, ACL and policy writes, lifecycle,
 // replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
 // ListObjectVersions, GetObjectAttributes, SelectObjectContent.
+//
+// # Integer parameters
+//
+// partNumber, max-keys, max-uploads, max-parts, part-number-marker and
+// X-Amz-Expires are decimal digits (leading zeros allowed); a sign, a space
+// or anything else gets the error AWS gives (query_int.go): partNumber
+// outside 1..10000 is InvalidArgument "Part number must be an integer
+// between 1 and 10000, inclusive"; a count that is not an int32 is
+// InvalidArgument "Provided <name> not an integer or within integer
+// range", a negative one "Argument <name> must be an integer between 0 and
+// 2147483647" (maxKeys for max-keys; "-0" is 0), both with ArgumentName and
+// ArgumentValue; an empty count takes its default; a count past the page
+// size is served at the page size.
+//
+// # XML
+//
+// Without encoding-type=url, a key, prefix, marker or delimiter holding a
+// character XML 1.0 cannot carry (a C0 control but tab, LF and CR) is
+// written as AWS writes it, a numeric character reference ("a\x01" is
+// <Key>a&#x1;</Key>), never replaced (xml_text.go). Strict XML parsers —
+// aws-sdk-go-v2's encoding/xml among them — refuse such a document, from
+// AWS as from prismd; with encoding-type=url every client reads the key.
 //
 // # Limits
 //

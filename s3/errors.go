@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/prismd/prismd/engine"
 )
@@ -17,6 +18,12 @@ type APIError struct {
 	Code    string
 	Status  int
 	Message string
+	// HeadersNotSigned names the headers a signature should have covered
+	// ("a, b"), as AWS adds to that AccessDenied.
+	HeadersNotSigned string
+	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
+	// some InvalidArgument errors.
+	ArgumentName, ArgumentValue string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -43,6 +50,7 @@ var (
 	ErrAuthorizationQueryParameters   = apiErr("AuthorizationQueryParametersError", http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter.")
 	ErrUnsupportedSignature           = apiErr("InvalidRequest", http.StatusBadRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
 	ErrMultipleAuth                   = apiErr("InvalidArgument", http.StatusBadRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.")
+	ErrHeadersNotSigned               = apiErr("AccessDenied", http.StatusForbidden, "There were headers present in the request which were not signed")
 	ErrMissingDate                    = apiErr("AccessDenied", http.StatusForbidden, "AWS authentication requires a valid Date or x-amz-date header.")
 	ErrMissingContentSHA256           = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: x-amz-content-sha256.")
 	ErrInvalidContentSHA256           = apiErr("InvalidArgument", http.StatusBadRequest, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* value, or a valid sha256 value.")
@@ -88,7 +96,7 @@ var (
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
-	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period.")
+	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 )
 
 // engineErrors is the one table from engine domain errors to S3 errors.
@@ -135,6 +143,21 @@ func toAPIError(err error) *APIError {
 		return ErrRequestTimeout
 	}
 	return ErrInternal
+}
+
+// headersNotSigned is ErrHeadersNotSigned naming the unsigned headers.
+func headersNotSigned(names []string) error {
+	e := *ErrHeadersNotSigned
+	e.HeadersNotSigned = strings.Join(names, ", ")
+	return &e
+}
+
+// badArgument is InvalidArgument naming the argument and its value.
+func badArgument(name, value, format string, args ...any) error {
+	e := *ErrInvalidArgument
+	e.Message = fmt.Sprintf(format, args...)
+	e.ArgumentName, e.ArgumentValue = name, value
+	return &e
 }
 
 // detail returns api with a more precise message for the client.

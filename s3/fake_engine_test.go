@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/prismd/prismd/engine"
@@ -77,6 +78,14 @@ func (f *fakeEngine) snapshot() string {
 		fmt.Fprintf(&b, "upload %s %s %d\n", id, u.info.Key, len(u.parts))
 	}
 	return b.String()
+}
+
+// requireUnchanged fails t if the state differs from a snapshot taken before.
+func (f *fakeEngine) requireUnchanged(t *testing.T, before string) {
+	t.Helper()
+	if after := f.snapshot(); after != before {
+		t.Fatalf("state changed:\n%s\nwas\n%s", after, before)
+	}
 }
 
 func (f *fakeEngine) CreateBucket(ctx context.Context, name, location string) error {

@@ -3,29 +3,12 @@ package s3
 import (
 	"encoding/base64"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/prismd/prismd/engine"
 )
 
 const maxListKeys = 1000
-
-// parseMax reads a max-keys style parameter: default def, capped at cap,
-// InvalidArgument when not a non-negative integer.
-func parseMax(q url.Values, name string, def, cap int) (int, error) {
-	if !q.Has(name) {
-		return def, nil
-	}
-	n, err := strconv.Atoi(q.Get(name))
-	if err != nil || n < 0 {
-		return 0, detail(ErrInvalidArgument, "Provided %s not an integer or within integer range.", name)
-	}
-	if n > cap {
-		n = cap
-	}
-	return n, nil
-}
 
 // listEncoder applies encoding-type=url to names in listings.
 type listEncoder bool
@@ -40,11 +23,11 @@ func parseEncodingType(q url.Values) (listEncoder, error) {
 	return false, detail(ErrInvalidArgument, "Invalid Encoding Method specified in Request.")
 }
 
-func (e listEncoder) enc(s string) string {
+func (e listEncoder) enc(s string) xmlText {
 	if !e {
-		return s
+		return xmlText(s)
 	}
-	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+	return xmlText(strings.ReplaceAll(url.QueryEscape(s), "%2F", "/"))
 }
 
 func (e listEncoder) name() string {
@@ -77,7 +60,7 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 	if q.Has("versions") {
 		return nil, ErrNotImplemented
 	}
-	maxKeys, err := parseMax(q, "max-keys", maxListKeys, maxListKeys)
+	maxKeys, err := parseCount(q, "max-keys", "maxKeys", maxListKeys, maxListKeys)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: up.UploadID})
+	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: up.UploadID})
 	if alg := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); alg != "" {
 		resp.header.Set("x-amz-checksum-algorithm", strings.ToUpper(alg))
 	}
@@ -36,7 +36,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 // uploadPartNumber reads the mandatory partNumber of UploadPart(Copy).
 func uploadPartNumber(rq *request) (int, error) {
 	if !rq.q.Has("partNumber") {
-		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
+		return 0, badArgument("partNumber", "", "Part number must be an integer between 1 and %d, inclusive", maxParts)
 	}
 	return parsePartNumber(rq.q)
 }
@@ -151,7 +151,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 		scheme = "https"
 	}
 	loc := scheme + "://" + rq.r.Host + "/" + rq.bucket + "/" + awsURIEncode(rq.key, true)
-	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: rq.key, ETag: quoteETag(info.ETag)})
+	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: xmlText(rq.key), ETag: quoteETag(info.ETag)})
 	return resp, nil
 }
 
@@ -163,11 +163,11 @@ func handleAbortUpload(s *Server, rq *request) (*response, error) {
 }
 
 func handleListParts(s *Server, rq *request) (*response, error) {
-	marker, err := parseMax(rq.q, "part-number-marker", 0, maxParts)
+	marker, err := parseCount(rq.q, "part-number-marker", "part-number-marker", 0, maxParts)
 	if err != nil {
 		return nil, err
 	}
-	max, err := parseMax(rq.q, "max-parts", maxListParts, maxListParts)
+	max, err := parseCount(rq.q, "max-parts", "max-parts", maxListParts, maxListParts)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	out := listPartsResult{
-		Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: uploadID,
+		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
 		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,
@@ -194,7 +194,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 
 func handleListUploads(s *Server, rq *request) (*response, error) {
 	q := rq.q
-	max, err := parseMax(q, "max-uploads", maxListUploads, maxListUploads)
+	max, err := parseCount(q, "max-uploads", "max-uploads", maxListUploads, maxListUploads)
 	if err != nil {
 		return nil, err
 	}

@@ -80,9 +80,6 @@ func objectMeta(h http.Header) (string, map[string]string, map[string]string, er
 	if size > maxUserMetaBytes {
 		return "", nil, nil, ErrMetadataTooLarge
 	}
-	if h.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" {
-		return "", nil, nil, detail(ErrNotImplemented, "Server-side encryption with customer keys (SSE-C) is not implemented.")
-	}
 	return h.Get("Content-Type"), headers, meta, nil
 }
 
@@ -159,18 +156,6 @@ func parseRange(v string) (rng *engine.Range, ok bool, err error) {
 		return nil, false, nil
 	}
 	return &engine.Range{Start: a, End: b}, true, nil
-}
-
-// parsePartNumber reads the partNumber query parameter (0 when absent).
-func parsePartNumber(q url.Values) (int, error) {
-	if !q.Has("partNumber") {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(q.Get("partNumber"))
-	if err != nil || n < 1 || n > 10000 {
-		return 0, detail(ErrInvalidArgument, "Part number must be an integer between 1 and 10000, inclusive.")
-	}
-	return n, nil
 }
 
 func quoteETag(etag string) string {
@@ -536,11 +521,11 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 			if api.Status >= 500 {
 				s.log().Error("s3: delete failed", "request_id", rq.id, "bucket", rq.bucket, "key", o.Key, "err", errs[i])
 			}
-			out.Errors = append(out.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: api.Code, Message: api.Message})
+			out.Errors = append(out.Errors, deleteError{Key: xmlText(o.Key), VersionID: o.VersionID, Code: api.Code, Message: api.Message})
 			continue
 		}
 		if !req.Quiet {
-			out.Deleted = append(out.Deleted, deletedEntry{Key: o.Key, VersionID: o.VersionID})
+			out.Deleted = append(out.Deleted, deletedEntry{Key: xmlText(o.Key), VersionID: o.VersionID})
 		}
 	}
 	return xmlResponse(out), nil

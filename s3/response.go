@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // response is what a handler returns; writeResponse turns it into HTTP.
@@ -41,6 +42,9 @@ type statusWriter struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	// rc, when set, gets a write deadline writeTimeout ahead of every write.
+	rc           *http.ResponseController
+	writeTimeout time.Duration
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -55,6 +59,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.extendWrite()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -69,6 +74,7 @@ func (w *statusWriter) statusCode() int {
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		w.extendWrite()
 		f.Flush()
 	}
 }
@@ -155,12 +161,16 @@ func (s *Server) writeResponse(w *statusWriter, rq *request, resp *response, err
 
 // errorBody is the XML of an S3 error.
 type errorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource,omitempty"`
-	RequestID string   `xml:"RequestId"`
-	HostID    string   `xml:"HostId"`
+	XMLName xml.Name `xml:"Error"`
+	Code    string   `xml:"Code"`
+	Message string   `xml:"Message"`
+	// The elements of a few codes follow Message, as in AWS's answers.
+	ArgumentName     string  `xml:"ArgumentName,omitempty"`
+	ArgumentValue    string  `xml:"ArgumentValue,omitempty"`
+	HeadersNotSigned string  `xml:"HeadersNotSigned,omitempty"`
+	Resource         xmlText `xml:"Resource,omitempty"`
+	RequestID        string  `xml:"RequestId"`
+	HostID           string  `xml:"HostId"`
 }
 
 // writeError writes err as an S3 error. HEAD and 304 answers carry no body.
@@ -184,7 +194,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, Resource: rq.resource(), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)

@@ -58,6 +58,21 @@ type Config struct {
 	MaxHeaderBytes int
 	// Now is the clock for signature checks. Default time.Now.
 	Now func() time.Time
+	// BodyIdleTimeout ends a request whose body makes no progress for this
+	// long: every Read of the body must return within it, so a client that
+	// sends a few bytes and stalls gets 400 RequestTimeout (as S3 answers
+	// after about 20 s of silence), the engine's read fails and nothing is
+	// committed. Default 20s; negative disables. It sets the connection's
+	// read deadline through http.ResponseController, which the
+	// ResponseWriter (and any wrapper around it, through Unwrap) must
+	// support; it replaces http.Server.ReadTimeout for S3 bodies.
+	BodyIdleTimeout time.Duration
+	// ResponseIdleTimeout ends a request whose answer the client does not
+	// read: a write that makes no progress for this long fails and the
+	// connection is closed. Default 60s; negative disables. Like
+	// BodyIdleTimeout it works through http.ResponseController, and it
+	// replaces http.Server.WriteTimeout.
+	ResponseIdleTimeout time.Duration
 	// Domain enables virtual-hosted-style requests: Host "bucket.Domain"
 	// (any port) addresses bucket. Several domains may be given, separated
 	// by commas (e.g. "s3.example.com,localhost"). Default: path style only.
@@ -85,6 +100,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.BodyIdleTimeout == 0 {
+		cfg.BodyIdleTimeout = 20 * time.Second
+	}
+	if cfg.ResponseIdleTimeout == 0 {
+		cfg.ResponseIdleTimeout = 60 * time.Second
 	}
 	s := &Server{cfg: cfg, routes: map[routeKey]route{}}
 	for _, d := range strings.Split(cfg.Domain, ",") {
@@ -226,6 +247,7 @@ func (rq *request) resource() string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	defer s.watchIdle(sw, r)()
 	rq := &request{r: r, id: newRequestID()}
 	defer func() {
 		if v := recover(); v != nil {
@@ -238,7 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.log().Debug("s3 request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
-			"query", r.URL.RawQuery, "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
+			"query", redactQuery(r.URL.RawQuery), "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
 	}()
 	resp, err := s.serve(rq)
 	s.writeResponse(sw, rq, resp, err)
@@ -307,6 +329,11 @@ func (s *Server) serve(rq *request) (*response, error) {
 	}
 	if lvl == levelObject {
 		if err := validateKey(rq.key); err != nil {
+			return nil, err
+		}
+	}
+	if rt.write {
+		if err := checkUnsupportedHeaders(r.Header); err != nil {
 			return nil, err
 		}
 	}

@@ -33,16 +33,37 @@ type testEnv struct {
 	s   *Server
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil, nil) }
+
+// newTestEnvWith is newTestEnv with a config change (if set) and a wrapper
+// around the server's handler (if set).
+func newTestEnvWith(t *testing.T, configure func(*Config), wrap func(http.Handler) http.Handler) *testEnv {
 	t.Helper()
 	f := newFakeEngine()
 	f.keys[testKey] = engine.AccessKey{AccessKey: testKey, Secret: testSecret}
 	f.keys["AKSCOPED"] = engine.AccessKey{AccessKey: "AKSCOPED", Secret: "scoped-secret", Buckets: []string{"allowed"}}
 	f.keys["AKRO"] = engine.AccessKey{AccessKey: "AKRO", Secret: "ro-secret", ReadOnly: true}
-	s := New(Config{Engine: f, Region: testRegion, Domain: "s3.test"})
-	srv := httptest.NewServer(s)
+	cfg := Config{Engine: f, Region: testRegion, Domain: "s3.test"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s := New(cfg)
+	var h http.Handler = s
+	if wrap != nil {
+		h = wrap(s)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testEnv{f: f, srv: srv, s: s}
+}
+
+// seed creates bucket "bkt" holding "obj" ("old") and an upload to "mp".
+func (e *testEnv) seed() engine.UploadInfo {
+	ctx := context.Background()
+	e.f.CreateBucket(ctx, "bkt", "")
+	e.f.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "obj", Size: 3, Body: strings.NewReader("old")})
+	up, _ := e.f.CreateUpload(ctx, "bkt", "mp", "", nil, nil)
+	return up
 }
 
 func (e *testEnv) client(key, secret string) *s3sdk.Client {

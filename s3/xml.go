@@ -118,15 +118,15 @@ type deleteResult struct {
 }
 
 type deletedEntry struct {
-	Key       string `xml:"Key"`
-	VersionID string `xml:"VersionId,omitempty"`
+	Key       xmlText `xml:"Key"`
+	VersionID string  `xml:"VersionId,omitempty"`
 }
 
 type deleteError struct {
-	Key       string `xml:"Key"`
-	VersionID string `xml:"VersionId,omitempty"`
-	Code      string `xml:"Code"`
-	Message   string `xml:"Message"`
+	Key       xmlText `xml:"Key"`
+	VersionID string  `xml:"VersionId,omitempty"`
+	Code      string  `xml:"Code"`
+	Message   string  `xml:"Message"`
 }
 
 // --- listing ---
@@ -135,15 +135,15 @@ type listBucketResult struct {
 	XMLName               xml.Name       `xml:"ListBucketResult"`
 	Xmlns                 string         `xml:"xmlns,attr"`
 	Name                  string         `xml:"Name"`
-	Prefix                string         `xml:"Prefix"`
-	Marker                *string        `xml:"Marker"`
-	NextMarker            string         `xml:"NextMarker,omitempty"`
+	Prefix                xmlText        `xml:"Prefix"`
+	Marker                *xmlText       `xml:"Marker"`
+	NextMarker            xmlText        `xml:"NextMarker,omitempty"`
 	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
 	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
-	StartAfter            string         `xml:"StartAfter,omitempty"`
+	StartAfter            xmlText        `xml:"StartAfter,omitempty"`
 	KeyCount              *int           `xml:"KeyCount"`
 	MaxKeys               int            `xml:"MaxKeys"`
-	Delimiter             string         `xml:"Delimiter,omitempty"`
+	Delimiter             xmlText        `xml:"Delimiter,omitempty"`
 	EncodingType          string         `xml:"EncodingType,omitempty"`
 	IsTruncated           bool           `xml:"IsTruncated"`
 	Contents              []objectItem   `xml:"Contents"`
@@ -151,17 +151,17 @@ type listBucketResult struct {
 }
 
 type objectItem struct {
-	Key               string `xml:"Key"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
-	Size              int64  `xml:"Size"`
-	Owner             *owner `xml:"Owner,omitempty"`
-	StorageClass      string `xml:"StorageClass"`
+	Key               xmlText `xml:"Key"`
+	LastModified      string  `xml:"LastModified"`
+	ETag              string  `xml:"ETag"`
+	ChecksumAlgorithm string  `xml:"ChecksumAlgorithm,omitempty"`
+	Size              int64   `xml:"Size"`
+	Owner             *owner  `xml:"Owner,omitempty"`
+	StorageClass      string  `xml:"StorageClass"`
 }
 
 type commonPrefix struct {
-	Prefix string `xml:"Prefix"`
+	Prefix xmlText `xml:"Prefix"`
 }
 
 // --- multipart ---
@@ -170,7 +170,7 @@ type initiateMultipartUploadResult struct {
 	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 	Xmlns    string   `xml:"xmlns,attr"`
 	Bucket   string   `xml:"Bucket"`
-	Key      string   `xml:"Key"`
+	Key      xmlText  `xml:"Key"`
 	UploadID string   `xml:"UploadId"`
 }
 
@@ -195,7 +195,7 @@ type completeMultipartUploadResult struct {
 	Xmlns    string   `xml:"xmlns,attr"`
 	Location string   `xml:"Location"`
 	Bucket   string   `xml:"Bucket"`
-	Key      string   `xml:"Key"`
+	Key      xmlText  `xml:"Key"`
 	ETag     string   `xml:"ETag"`
 }
 
@@ -203,7 +203,7 @@ type listPartsResult struct {
 	XMLName              xml.Name   `xml:"ListPartsResult"`
 	Xmlns                string     `xml:"xmlns,attr"`
 	Bucket               string     `xml:"Bucket"`
-	Key                  string     `xml:"Key"`
+	Key                  xmlText    `xml:"Key"`
 	UploadID             string     `xml:"UploadId"`
 	Initiator            owner      `xml:"Initiator"`
 	Owner                owner      `xml:"Owner"`
@@ -231,12 +231,12 @@ type listMultipartUploadsResult struct {
 	XMLName            xml.Name       `xml:"ListMultipartUploadsResult"`
 	Xmlns              string         `xml:"xmlns,attr"`
 	Bucket             string         `xml:"Bucket"`
-	KeyMarker          string         `xml:"KeyMarker"`
+	KeyMarker          xmlText        `xml:"KeyMarker"`
 	UploadIDMarker     string         `xml:"UploadIdMarker"`
-	NextKeyMarker      string         `xml:"NextKeyMarker"`
+	NextKeyMarker      xmlText        `xml:"NextKeyMarker"`
 	NextUploadIDMarker string         `xml:"NextUploadIdMarker"`
-	Prefix             string         `xml:"Prefix"`
-	Delimiter          string         `xml:"Delimiter,omitempty"`
+	Prefix             xmlText        `xml:"Prefix"`
+	Delimiter          xmlText        `xml:"Delimiter,omitempty"`
 	MaxUploads         int            `xml:"MaxUploads"`
 	EncodingType       string         `xml:"EncodingType,omitempty"`
 	IsTruncated        bool           `xml:"IsTruncated"`
@@ -245,12 +245,12 @@ type listMultipartUploadsResult struct {
 }
 
 type uploadItem struct {
-	Key          string `xml:"Key"`
-	UploadID     string `xml:"UploadId"`
-	Initiator    owner  `xml:"Initiator"`
-	Owner        owner  `xml:"Owner"`
-	StorageClass string `xml:"StorageClass"`
-	Initiated    string `xml:"Initiated"`
+	Key          xmlText `xml:"Key"`
+	UploadID     string  `xml:"UploadId"`
+	Initiator    owner   `xml:"Initiator"`
+	Owner        owner   `xml:"Owner"`
+	StorageClass string  `xml:"StorageClass"`
+	Initiated    string  `xml:"Initiated"`
 }
 
 // decodeXML strictly decodes a request body into v: well-formed, the
