@@ -41,6 +41,12 @@ type Engine interface {
 	LookupAccessKey(accessKey string) (engine.AccessKey, error)
 }
 
+// Defaults of Config's idle timeouts.
+const (
+	DefaultBodyIdleTimeout     = 20 * time.Second
+	DefaultResponseIdleTimeout = 60 * time.Second
+)
+
 // Config configures a Server. Zero values take the documented defaults.
 type Config struct {
 	// Engine serves every request. Required.
@@ -102,10 +108,10 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	if cfg.BodyIdleTimeout == 0 {
-		cfg.BodyIdleTimeout = 20 * time.Second
+		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
 	if cfg.ResponseIdleTimeout == 0 {
-		cfg.ResponseIdleTimeout = 60 * time.Second
+		cfg.ResponseIdleTimeout = DefaultResponseIdleTimeout
 	}
 	s := &Server{cfg: cfg, routes: map[routeKey]route{}}
 	for _, d := range strings.Split(cfg.Domain, ",") {

@@ -9,10 +9,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/prismd/prismd/engine"
 	plog "github.com/prismd/prismd/log"
+	"github.com/prismd/prismd/s3"
 )
 
 // Defaults of the bootstrap config. Every key of Config documents its own.
@@ -50,6 +52,12 @@ type Config struct {
 	S3Domain string
 	// LogLevel is debug, info, warn or error. Default "info".
 	LogLevel string
+	// S3ReadIdleTimeout ends an S3 request whose body makes no progress
+	// for this long (400 RequestTimeout, nothing stored). Default 20s.
+	S3ReadIdleTimeout time.Duration
+	// S3WriteIdleTimeout ends an S3 request whose client stops reading the
+	// answer for this long. Default 60s.
+	S3WriteIdleTimeout time.Duration
 	// MasterKeyFile holds the 32-byte key that seals secrets in the log (hex,
 	// base64 or raw). Default: PRISMD_MASTER_KEY, else <data_dir>/master.key,
 	// generated on first start.
@@ -93,15 +101,17 @@ type AccessKeyConfig struct {
 // config file, relative to the working directory.
 func DefaultConfig() *Config {
 	c := &Config{
-		DataDir:     defaultDataDir,
-		S3Addr:      defaultS3Addr,
-		AdminAddr:   defaultAdminAddr,
-		S3Region:    defaultS3Region,
-		S3Domain:    defaultS3Domain,
-		LogLevel:    defaultLogLevel,
-		Policy:      engine.DefaultPolicy,
-		SegmentSize: engine.DefaultSegmentSize,
-		BlockSize:   engine.DefaultBlockSize,
+		DataDir:            defaultDataDir,
+		S3Addr:             defaultS3Addr,
+		AdminAddr:          defaultAdminAddr,
+		S3Region:           defaultS3Region,
+		S3Domain:           defaultS3Domain,
+		LogLevel:           defaultLogLevel,
+		S3ReadIdleTimeout:  s3.DefaultBodyIdleTimeout,
+		S3WriteIdleTimeout: s3.DefaultResponseIdleTimeout,
+		Policy:             engine.DefaultPolicy,
+		SegmentSize:        engine.DefaultSegmentSize,
+		BlockSize:          engine.DefaultBlockSize,
 	}
 	c.SetDataDir(defaultDataDir)
 	return c
@@ -157,6 +167,8 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("s3_region", &c.S3Region)
 	root.str("s3_domain", &c.S3Domain)
 	root.str("log_level", &c.LogLevel)
+	root.duration("s3_read_idle_timeout", &c.S3ReadIdleTimeout)
+	root.duration("s3_write_idle_timeout", &c.S3WriteIdleTimeout)
 	root.str("master_key_file", &c.MasterKeyFile)
 	root.size("segment_size", &c.SegmentSize)
 	root.size("block_size", &c.BlockSize)
@@ -450,6 +462,22 @@ func (t *table) int(k string, dst *int) {
 			return
 		}
 		*dst = int(n)
+	}
+}
+
+func (t *table) duration(k string, dst *time.Duration) {
+	if v, ok := t.get(k); ok {
+		str, isStr := v.(string)
+		if !isStr {
+			t.fail(k, "want a duration such as \"20s\", have %s", tomlType(v))
+			return
+		}
+		d, err := time.ParseDuration(str)
+		if err != nil || d <= 0 {
+			t.fail(k, "%q is not a positive duration such as \"20s\"", str)
+			return
+		}
+		*dst = d
 	}
 }
 

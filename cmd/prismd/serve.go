@@ -194,7 +194,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("admin_addr: %w", err)
 	}
 	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger})
-	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain})
+	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
+		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
 	s3srv := &http.Server{Handler: continueEmptyBodies(adm.InstrumentS3(s3h)), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
 	// The management listener's requests are small: a client that stalls
