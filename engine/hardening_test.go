@@ -500,3 +500,53 @@ func TestRemovedRegionLosesPartShards(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 }
+
+// closingBackend counts Close calls (an optional capability of backends).
+type closingBackend struct {
+	backends.Backend
+	closed *int
+}
+
+func (b closingBackend) Close() error { *b.closed++; return nil }
+
+// TestAddRegionOrder: a region changed at run time is used only once its
+// event is durable, and the backend it replaces is closed (its idle
+// connections released); a failed change leaves the old one in use.
+func TestAddRegionOrder(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
+	closed := map[string]*int{}
+	c.cfg.OpenBackend = func(spec engine.RegionSpec) (backends.Backend, error) {
+		n := new(int)
+		closed[spec.Endpoint] = n
+		return closingBackend{Backend: mem.New(), closed: n}, nil
+	}
+	c.restart()
+	ctx := context.Background()
+	spec := engine.RegionSpec{Name: "d", Type: "s3", Endpoint: "http://127.0.0.1:1", AccessKey: "a", SecretKey: "secret-key"}
+	if err := c.e.AddRegion(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	spec.Endpoint = "http://127.0.0.1:2"
+	if err := c.e.AddRegion(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if *closed["http://127.0.0.1:1"] != 1 || *closed["http://127.0.0.1:2"] != 0 {
+		t.Fatalf("closed: first %d, second %d; want the replaced one closed once", *closed["http://127.0.0.1:1"], *closed["http://127.0.0.1:2"])
+	}
+	for _, ri := range c.e.Regions() {
+		if ri.Name == "d" && ri.Endpoint != "http://127.0.0.1:2" {
+			t.Fatalf("region d is %+v", ri)
+		}
+	}
+	// With the log closed the change cannot be recorded: the backend it
+	// built is closed and the region in use stays the same.
+	c.e.Close()
+	spec.Endpoint = "http://127.0.0.1:3"
+	if err := c.e.AddRegion(ctx, spec); !errors.Is(err, engine.ErrClosed) {
+		t.Fatalf("AddRegion after Close: %v", err)
+	}
+	if *closed["http://127.0.0.1:3"] != 1 {
+		t.Fatal("the backend of a change that was not recorded is still open")
+	}
+	c.e = nil
+}
