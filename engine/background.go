@@ -54,7 +54,7 @@ func (e *Engine) background(ctx context.Context) {
 			wait = maxInterval
 		}
 		if last := e.log.LastIndex(); e.cfg.SnapshotEvery > 0 && last-lastSnap >= uint64(e.cfg.SnapshotEvery) {
-			if err := e.Snapshot(); err != nil {
+			if _, err := e.Snapshot(); err != nil {
 				e.logger.Warn("snapshot", "err", err)
 			}
 			lastSnap = last

@@ -58,6 +58,11 @@ type Config struct {
 	MasterKey []byte
 	// SnapshotEvery takes a local snapshot after that many events; default 100,000; < 0 never.
 	SnapshotEvery int
+	// PurgeDelay keeps the data of deleted and overwritten objects for this
+	// long before the purge deletes it, so that a point-in-time restore
+	// (prismd replay --until) within that window finds its bytes. Default
+	// 0: purge at once.
+	PurgeDelay time.Duration
 	// NoSync skips fsync (tests only).
 	NoSync bool
 	// NoBackground stops the engine from starting its workers; tests step them
@@ -95,6 +100,8 @@ type Engine struct {
 	stopped    chan struct{}
 	closeMu    sync.Mutex
 	closed     bool
+	snapMu     sync.Mutex // one snapshot at a time
+	shipping   *shipping  // nil: the log is not shipped
 	sinceSnap  int
 }
 
@@ -182,24 +189,28 @@ func (c *Config) fill() error {
 
 // load restores the projections from the newest snapshot and the log tail.
 func (e *Engine) load() error {
-	snapDir := filepath.Join(e.cfg.DataDir, "snapshots")
+	snapDir := e.snapshotDir()
 	if err := os.MkdirAll(snapDir, 0o700); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
 	e.state = projections.New()
-	idx, data, err := plog.LatestSnapshot(snapDir)
-	switch {
-	case errors.Is(err, plog.ErrNoSnapshot):
-	case err != nil:
-		return fmt.Errorf("engine: load snapshot: %w", err)
-	default:
-		st, err := projections.LoadSnapshot(data)
+	var snapTime int64
+	err := plog.LoadLatestSnapshot(snapDir, func(r *plog.SnapshotReader) error {
+		st, err := projections.LoadSnapshotFrom(r)
 		if err != nil {
-			return fmt.Errorf("engine: decode snapshot at %d: %w", idx, err)
+			e.logger.Warn("snapshot does not load; trying an older one", "index", r.Index, "err", err)
+			return err
 		}
-		e.state = st
+		if st.Applied() != r.Index {
+			return fmt.Errorf("snapshot file at %d holds a state at %d", r.Index, st.Applied())
+		}
+		e.state, snapTime = st, r.Time
+		return nil
+	})
+	if err != nil && !errors.Is(err, plog.ErrNoSnapshot) {
+		return fmt.Errorf("engine: load snapshot: %w", err)
 	}
-	l, err := plog.Open(filepath.Join(e.cfg.DataDir, "log"), plog.Options{NoSync: e.cfg.NoSync})
+	l, err := plog.Open(filepath.Join(e.cfg.DataDir, "log"), plog.Options{NoSync: e.cfg.NoSync, NotBefore: snapTime})
 	if err != nil {
 		return fmt.Errorf("engine: open log: %w", err)
 	}
@@ -264,7 +275,7 @@ func (e *Engine) Close() error {
 	e.cancelBase()
 	var errs []error
 	if e.cfg.SnapshotEvery > 0 {
-		if err := e.Snapshot(); err != nil {
+		if _, err := e.Snapshot(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -315,20 +326,44 @@ func (e *Engine) poke() {
 
 func (e *Engine) view() *projections.View { return e.state.View() }
 
-// Snapshot writes the current projections to a local snapshot and truncates
-// the log before it.
-func (e *Engine) Snapshot() error {
+// Snapshot writes the current projections to a local snapshot, streamed
+// from a copy-on-write view (client requests go on meanwhile), and
+// truncates the log below the newest snapshot that is safe to drop records
+// for (see truncate). It returns the snapshot's index (0: nothing to
+// snapshot).
+func (e *Engine) Snapshot() (uint64, error) {
+	e.snapMu.Lock()
+	defer e.snapMu.Unlock()
 	v := e.view()
-	data, err := v.MarshalSnapshot()
-	if err != nil {
-		return fmt.Errorf("engine: snapshot: %w", err)
-	}
 	idx := v.Applied()
 	if idx == 0 {
-		return nil
+		return 0, nil
 	}
-	if err := plog.WriteSnapshot(filepath.Join(e.cfg.DataDir, "snapshots"), idx, data); err != nil {
-		return fmt.Errorf("engine: snapshot: %w", err)
+	if err := plog.WriteSnapshot(e.snapshotDir(), idx, v.AppliedTime(), v.WriteSnapshot); err != nil {
+		return 0, fmt.Errorf("engine: snapshot: %w", err)
+	}
+	if err := e.truncate(); err != nil {
+		return idx, err
+	}
+	return idx, nil
+}
+
+func (e *Engine) snapshotDir() string { return filepath.Join(e.cfg.DataDir, "snapshots") }
+
+// truncate drops the log records that no restore needs any more: those
+// before the newest local snapshot (and, when the log is shipped, before
+// the newest snapshot every region holds).
+func (e *Engine) truncate() error {
+	snaps, err := plog.Snapshots(e.snapshotDir())
+	if err != nil || len(snaps) == 0 {
+		return err
+	}
+	idx := snaps[0]
+	if e.shipping != nil {
+		idx = min(idx, e.shipping.everywhere())
+	}
+	if idx == 0 {
+		return nil
 	}
 	if err := e.log.TruncateFront(idx); err != nil {
 		return fmt.Errorf("engine: truncate log before %d: %w", idx, err)

@@ -66,7 +66,7 @@ func TestSnapshotAndTruncatedLog(t *testing.T) {
 		put(t, c.e, "bkt", key, data[key])
 		if i == 19 {
 			c.e.WaitWrites()
-			if err := c.e.Snapshot(); err != nil {
+			if _, err := c.e.Snapshot(); err != nil {
 				t.Fatal(err)
 			}
 		}

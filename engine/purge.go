@@ -28,9 +28,13 @@ func (e *Engine) RunPurge(ctx context.Context) (purged, left int, err error) {
 	}
 	jobs := map[target][]job{}
 	var targets []target
+	notAfter := e.now().Add(-e.cfg.PurgeDelay).UnixNano()
 	e.view().PurgeQueue(func(it projections.PurgeItem) bool {
-		if e.isWriting(it.Blob.ID) || e.pins.pinned(it.Blob.ID) {
-			left += len(it.Regions) // a PUT still writing it, or readers still streaming it
+		if e.isWriting(it.Blob.ID) || e.pins.pinned(it.Blob.ID) || it.Queued > notAfter {
+			// A PUT still writing it, readers still streaming it, or
+			// queued less than PurgeDelay ago (a point-in-time restore
+			// within that window finds its bytes).
+			left += len(it.Regions)
 			return true
 		}
 		keys := blobKeys(it.Blob)

@@ -31,6 +31,10 @@ type Options struct {
 	// MaxBatch is the most events one group commit writes. An Append with
 	// more events than MaxBatch is committed alone. Default 4096.
 	MaxBatch int
+	// NotBefore is the least Time of new records (unix nanoseconds): the
+	// time of the snapshot a restored, still empty log continues, so that
+	// times never decrease along the history. Default 0.
+	NotBefore int64
 }
 
 const (
@@ -161,6 +165,7 @@ func (l *Log) load(w *wal.Log) error {
 			l.lastTime = t
 		}
 	}
+	l.lastTime = max(l.lastTime, l.opts.NotBefore)
 	if !l.opts.NoSync {
 		return syncDir(l.dir) // a new log's first segment file
 	}

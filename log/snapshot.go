@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -16,75 +17,248 @@ import (
 	"strings"
 )
 
-// Snapshot format, all integers little-endian:
+// Snapshot formats, all integers little-endian. Version 2 (written today)
+// streams its payload in frames, so that neither writing nor reading a
+// snapshot holds it in memory:
 //
 //	magic   [8]byte "PRSMSNAP"
-//	version uint32  (1)
+//	version uint32  (2)
 //	index   uint64
-//	length  uint64
-//	payload [length]byte
+//	time    int64   unix nanoseconds of the event at index
+//	frames  uvarint(n) ‖ n payload bytes, …, ending with uvarint(0)
 //	sum     [32]byte SHA-256 of every preceding byte
+//
+// Version 1 (still read) held the payload in one piece:
+//
+//	magic "PRSMSNAP" | version uint32 (1) | index uint64 | length uint64 |
+//	payload [length]byte | sha256 [32]byte of every preceding byte
 const (
-	snapshotMagic   = "PRSMSNAP"
-	snapshotVersion = 1
-	snapshotHeader  = 8 + 4 + 8 + 8
-	snapshotPrefix  = "snap-"
-	snapshotSuffix  = ".prsm"
-	snapshotKeep    = 2
+	snapshotMagic    = "PRSMSNAP"
+	snapshotVersion  = 2
+	snapshotPrefix   = "snap-"
+	snapshotSuffix   = ".prsm"
+	snapshotKeep     = 2
+	snapshotFrameMax = 1 << 20 // the writer's frames; the reader accepts up to 64 MiB
+	maxFrame         = 64 << 20
 )
 
-// EncodeSnapshot writes a snapshot of payload taken at index to w.
-func EncodeSnapshot(w io.Writer, index uint64, payload []byte) error {
-	h := sha256.New()
-	var hdr [snapshotHeader]byte
+// SnapshotWriter writes a snapshot in the streaming format: the payload is
+// written to it, then Close adds the end mark and the checksum. It does
+// not close the underlying writer.
+type SnapshotWriter struct {
+	w   io.Writer
+	sum hash.Hash
+	buf []byte
+	err error
+}
+
+// NewSnapshotWriter starts a snapshot taken at index, whose event was
+// written at unixNano, on w.
+func NewSnapshotWriter(w io.Writer, index uint64, unixNano int64) *SnapshotWriter {
+	s := &SnapshotWriter{w: w, sum: sha256.New(), buf: make([]byte, 0, snapshotFrameMax)}
+	var hdr [8 + 4 + 8 + 8]byte
 	copy(hdr[:], snapshotMagic)
 	binary.LittleEndian.PutUint32(hdr[8:], snapshotVersion)
 	binary.LittleEndian.PutUint64(hdr[12:], index)
-	binary.LittleEndian.PutUint64(hdr[20:], uint64(len(payload)))
-	h.Write(hdr[:])
-	h.Write(payload)
-	for _, b := range [][]byte{hdr[:], payload, h.Sum(nil)} {
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("log: write snapshot %d: %w", index, err)
+	binary.LittleEndian.PutUint64(hdr[20:], uint64(unixNano))
+	s.emit(hdr[:])
+	return s
+}
+
+func (s *SnapshotWriter) emit(b []byte) {
+	if s.err != nil {
+		return
+	}
+	s.sum.Write(b)
+	_, s.err = s.w.Write(b)
+}
+
+// Write buffers p into frames.
+func (s *SnapshotWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 && s.err == nil {
+		c := min(len(p), cap(s.buf)-len(s.buf))
+		s.buf = append(s.buf, p[:c]...)
+		p = p[c:]
+		if len(s.buf) == cap(s.buf) {
+			s.flush()
 		}
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	return n, nil
+}
+
+func (s *SnapshotWriter) flush() {
+	if len(s.buf) == 0 {
+		return
+	}
+	s.emit(binary.AppendUvarint(nil, uint64(len(s.buf))))
+	s.emit(s.buf)
+	s.buf = s.buf[:0]
+}
+
+// Close writes the last frame, the end mark and the checksum.
+func (s *SnapshotWriter) Close() error {
+	s.flush()
+	s.emit([]byte{0})
+	if s.err == nil {
+		_, s.err = s.w.Write(s.sum.Sum(nil))
+	}
+	if s.err != nil {
+		return fmt.Errorf("log: write snapshot: %w", s.err)
 	}
 	return nil
 }
 
-// DecodeSnapshot reads one snapshot from r and verifies it. It returns
-// ErrCorrupt if the magic, version, length or SHA-256 is wrong or r ends
-// early. Memory grows with the bytes actually read, not the length claimed.
-func DecodeSnapshot(r io.Reader) (index uint64, payload []byte, err error) {
-	var hdr [snapshotHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return 0, nil, snapshotErr("header", err)
+// EncodeSnapshot writes a snapshot of payload taken at index to w.
+func EncodeSnapshot(w io.Writer, index uint64, unixNano int64, payload []byte) error {
+	s := NewSnapshotWriter(w, index, unixNano)
+	s.Write(payload)
+	return s.Close()
+}
+
+// SnapshotReader reads a snapshot written by SnapshotWriter (or a version
+// 1 snapshot). Index and Time are known once it is made; Read yields the
+// payload and, at its end, checks the checksum: it returns io.EOF only
+// after a verified snapshot, ErrCorrupt (wrapped) for anything else. A
+// caller must read to io.EOF before trusting what it read.
+type SnapshotReader struct {
+	Index uint64
+	Time  int64 // unix nanoseconds of the event at Index (0 for version 1)
+
+	r     *bufio.Reader
+	sum   hash.Hash
+	left uint64 // bytes left in the current frame (version 1: in the payload)
+	v1   bool
+	done bool
+	err  error
+}
+
+// NewSnapshotReader reads a snapshot's header from r.
+func NewSnapshotReader(r io.Reader) (*SnapshotReader, error) {
+	s := &SnapshotReader{r: bufio.NewReaderSize(r, 1<<16), sum: sha256.New()}
+	var hdr [8 + 4 + 8 + 8]byte
+	if err := s.full(hdr[:12]); err != nil {
+		return nil, snapshotErr("header", err)
 	}
 	if string(hdr[:8]) != snapshotMagic {
-		return 0, nil, fmt.Errorf("%w: snapshot: bad magic %q", ErrCorrupt, hdr[:8])
+		return nil, fmt.Errorf("%w: snapshot: bad magic %q", ErrCorrupt, hdr[:8])
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != snapshotVersion {
-		return 0, nil, fmt.Errorf("%w: snapshot: unknown format version %d", ErrCorrupt, v)
+	switch v := binary.LittleEndian.Uint32(hdr[8:]); v {
+	case 1:
+		s.v1 = true
+	case 2:
+	default:
+		return nil, fmt.Errorf("%w: snapshot: unknown format version %d", ErrCorrupt, v)
 	}
-	index = binary.LittleEndian.Uint64(hdr[12:])
-	size := binary.LittleEndian.Uint64(hdr[20:])
-	if size > 1<<62 {
-		return 0, nil, fmt.Errorf("%w: snapshot: length %d", ErrCorrupt, size)
+	if err := s.full(hdr[12:]); err != nil {
+		return nil, snapshotErr("header", err)
+	}
+	s.Index = binary.LittleEndian.Uint64(hdr[12:])
+	if s.v1 {
+		s.left = binary.LittleEndian.Uint64(hdr[20:])
+		if s.left > 1<<62 {
+			return nil, fmt.Errorf("%w: snapshot: length %d", ErrCorrupt, s.left)
+		}
+	} else {
+		s.Time = int64(binary.LittleEndian.Uint64(hdr[20:]))
+	}
+	return s, nil
+}
+
+// full reads exactly len(b) bytes into b and hashes them.
+func (s *SnapshotReader) full(b []byte) error {
+	if _, err := io.ReadFull(s.r, b); err != nil {
+		return err
+	}
+	s.sum.Write(b)
+	return nil
+}
+
+// Read implements io.Reader over the payload.
+func (s *SnapshotReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	for s.left == 0 {
+		if s.done || s.v1 {
+			s.err = s.finish()
+			return 0, s.err
+		}
+		n, err := s.frameLen()
+		if err != nil {
+			s.err = err
+			return 0, err
+		}
+		if n == 0 {
+			s.done = true
+			continue
+		}
+		s.left = n
+	}
+	p = p[:min(uint64(len(p)), s.left)]
+	n, err := io.ReadFull(s.r, p)
+	s.sum.Write(p[:n])
+	s.left -= uint64(n)
+	if err != nil {
+		s.err = snapshotErr("payload", err)
+		return n, s.err
+	}
+	return n, nil
+}
+
+// frameLen reads a frame's length (a canonical uvarint, hashed as read).
+func (s *SnapshotReader) frameLen() (uint64, error) {
+	var n uint64
+	for i := 0; ; i++ {
+		c, err := s.r.ReadByte()
+		if err != nil {
+			return 0, snapshotErr("frame", err)
+		}
+		s.sum.Write([]byte{c})
+		if i == binary.MaxVarintLen64-1 && c > 1 || i == binary.MaxVarintLen64 {
+			return 0, fmt.Errorf("%w: snapshot %d: frame length overflows", ErrCorrupt, s.Index)
+		}
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			break
+		}
+	}
+	if n > maxFrame {
+		return 0, fmt.Errorf("%w: snapshot %d: frame of %d bytes", ErrCorrupt, s.Index, n)
+	}
+	return n, nil
+}
+
+// finish checks the trailing checksum; io.EOF when it matches.
+func (s *SnapshotReader) finish() error {
+	want := s.sum.Sum(nil)
+	var got [sha256.Size]byte
+	if _, err := io.ReadFull(s.r, got[:]); err != nil {
+		return snapshotErr("checksum", err)
+	}
+	if !bytes.Equal(want, got[:]) {
+		return fmt.Errorf("%w: snapshot %d: SHA-256 mismatch", ErrCorrupt, s.Index)
+	}
+	return io.EOF
+}
+
+// DecodeSnapshot reads one whole snapshot from r and verifies it. It
+// returns ErrCorrupt if the magic, version, framing or SHA-256 is wrong or
+// r ends early. Memory grows with the bytes actually read, not the lengths
+// claimed.
+func DecodeSnapshot(r io.Reader) (index uint64, unixNano int64, payload []byte, err error) {
+	s, err := NewSnapshotReader(r)
+	if err != nil {
+		return 0, 0, nil, err
 	}
 	var buf bytes.Buffer
-	if n, err := io.CopyN(&buf, r, int64(size)); err != nil {
-		return 0, nil, snapshotErr(fmt.Sprintf("payload (%d of %d bytes)", n, size), err)
+	if _, err := io.Copy(&buf, s); err != nil {
+		return 0, 0, nil, err
 	}
-	var sum [sha256.Size]byte
-	if _, err := io.ReadFull(r, sum[:]); err != nil {
-		return 0, nil, snapshotErr("checksum", err)
-	}
-	h := sha256.New()
-	h.Write(hdr[:])
-	h.Write(buf.Bytes())
-	if !bytes.Equal(h.Sum(nil), sum[:]) {
-		return 0, nil, fmt.Errorf("%w: snapshot %d: SHA-256 mismatch", ErrCorrupt, index)
-	}
-	return index, buf.Bytes(), nil
+	return s.Index, s.Time, buf.Bytes(), nil
 }
 
 func snapshotErr(what string, err error) error {
@@ -94,28 +268,34 @@ func snapshotErr(what string, err error) error {
 	return fmt.Errorf("log: read snapshot %s: %w", what, err)
 }
 
-func snapshotName(index uint64) string {
+// SnapshotName is the file name of the snapshot at index in a snapshot directory.
+func SnapshotName(index uint64) string {
 	return fmt.Sprintf("%s%020d%s", snapshotPrefix, index, snapshotSuffix)
 }
 
-// WriteSnapshot writes the snapshot at index into dir atomically (temporary
-// file, fsync, rename, fsync of dir), then keeps only the newest two
+// WriteSnapshot writes the snapshot at index (whose event was written at
+// unixNano) into dir atomically (temporary file, fsync, rename, fsync of
+// dir): write streams the payload. It then keeps only the newest two
 // snapshots. It is not safe to call concurrently on one dir.
-func WriteSnapshot(dir string, index uint64, payload []byte) error {
+func WriteSnapshot(dir string, index uint64, unixNano int64, write func(io.Writer) error) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("log: write snapshot %d: %w", index, err)
 	}
-	if err := writeFileAtomic(dir, snapshotName(index), func(w io.Writer) error {
-		return EncodeSnapshot(w, index, payload)
+	if err := writeFileAtomic(dir, SnapshotName(index), func(w io.Writer) error {
+		s := NewSnapshotWriter(w, index, unixNano)
+		if err := write(s); err != nil {
+			return err
+		}
+		return s.Close()
 	}); err != nil {
 		return fmt.Errorf("log: write snapshot %d: %w", index, err)
 	}
-	indexes, err := snapshots(dir)
+	indexes, err := Snapshots(dir)
 	if err != nil {
 		return fmt.Errorf("log: write snapshot %d: %w", index, err)
 	}
 	for _, old := range indexes[min(snapshotKeep, len(indexes)):] {
-		if err := os.Remove(filepath.Join(dir, snapshotName(old))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(filepath.Join(dir, SnapshotName(old))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("log: remove snapshot %d: %w", old, err)
 		}
 	}
@@ -157,9 +337,13 @@ func writeFileAtomic(dir, name string, write func(io.Writer) error) error {
 	return syncDir(dir)
 }
 
-// snapshots returns the indexes of the snapshot files in dir, newest first.
-func snapshots(dir string) ([]uint64, error) {
+// Snapshots returns the indexes of the snapshot files in dir, newest first;
+// an empty list when dir does not exist.
+func Snapshots(dir string) ([]uint64, error) {
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -180,41 +364,49 @@ func snapshots(dir string) ([]uint64, error) {
 	return indexes, nil
 }
 
-// LatestSnapshot returns the newest valid snapshot in dir, falling back to
-// an older one when the newest fails verification. It returns ErrNoSnapshot
-// if dir holds no snapshot (or does not exist), and ErrCorrupt if it holds
-// snapshots but none is valid.
-func LatestSnapshot(dir string) (index uint64, payload []byte, err error) {
-	indexes, err := snapshots(dir)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(indexes) == 0) {
-		return 0, nil, ErrNoSnapshot
-	}
+// LoadLatestSnapshot hands the newest valid snapshot in dir to load, which
+// reads its payload to the end (the checksum is verified at the end: load
+// must discard what it built when reading fails). When the newest fails
+// (damaged file, or load's error), the older one is tried. It returns
+// ErrNoSnapshot if dir holds no snapshot, and an error joining every
+// failure if none loads.
+func LoadLatestSnapshot(dir string, load func(s *SnapshotReader) error) error {
+	indexes, err := Snapshots(dir)
 	if err != nil {
-		return 0, nil, fmt.Errorf("log: latest snapshot: %w", err)
+		return fmt.Errorf("log: snapshots in %s: %w", dir, err)
+	}
+	if len(indexes) == 0 {
+		return ErrNoSnapshot
 	}
 	var errs []error
 	for _, want := range indexes {
-		index, payload, err := readSnapshot(filepath.Join(dir, snapshotName(want)))
-		if err == nil && index != want {
-			err = fmt.Errorf("%w: snapshot file %s holds index %d", ErrCorrupt, snapshotName(want), index)
-		}
+		err := ReadSnapshotFile(filepath.Join(dir, SnapshotName(want)), func(s *SnapshotReader) error {
+			if s.Index != want {
+				return fmt.Errorf("%w: snapshot file %s holds index %d", ErrCorrupt, SnapshotName(want), s.Index)
+			}
+			return load(s)
+		})
 		if err == nil {
-			return index, payload, nil
+			return nil
 		}
 		errs = append(errs, err)
 	}
-	return 0, nil, fmt.Errorf("log: no valid snapshot in %s: %w", dir, errors.Join(errs...))
+	return fmt.Errorf("log: no valid snapshot in %s: %w", dir, errors.Join(errs...))
 }
 
-func readSnapshot(path string) (uint64, []byte, error) {
+// ReadSnapshotFile opens the snapshot file at path and hands it to read.
+func ReadSnapshotFile(path string, read func(s *SnapshotReader) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
 	defer f.Close()
-	index, payload, err := DecodeSnapshot(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	s, err := NewSnapshotReader(f)
+	if err == nil {
+		err = read(s)
 	}
-	return index, payload, nil
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return nil
 }

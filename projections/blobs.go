@@ -102,6 +102,7 @@ type blobExtra struct {
 	over    map[int]string // shard index → region, where it differs from placement
 	regions []string       // regions outside placement named by ShardWritten/Repaired, sorted
 	purged  []string       // regions done by ShardsPurged, sorted
+	queued  int64          // unix nanoseconds of the event that queued it for purge
 }
 
 func (x *blobExtra) clone() *blobExtra {
@@ -119,7 +120,7 @@ func (x *blobExtra) clone() *blobExtra {
 }
 
 func (x *blobExtra) empty() bool {
-	return x.upload == "" && x.shards == nil && len(x.over) == 0 && len(x.regions) == 0 && len(x.purged) == 0
+	return x.upload == "" && x.shards == nil && len(x.over) == 0 && len(x.regions) == 0 && len(x.purged) == 0 && x.queued == 0
 }
 
 func segmentCount(size int64, l log.Layout) int64 {
@@ -413,6 +414,7 @@ func (s *State) incref(id log.BlobID) {
 		s.t.purge.Delete(id)
 		r.flags &^= blobPurging
 		x := s.mutExtra(r)
+		x.queued = 0
 		for i, st := range x.shards {
 			if st == shardPurged {
 				x.shards[i] = shardMissing
@@ -464,6 +466,7 @@ func (s *State) eachPending(r *blobRec, fn func(idx int, region string)) {
 }
 
 func (s *State) enqueuePurge(r *blobRec) {
+	s.mutExtra(r).queued = s.now
 	r.flags |= blobPurging
 	s.t.open.Delete(r.id)
 	s.t.purge.Set(r.id)
@@ -668,13 +671,18 @@ func (v *View) OpenBlobs(fn func(Blob) bool) {
 type PurgeItem struct {
 	Blob    Blob
 	Regions []string // regions that may hold its data and are not purged yet, sorted
+	Queued  int64    // unix nanoseconds of the event that queued it (0: before that was kept)
 }
 
 // PurgeQueue calls fn, in blob id order, for every blob queued for purge.
 func (v *View) PurgeQueue(fn func(PurgeItem) bool) {
 	v.t.purge.Scan(func(id log.BlobID) bool {
 		if r := v.t.getBlob(id); r != nil {
-			return fn(PurgeItem{Blob: v.t.exportBlob(r), Regions: v.t.unpurged(r)})
+			item := PurgeItem{Blob: v.t.exportBlob(r), Regions: v.t.unpurged(r)}
+			if r.x != nil {
+				item.Queued = r.x.queued
+			}
+			return fn(item)
 		}
 		return true
 	})

@@ -3,6 +3,10 @@ package projections
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -242,37 +246,90 @@ func TestRegionLoss(t *testing.T) {
 	})
 }
 
-// TestSnapshotVersion1Loads checks that a snapshot written before version
-// 2 (no region ids, no completed uploads) still loads.
-func TestSnapshotVersion1Loads(t *testing.T) {
-	h := newHarness(t)
-	evs := []log.Event{log.BucketCreated{Bucket: "b"}}
-	evs = append(evs, putObject(bid(1), "b", "k", 10)...)
-	h.apply(evs...)
-	data, err := h.s.MarshalSnapshot()
+// goldenState is the state pinned by testdata/snapshot.v*.bin: a record
+// of every kind (the same events for every format version).
+func goldenState() *State {
+	s := New()
+	i := uint64(0)
+	ap := func(evs ...log.Event) {
+		for _, ev := range evs {
+			i++
+			s.Apply(i, int64(i)*1000, ev)
+		}
+	}
+	ap(log.BucketCreated{Bucket: "b", Created: 5, Location: "eu"}, log.BackendBucketReady{Bucket: "b", Region: "a"},
+		log.RegionAdded{Region: log.Region{Name: "r", Type: "fs", Path: "/r"}}, log.AccessKeyCreated{AccessKey: "K", SealedSecret: []byte{1, 2}})
+	ap(putObject(bid(1), "b", "kept", 10)...)
+	ap(putObject(bid(2), "b", "deleted", 10)...)
+	ap(log.ObjectDeleted{Bucket: "b", Key: "deleted"})
+	up := startedRep(bid(3), "b", "mp", 10)
+	up.Upload = "u"
+	ap(log.UploadCreated{Upload: "u", Bucket: "b", Key: "mp", Created: 7}, up)
+	ap(writeAll(bid(3), 1, place3)...)
+	ap(log.PartCommitted{Upload: "u", Number: 1, Blob: bid(3), Size: 10, ETag: testMD5})
+	return s
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
+
+// TestSnapshotGolden pins the bytes of the current snapshot format, and
+// checks that the snapshots of every earlier format version (written by
+// the code of their time) still load into the same state.
+func TestSnapshotGolden(t *testing.T) {
+	want := goldenState()
+	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Version 2 ends with two empty sections; version 1 has neither, and
-	// its header says 1.
-	if !bytes.HasSuffix(data, []byte{0x90, 0x90}) {
-		t.Fatalf("snapshot does not end with two empty sections: % x", data[len(data)-4:])
+	current := filepath.Join("testdata", fmt.Sprintf("snapshot.v%d.bin", snapVersion))
+	if *updateGolden {
+		os.WriteFile(current, data, 0o644)
 	}
-	v1 := bytes.Clone(data[:len(data)-2])
-	i := bytes.Index(v1, []byte(snapMagic))
-	if i < 0 || v1[i+len(snapMagic)] != snapVersion {
-		t.Fatal("header not found")
+	if golden, err := os.ReadFile(current); err != nil || !bytes.Equal(golden, data) {
+		t.Fatalf("the snapshot format changed without a new version (or run go test -run TestSnapshotGolden -update): %v", err)
 	}
-	v1[i+len(snapMagic)] = 1
-	l, err := LoadSnapshot(v1)
-	if err != nil {
-		t.Fatalf("version 1: %v", err)
+	for v := 1; v <= snapVersion; v++ {
+		old, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("snapshot.v%d.bin", v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := LoadSnapshot(old)
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		got := s.View()
+		if _, ok := got.Object("b", "kept"); !ok {
+			t.Errorf("version %d: object lost", v)
+		}
+		if _, ok := got.Object("b", "deleted"); ok {
+			t.Errorf("version %d: deleted object back", v)
+		}
+		if u, ok := got.Upload("u"); !ok || len(u.Parts) != 1 || u.Parts[0].Blob != bid(3) {
+			t.Errorf("version %d: upload %+v", v, u)
+		}
+		queued := 0
+		got.PurgeQueue(func(p PurgeItem) bool {
+			queued++
+			if p.Blob.ID != bid(2) || (v >= 3) != (p.Queued != 0) {
+				t.Errorf("version %d: purge item %+v", v, p)
+			}
+			return true
+		})
+		if b, _ := got.Bucket("b"); queued != 1 || !b.ReadyOn("a") || got.Applied() != want.Applied() {
+			t.Errorf("version %d: %d queued, bucket %+v, applied %d", v, queued, b, got.Applied())
+		}
+		if _, ok := got.AccessKey("K"); !ok {
+			t.Errorf("version %d: access key lost", v)
+		}
+		if _, ok := got.Region("r"); !ok {
+			t.Errorf("version %d: region lost", v)
+		}
 	}
-	if _, ok := l.View().Object("b", "k"); !ok {
-		t.Fatal("object lost")
-	}
-	v1[i+len(snapMagic)] = 3
-	if _, err := LoadSnapshot(v1); !errors.Is(err, ErrBadSnapshot) {
-		t.Fatalf("version 3: %v", err)
+	// A version from the future is refused.
+	future := bytes.Clone(data)
+	i := bytes.Index(future, []byte(snapMagic))
+	future[i+len(snapMagic)] = snapVersion + 1
+	if _, err := LoadSnapshot(future); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("version %d: %v", snapVersion+1, err)
 	}
 }

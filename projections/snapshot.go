@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -26,13 +28,16 @@ import (
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
 //
-// Version 1 snapshots (without the last two sections) still load.
+// Version 3 added the time a blob was queued for purge (snapBlob.Queued).
+// Older snapshots still load: version 1 without the last two sections,
+// versions 1 and 2 with blobs whose queue time is unknown (0: purged
+// without waiting).
 // Reference counts, the open/pending/purge sets and usage are not stored:
 // LoadSnapshot derives them, so they cannot disagree with the records.
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 2
+	snapVersion = 3
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -98,6 +103,29 @@ type snapBlob struct {
 	OverReg  []string
 	Regions  []string
 	Purged   []string
+	Queued   int64 // version 3
+}
+
+// snapBlobV2 is a blob in snapshot versions 1 and 2: no queue time.
+type snapBlobV2 struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       []byte
+	Bucket   string
+	Key      string
+	Upload   string
+	Size     int64
+	Scheme   uint32
+	Flags    uint8
+	Shards   []byte
+	OverIdx  []int64
+	OverReg  []string
+	Regions  []string
+	Purged   []string
+}
+
+func (b snapBlobV2) upgrade() snapBlob {
+	return snapBlob{ID: b.ID, Bucket: b.Bucket, Key: b.Key, Upload: b.Upload, Size: b.Size, Scheme: b.Scheme, Flags: b.Flags,
+		Shards: b.Shards, OverIdx: b.OverIdx, OverReg: b.OverReg, Regions: b.Regions, Purged: b.Purged}
 }
 
 type snapExtent struct {
@@ -149,9 +177,30 @@ func (s *State) MarshalSnapshot() ([]byte, error) { return s.t.marshal() }
 // MarshalSnapshot encodes the View's state and applied index.
 func (v *View) MarshalSnapshot() ([]byte, error) { return v.t.marshal() }
 
+// WriteSnapshot streams the View's state to w, record by record: memory
+// does not grow with the state (the View is a copy-on-write picture, so
+// the State goes on applying meanwhile).
+func (v *View) WriteSnapshot(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if err := v.t.writeTo(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return nil
+}
+
 func (t *tables) marshal() ([]byte, error) {
 	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
+	if err := t.writeTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (t *tables) writeTo(w io.Writer) error {
+	enc := msgpack.NewEncoder(w)
 	enc.SetSortMapKeys(true)
 	var err error
 	put := func(v any) {
@@ -188,7 +237,7 @@ func (t *tables) marshal() ([]byte, error) {
 	t.blobs.Scan(func(r *blobRec) bool {
 		sb := snapBlob{ID: r.id[:], Bucket: r.bucket, Key: r.key, Size: r.size, Scheme: r.scheme, Flags: r.flags}
 		if x := r.x; x != nil {
-			sb.Upload, sb.Shards, sb.Regions, sb.Purged = x.upload, x.shards, x.regions, x.purged
+			sb.Upload, sb.Shards, sb.Regions, sb.Purged, sb.Queued = x.upload, x.shards, x.regions, x.purged, x.queued
 			for _, idx := range slices.Sorted(maps.Keys(x.over)) {
 				sb.OverIdx = append(sb.OverIdx, int64(idx))
 				sb.OverReg = append(sb.OverReg, x.over[idx])
@@ -233,9 +282,9 @@ func (t *tables) marshal() ([]byte, error) {
 		return err == nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("marshal snapshot: %w", err)
+		return fmt.Errorf("write snapshot: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 func blobID(b []byte) (log.BlobID, error) {
@@ -250,18 +299,30 @@ func blobID(b []byte) (log.BlobID, error) {
 // LoadSnapshot decodes a snapshot made by MarshalSnapshot into a new State
 // whose Applied is the snapshot's index, with a published View. It returns
 // an error wrapping ErrBadSnapshot if data is not a consistent snapshot.
-func LoadSnapshot(data []byte) (*State, error) {
-	s, err := loadSnapshot(data)
+func LoadSnapshot(data []byte) (*State, error) { return LoadSnapshotFrom(bytes.NewReader(data)) }
+
+// LoadSnapshotFrom is LoadSnapshot reading from r, as it streams: r must
+// end right after the snapshot (trailing bytes are ErrBadSnapshot), and an
+// error of r (a checksum that fails at its end) fails the load.
+func LoadSnapshotFrom(r io.Reader) (*State, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	s, err := loadSnapshot(br)
 	if err != nil {
 		return nil, err
+	}
+	switch _, err := br.ReadByte(); {
+	case err == nil:
+		return nil, fmt.Errorf("%w: bytes after the last section", ErrBadSnapshot)
+	case err != io.EOF:
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
 	s.Publish()
 	return s, nil
 }
 
-func loadSnapshot(data []byte) (*State, error) {
+func loadSnapshot(r *bufio.Reader) (*State, error) {
 	s := New()
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
+	dec := msgpack.NewDecoder(r)
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrBadSnapshot}, args...)...)
 	}
@@ -339,7 +400,18 @@ func loadSnapshot(data []byte) (*State, error) {
 		return nil, err
 	}
 	var bl snapBlob
-	if err := each("blob", func() any { bl = snapBlob{}; return &bl }, func() error {
+	var old snapBlobV2
+	if err := each("blob", func() any {
+		if h.Version < 3 {
+			old = snapBlobV2{}
+			return &old
+		}
+		bl = snapBlob{}
+		return &bl
+	}, func() error {
+		if h.Version < 3 {
+			bl = old.upgrade()
+		}
 		return s.loadBlob(&bl)
 	}); err != nil {
 		return nil, err
@@ -436,7 +508,7 @@ func (s *State) loadBlob(b *snapBlob) error {
 	if bk, ok := s.t.buckets.Get(b.Bucket); ok {
 		r.bucket = bk.name
 	}
-	x := &blobExtra{gen: s.gen, upload: b.Upload, regions: b.Regions, purged: b.Purged}
+	x := &blobExtra{gen: s.gen, upload: b.Upload, regions: b.Regions, purged: b.Purged, queued: b.Queued}
 	if b.Shards != nil {
 		if len(b.Shards) != total {
 			return fmt.Errorf("%w: blob %x: %d shard states, want %d", ErrBadSnapshot, id, len(b.Shards), total)

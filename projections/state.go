@@ -110,6 +110,7 @@ type State struct {
 	ctypeIdx  map[string]uint32 // content type → index in t.ctypes
 
 	probe blobRec // lookup key for the blobs tree, used by the apply goroutine only
+	now   int64   // unix nanoseconds of the event being applied
 
 	view atomic.Pointer[View]
 }
@@ -169,6 +170,7 @@ func (s *State) Apply(index uint64, unixNano int64, ev log.Event) error {
 	if s.t.applied != 0 && index != s.t.applied+1 {
 		panic(fmt.Sprintf("projections: gap in applied log: applied %d, got %d", s.t.applied, index))
 	}
+	s.now = unixNano
 	err := s.apply(ev, unixNano)
 	s.t.applied = index
 	s.t.time = unixNano

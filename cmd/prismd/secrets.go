@@ -101,8 +101,9 @@ func parseCredentials(data []byte) (rootCredentials, error) {
 
 // loadMasterKey returns the 32-byte key that seals secrets: from
 // PRISMD_MASTER_KEY, else from the config's master_key_file, else from
-// dataDir/master.key, generated on first start. It also says where it came from.
-func loadMasterKey(configFile, dataDir string, getenv func(string) string) ([]byte, string, error) {
+// dataDir/master.key, generated there when generate is set (a first start).
+// It also says where it came from.
+func loadMasterKey(configFile, dataDir string, getenv func(string) string, generate bool) ([]byte, string, error) {
 	if v := getenv(envMasterKey); v != "" {
 		k, err := decodeKey([]byte(v))
 		if err != nil {
@@ -110,9 +111,11 @@ func loadMasterKey(configFile, dataDir string, getenv func(string) string) ([]by
 		}
 		return k, envMasterKey, nil
 	}
-	path, generate := configFile, false
+	path := configFile
 	if path == "" {
-		path, generate = filepath.Join(dataDir, masterKeyFile), true
+		path = filepath.Join(dataDir, masterKeyFile)
+	} else {
+		generate = false
 	}
 	data, err := os.ReadFile(path)
 	switch {
@@ -134,6 +137,8 @@ func loadMasterKey(configFile, dataDir string, getenv func(string) string) ([]by
 			return nil, "", err
 		}
 		return k, path + " (generated)", nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("no master key: set %s or master_key_file to the key this gateway was created with (%w)", envMasterKey, err)
 	default:
 		return nil, "", fmt.Errorf("master key: %w", err)
 	}

@@ -63,31 +63,35 @@ func TestRootCredentialsFromEnvironment(t *testing.T) {
 
 func TestMasterKey(t *testing.T) {
 	dir := t.TempDir()
-	k1, src, err := loadMasterKey("", dir, noEnv)
+	k1, src, err := loadMasterKey("", dir, noEnv, true)
 	if err != nil || len(k1) != 32 || !strings.Contains(src, "generated") {
 		t.Fatalf("generate: %d bytes, %q, %v", len(k1), src, err)
 	}
-	k2, _, err := loadMasterKey("", dir, noEnv)
+	k2, _, err := loadMasterKey("", dir, noEnv, true)
 	if err != nil || !bytes.Equal(k1, k2) {
 		t.Errorf("second load differs: %v", err)
 	}
 	want := bytes.Repeat([]byte{7}, 32)
 	for _, v := range []string{hex.EncodeToString(want), base64.StdEncoding.EncodeToString(want), base64.RawURLEncoding.EncodeToString(want)} {
-		k, src, err := loadMasterKey("", dir, envOf(map[string]string{envMasterKey: v}))
+		k, src, err := loadMasterKey("", dir, envOf(map[string]string{envMasterKey: v}), true)
 		if err != nil || !bytes.Equal(k, want) || src != envMasterKey {
 			t.Errorf("env %q: %x, %q, %v", v, k, src, err)
 		}
 	}
-	if _, _, err := loadMasterKey("", dir, envOf(map[string]string{envMasterKey: "abcd"})); err == nil {
+	if _, _, err := loadMasterKey("", dir, envOf(map[string]string{envMasterKey: "abcd"}), true); err == nil {
 		t.Error("short env key accepted")
 	}
 	file := filepath.Join(t.TempDir(), "mk")
-	if _, _, err := loadMasterKey(file, dir, noEnv); err == nil {
+	if _, _, err := loadMasterKey(file, dir, noEnv, true); err == nil {
 		t.Error("missing master_key_file accepted (it must not be generated)")
 	}
 	os.WriteFile(file, want, 0o600)
-	if k, _, err := loadMasterKey(file, dir, noEnv); err != nil || !bytes.Equal(k, want) {
+	if k, _, err := loadMasterKey(file, dir, noEnv, true); err != nil || !bytes.Equal(k, want) {
 		t.Errorf("raw key file: %x, %v", k, err)
+	}
+	// A restore never generates a key: the data directory's is gone.
+	if _, _, err := loadMasterKey("", t.TempDir(), noEnv, false); err == nil || !strings.Contains(err.Error(), envMasterKey) {
+		t.Errorf("no key and no generation: %v", err)
 	}
 }
 

@@ -129,60 +129,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	lock, err := lockDataDir(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	if lock != nil {
-		defer lock.Close()
-	}
-	masterKey, keySource, err := loadMasterKey(cfg.MasterKeyFile, cfg.DataDir, os.Getenv)
-	if err != nil {
-		return err
-	}
-	root, err := loadRootCredentials(cfg.DataDir, os.Getenv, logger.Warn)
-	if err != nil {
-		return err
-	}
-	for i, k := range cfg.AccessKeys {
-		if k.AccessKey == root.AccessKey {
-			return usageError{fmt.Errorf("config: access_key[%d].access_key: %q is the root access key", i, k.AccessKey)}
-		}
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	regions, err := buildRegions(ctx, cfg.regionSpecs())
+	gw, err := openGateway(ctx, cfg, logger, os.Getenv)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(engine.Config{
-		DataDir:     cfg.DataDir,
-		Regions:     regions,
-		Policy:      cfg.Policy,
-		SegmentSize: cfg.SegmentSize,
-		BlockSize:   int(cfg.BlockSize),
-		MasterKey:   masterKey,
-		OpenBackend: openLoggedRegion,
-		Logger:      logger,
-	})
-	if err != nil {
-		return err
-	}
-	engineOpen := true
+	gatewayOpen := true
 	defer func() {
-		if engineOpen {
-			if err := eng.Close(); err != nil {
+		if gatewayOpen {
+			if err := gw.Close(); err != nil {
 				logger.Error("close engine", "err", err)
 			}
 		}
 	}()
-	if err := syncAccessKeys(ctx, eng, root, cfg.AccessKeys, keySource, logger); err != nil {
-		return err
-	}
+	eng, root := gw.eng, gw.root
 
 	s3ln, err := net.Listen("tcp", cfg.S3Addr)
 	if err != nil {
@@ -214,7 +175,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	adm.SetReady(true)
 	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root)
 	logger.Info("prismd serving", "version", buildVersion(), "s3", s3ln.Addr().String(), "admin", adminLn.Addr().String(),
-		"data_dir", cfg.DataDir, "regions", len(regions), "master_key", keySource)
+		"data_dir", cfg.DataDir, "regions", len(cfg.Regions), "master_key", gw.keySource)
 
 	var failure error
 	select {
@@ -241,8 +202,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := adminSrv.Shutdown(adminCtx); err != nil {
 		adminSrv.Close()
 	}
-	engineOpen = false
-	if err := eng.Close(); err != nil {
+	gatewayOpen = false
+	if err := gw.Close(); err != nil {
 		return errors.Join(failure, fmt.Errorf("close engine: %w", err))
 	}
 	logger.Info("prismd stopped")
