@@ -31,6 +31,8 @@ type Engine interface {
 	RemoveRegion(ctx context.Context, name string) error
 	// Failure says why the engine can no longer write (its log failed), nil while it can.
 	Failure() error
+	// Shipping reports how far the log has reached each region (nil: not shipped).
+	Shipping() []engine.ShipStatus
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -148,7 +150,9 @@ type healthBody struct {
 	Error   string        `json:"error,omitempty"` // why prismd does not serve, when it failed
 	Action  string        `json:"action,omitempty"`
 	Regions []regionState `json:"regions"`
-	Pending struct {
+	// Shipping is, per region, how far the log has reached it.
+	Shipping []shipState `json:"shipping,omitempty"`
+	Pending  struct {
 		Shards int `json:"shards"`
 		Purges int `json:"purges"`
 	} `json:"pending"`
@@ -162,6 +166,15 @@ type regionState struct {
 	ErrorRate     float64 `json:"error_rate"`
 	WriteError    string  `json:"write_error,omitempty"`
 	PendingShards int64   `json:"pending_shards"`
+}
+
+type shipState struct {
+	Region     string  `json:"region"`
+	Shipped    uint64  `json:"shipped_index"`
+	Snapshot   uint64  `json:"snapshot_index"`
+	LagEvents  uint64  `json:"lag_events"`
+	LagSeconds float64 `json:"lag_seconds"`
+	Error      string  `json:"error,omitempty"`
 }
 
 // failedAction is what the operator does when the log failed.
@@ -194,6 +207,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS,
 			ErrorRate: h.ErrorRate, WriteError: h.WriteError, PendingShards: usage[h.Name].Pending})
 	}
+	for _, st := range s.cfg.Engine.Shipping() {
+		body.Shipping = append(body.Shipping, shipState{Region: st.Region, Shipped: st.Shipped, Snapshot: st.Snapshot,
+			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, Error: st.Error})
+	}
 	body.Pending.Shards, body.Pending.Purges = s.cfg.Engine.Pending()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -218,10 +235,15 @@ var (
 	descRegionBytes   = prometheus.NewDesc("prismd_region_bytes", "Bytes of shard data stored on the region.", []string{"region"}, nil)
 	descRegionPending = prometheus.NewDesc("prismd_region_pending_shards", "Shards still to write or repair on the region.", []string{"region"}, nil)
 	descRegionPurges  = prometheus.NewDesc("prismd_region_pending_purges", "Blobs whose data is still to be deleted from the region.", []string{"region"}, nil)
+	descShipLagEvents = prometheus.NewDesc("prismd_ship_lag_events", "Durable log events not yet shipped to the region.", []string{"region"}, nil)
+	descShipLagSecs   = prometheus.NewDesc("prismd_ship_lag_seconds", "Age of the oldest log event not yet shipped to the region.", []string{"region"}, nil)
+	descShipSnapshot  = prometheus.NewDesc("prismd_ship_snapshot_index", "Log index of the newest snapshot shipped to the region.", []string{"region"}, nil)
+	descShipFailing   = prometheus.NewDesc("prismd_ship_failing", "1 if the last shipping pass to the region failed.", []string{"region"}, nil)
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPendingShards, descPendingPurges, descHealthy, descLatency, descErrorRate, descRegionShards, descRegionBytes, descRegionPending, descRegionPurges} {
+	for _, d := range []*prometheus.Desc{descPendingShards, descPendingPurges, descHealthy, descLatency, descErrorRate, descRegionShards, descRegionBytes, descRegionPending, descRegionPurges,
+		descShipLagEvents, descShipLagSecs, descShipSnapshot, descShipFailing} {
 		ch <- d
 	}
 }
@@ -244,6 +266,16 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRegionBytes, prometheus.GaugeValue, float64(u.Bytes), name)
 		ch <- prometheus.MustNewConstMetric(descRegionPending, prometheus.GaugeValue, float64(u.Pending), name)
 		ch <- prometheus.MustNewConstMetric(descRegionPurges, prometheus.GaugeValue, float64(u.Purges), name)
+	}
+	for _, st := range c.e.Shipping() {
+		failing := 0.0
+		if st.Error != "" {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descShipLagEvents, prometheus.GaugeValue, float64(st.LagEvents), st.Region)
+		ch <- prometheus.MustNewConstMetric(descShipLagSecs, prometheus.GaugeValue, st.LagSeconds, st.Region)
+		ch <- prometheus.MustNewConstMetric(descShipSnapshot, prometheus.GaugeValue, float64(st.Snapshot), st.Region)
+		ch <- prometheus.MustNewConstMetric(descShipFailing, prometheus.GaugeValue, failing, st.Region)
 	}
 }
 

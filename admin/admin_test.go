@@ -33,7 +33,10 @@ func (fakeEngine) AddRegion(_ context.Context, spec engine.RegionSpec) error {
 	}
 	return nil
 }
-func (f fakeEngine) Failure() error                           { return f.failure }
+func (f fakeEngine) Failure() error { return f.failure }
+func (fakeEngine) Shipping() []engine.ShipStatus {
+	return []engine.ShipStatus{{Region: "a", Shipped: 90, Snapshot: 50, LagEvents: 10, LagSeconds: 1.5}, {Region: "b", Error: "region down"}}
+}
 func (fakeEngine) RemoveRegion(context.Context, string) error { return nil }
 func (fakeEngine) Usage() map[string]engine.RegionUsage {
 	return map[string]engine.RegionUsage{"a": {Shards: 10, Bytes: 4096, Pending: 2, Purges: 1}}
@@ -61,7 +64,8 @@ func TestHealth(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &h); err != nil {
 		t.Fatal(err)
 	}
-	if h.Status != "serving" || h.Version != "v1.2.3" || len(h.Regions) != 2 || h.Regions[1].Healthy || h.Pending.Shards != 7 {
+	if h.Status != "serving" || h.Version != "v1.2.3" || len(h.Regions) != 2 || h.Regions[1].Healthy || h.Pending.Shards != 7 ||
+		len(h.Shipping) != 2 || h.Shipping[0].LagEvents != 10 || h.Shipping[1].Error != "region down" {
 		t.Errorf("body = %+v", h)
 	}
 	s.SetReady(false)
@@ -96,6 +100,10 @@ func TestMetrics(t *testing.T) {
 		`prismd_region_pending_shards{region="a"} 2`,
 		`prismd_region_pending_purges{region="a"} 1`,
 		`prismd_s3_requests_total{code="404",method="get"} 1`,
+		`prismd_ship_lag_events{region="a"} 10`,
+		`prismd_ship_lag_seconds{region="a"} 1.5`,
+		`prismd_ship_snapshot_index{region="a"} 50`,
+		`prismd_ship_failing{region="b"} 1`,
 		`prismd_s3_request_duration_seconds_count{method="get"} 1`,
 		`go_goroutines`,
 	} {

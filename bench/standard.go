@@ -225,7 +225,7 @@ const (
 // redact the secrets are elided (for the report).
 func (s *standard) gatewayConfig(policy string, redact bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "data_dir = \"data\"\nlog_level = \"warn\"\n\n[policy]\nmode = %q\ndata_shards = 2\nparity_shards = 1\nhybrid_threshold = \"1MiB\"\nplacement = \"shuffle\"\n", policy)
+	fmt.Fprintf(&b, "data_dir = \"data\"\nlog_level = \"warn\"\npurge_delay = \"0s\"\n\n[policy]\nmode = %q\ndata_shards = 2\nparity_shards = 1\nhybrid_threshold = \"1MiB\"\nplacement = \"shuffle\"\n", policy)
 	for i, r := range s.regions {
 		secret := r.SecretKey
 		if redact {

@@ -86,6 +86,7 @@ type rgCluster struct {
 	c       *s3.Client // strict: no SDK retries, so every server error surfaces
 	dir     string     // prismd's directory
 	cfg     string     // prismd's config
+	env     []string   // prismd's environment besides the root credentials
 }
 
 // rgStart starts tp.regions versitygw processes and prismd over them. When
@@ -93,7 +94,14 @@ type rgCluster struct {
 // (delay 0 until the test sets one).
 func rgStart(t *testing.T, tp rgTopology, proxied ...int) *rgCluster {
 	t.Helper()
-	cl := &rgCluster{t: t, topo: tp, proxies: make([]*rgProxy, tp.regions)}
+	return rgStartWith(t, tp, `purge_delay = "0s"`, nil, proxied...)
+}
+
+// rgStartWith is rgStart with extra lines of prismd's config and variables
+// of its environment.
+func rgStartWith(t *testing.T, tp rgTopology, extraConfig string, env []string, proxied ...int) *rgCluster {
+	t.Helper()
+	cl := &rgCluster{t: t, topo: tp, proxies: make([]*rgProxy, tp.regions), env: env}
 	var regions strings.Builder
 	for i := range tp.regions {
 		srv := s3test.StartVersity(t, t.TempDir())
@@ -117,6 +125,7 @@ path_style = true
 	cfg := fmt.Sprintf(`
 data_dir = "data"
 log_level = "debug"
+%s
 segment_size = %d
 block_size = %d
 [policy]
@@ -125,7 +134,7 @@ data_shards = %d
 parity_shards = %d
 hybrid_threshold = %d
 placement = %q
-%s`, tp.segmentSize(), rgBlockSize, tp.mode, tp.k, tp.m, rgThreshold, cmp.Or(tp.placement, "shuffle"), regions.String())
+%s`, extraConfig, tp.segmentSize(), rgBlockSize, tp.mode, tp.k, tp.m, rgThreshold, cmp.Or(tp.placement, "shuffle"), regions.String())
 	cl.dir, cl.cfg = filepath.Join(t.TempDir(), "prismd"), cfg
 	cl.startPrismd()
 	t.Cleanup(func() {
@@ -138,7 +147,7 @@ placement = %q
 
 func (cl *rgCluster) startPrismd() {
 	cl.t.Helper()
-	cl.p = start(cl.t, cl.dir, cl.cfg, []string{"PRISMD_ACCESS_KEY=" + rootKey, "PRISMD_SECRET_KEY=" + rootSecret})
+	cl.p = start(cl.t, cl.dir, cl.cfg, append([]string{"PRISMD_ACCESS_KEY=" + rootKey, "PRISMD_SECRET_KEY=" + rootSecret}, cl.env...))
 	cl.c = sdkClient(cl.p, rootKey, rootSecret, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 }
 

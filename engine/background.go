@@ -21,7 +21,7 @@ const (
 func (e *Engine) background(ctx context.Context) {
 	defer close(e.stopped)
 	wait := minInterval
-	lastSnap := e.log.LastIndex()
+	lastSnap, snapAt := e.log.LastIndex(), e.now()
 	for {
 		timer := time.NewTimer(wait)
 		select {
@@ -53,13 +53,30 @@ func (e *Engine) background(ctx context.Context) {
 		} else {
 			wait = maxInterval
 		}
-		if last := e.log.LastIndex(); e.cfg.SnapshotEvery > 0 && last-lastSnap >= uint64(e.cfg.SnapshotEvery) {
+		if e.shipping != nil {
+			e.shipping.sync()
+		}
+		if last := e.log.LastIndex(); e.snapshotDue(last-lastSnap, e.now().Sub(snapAt)) {
 			if _, err := e.Snapshot(); err != nil {
 				e.logger.Warn("snapshot", "err", err)
 			}
-			lastSnap = last
+			lastSnap, snapAt = last, e.now()
 		}
 	}
+}
+
+// snapshotDue says whether a snapshot is due, events and elapsed since the
+// last one: after SnapshotEvery events — or as many events as the state
+// holds records, when that is more (a snapshot costs what the state
+// holds: taking, shipping and loading one stays a small part of the
+// work) — and after SnapshotInterval when any event came.
+func (e *Engine) snapshotDue(events uint64, elapsed time.Duration) bool {
+	if e.cfg.SnapshotEvery < 0 || events == 0 {
+		return false
+	}
+	_, objects, blobs, _, _ := e.view().Counts()
+	every := max(uint64(e.cfg.SnapshotEvery), uint64(objects+blobs))
+	return events >= every || elapsed >= e.cfg.SnapshotInterval
 }
 
 // ensureAllBackendBuckets creates missing backend buckets on regions that are up.

@@ -76,6 +76,23 @@
 // region's shards count as missing when RegionRemoved is applied and are
 // rebuilt elsewhere.
 //
+// # Shipping the log
+//
+// With Config.Shipping, the engine runs one replica.Shipper per region:
+// every ship interval it puts the log's new records, and every new local
+// snapshot, into the region's system bucket, sealed with the master key
+// (see package replica). Open takes every reachable region's lease first
+// and fails with ErrLeaseHeld when another live gateway holds one. The log
+// is truncated only below the newest snapshot every region holds
+// (truncate). Snapshots are taken every SnapshotEvery events — or as many
+// as the state holds records, when that is more — and every
+// SnapshotInterval; they stream from a copy-on-write view. Shipping (how
+// far each region is) shows in Shipping. A gateway's id and timeline live
+// in <DataDir>/gateway.json (LoadIdentity; prismd replay writes it with
+// WriteIdentity). Inspect describes a data directory without opening it
+// for writing. Data queued for purge waits PurgeDelay, so that a
+// point-in-time restore within it finds its bytes.
+//
 // # Background work
 //
 // Unless Config.NoBackground is set, one goroutine runs region probes and

@@ -58,6 +58,11 @@ type Config struct {
 	MasterKey []byte
 	// SnapshotEvery takes a local snapshot after that many events; default 100,000; < 0 never.
 	SnapshotEvery int
+	// Shipping, when set, ships the log to every region's system area.
+	Shipping *ShippingConfig
+	// SnapshotInterval takes a local snapshot this long after the last one
+	// when events came since. Default 1h.
+	SnapshotInterval time.Duration
 	// PurgeDelay keeps the data of deleted and overwritten objects for this
 	// long before the purge deletes it, so that a point-in-time restore
 	// (prismd replay --until) within that window finds its bytes. Default
@@ -130,6 +135,15 @@ func Open(cfg Config) (*Engine, error) {
 		cancel()
 		return nil, err
 	}
+	if cfg.Shipping != nil {
+		e.shipping = newShipping(e, *cfg.Shipping)
+		if err := e.shipping.start(ctx); err != nil {
+			e.shipping.close()
+			e.log.Close()
+			cancel()
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+	}
 	if cfg.NoBackground {
 		close(e.stopped)
 	} else {
@@ -174,6 +188,9 @@ func (c *Config) fill() error {
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if c.SnapshotInterval <= 0 {
+		c.SnapshotInterval = time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -278,6 +295,9 @@ func (e *Engine) Close() error {
 		if _, err := e.Snapshot(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if e.shipping != nil {
+		e.shipping.close()
 	}
 	errs = append(errs, e.log.Close())
 	e.closeBackends()

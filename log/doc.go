@@ -66,18 +66,29 @@
 //
 // # Snapshot format
 //
-// A snapshot is a projection state serialized by the caller, at a log index.
+// A snapshot is a projection state serialized by the caller, at a log
+// index, streamed: neither writing nor reading one holds it in memory.
 // Integers are little-endian:
 //
 //	magic   "PRSMSNAP"
-//	version uint32 (1)
+//	version uint32 (2)
 //	index   uint64
-//	length  uint64
-//	payload [length]byte
+//	time    int64: unix nanoseconds of the event at index
+//	frames  uvarint(n) ‖ n payload bytes, …, then uvarint(0)
 //	sha256  [32]byte of every preceding byte
 //
-// WriteSnapshot stores it as snap-<index, 20 digits>.prsm (temporary file,
-// fsync, rename, directory fsync) and keeps the newest two, so
-// LatestSnapshot can fall back when the newest fails verification. The
-// format is self-contained, to be shipped to regions and verified there.
+// Version 1 (magic, version 1, index, length uint64, payload, SHA-256) is
+// still read. WriteSnapshot stores one as snap-<index, 20 digits>.prsm
+// (temporary file, fsync, rename, directory fsync) and keeps the newest
+// two, so LoadLatestSnapshot can fall back when the newest fails
+// verification; a SnapshotReader yields io.EOF only after the checksum
+// matched. The format is self-contained: it is shipped to the regions as
+// is (package replica) and verified there.
+//
+// # Restoring a log
+//
+// CreateRaw makes a log that starts at any index (the one after a restored
+// snapshot) and writes records received from elsewhere with their bytes,
+// indexes and times; Options.NotBefore keeps new records' times from going
+// back past the restored snapshot's.
 package log

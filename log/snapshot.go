@@ -128,8 +128,8 @@ type SnapshotReader struct {
 	Index uint64
 	Time  int64 // unix nanoseconds of the event at Index (0 for version 1)
 
-	r     *bufio.Reader
-	sum   hash.Hash
+	r    *bufio.Reader
+	sum  hash.Hash
 	left uint64 // bytes left in the current frame (version 1: in the payload)
 	v1   bool
 	done bool

@@ -259,6 +259,17 @@ func (v *View) Counts() (buckets, objects, blobs, pending, purge int) {
 	return v.t.buckets.Len(), v.t.objects.Len(), v.t.blobs.Len(), int(v.t.pendingN), v.t.purge.Len()
 }
 
+// StoredBytes returns the total size of every object, walking them all:
+// for reports, not for requests.
+func (v *View) StoredBytes() int64 {
+	var n int64
+	v.t.objects.Scan(func(_ string, o *objRec) bool {
+		n += o.size
+		return true
+	})
+	return n
+}
+
 // objectKey is the objects tree key: bucket names never contain NUL, so the
 // tree orders by (bucket, key).
 func objectKey(bucket, key string) string {

@@ -18,9 +18,16 @@
 //   - The planner (plan.go): which files rebuild a gateway, for the newest
 //     state, a log index or a point in time. It does no I/O.
 //
-// The package imports backends and nothing else of prismd's. It does not
-// run shippers or restores: the engine runs one shipper per region, cmd
-// runs the restore, both with these pieces.
+//   - The shipper (shipper.go): one per region, following the gateway's
+//     log: a pass (Step) puts the records the region lacks, snapshots,
+//     consolidates small files and expires what retention no longer needs.
+//   - The restore (restore.go): lists every region, plans, downloads in
+//     parallel with retries and falls back across regions and to older
+//     snapshots, verifying everything, into a fresh data directory.
+//
+// The package imports log and backends, never engine: the engine runs one
+// Shipper per region (and turns their status into health and truncation
+// decisions), cmd runs the Restore.
 //
 // # Ship
 //
@@ -138,10 +145,11 @@
 //
 // # Snapshot plaintext
 //
-// The plaintext of a snapshot file is a log snapshot as log.EncodeSnapshot
-// writes it (magic "PRSMSNAP", version, index, length, payload, SHA-256:
-// see the log package), whose index is the one in the file's name. This
-// package does not read it.
+// The plaintext of a snapshot file is a local snapshot file of the log
+// package, byte for byte (magic "PRSMSNAP", version, index, time, payload
+// frames, SHA-256: see the log package), whose index is the one in the
+// file's name. A restore verifies it through log.NewSnapshotReader as it
+// writes it.
 //
 // # Segment plaintext
 //

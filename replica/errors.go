@@ -55,14 +55,14 @@ func (e *GapError) Error() string {
 func (e *GapError) Unwrap() error { return ErrGap }
 
 // TooOldError names the oldest state the files can restore: the snapshot
-// at Index, whose last event happened at Time.
+// (or, with none, the first event) at Index, whose event happened at Time.
 type TooOldError struct {
 	Index uint64
 	Time  time.Time
 }
 
 func (e *TooOldError) Error() string {
-	return fmt.Sprintf("replica: target older than the oldest restorable point: the oldest snapshot is at index %d (%s)",
+	return fmt.Sprintf("replica: target older than the oldest restorable point: log index %d (%s)",
 		e.Index, e.Time.UTC().Format(time.RFC3339Nano))
 }
 

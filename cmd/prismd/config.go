@@ -58,6 +58,22 @@ type Config struct {
 	// S3WriteIdleTimeout ends an S3 request whose client stops reading the
 	// answer for this long. Default 60s.
 	S3WriteIdleTimeout time.Duration
+	// ShipInterval: the log's new records reach every healthy region at
+	// least this often. Default 1s.
+	ShipInterval time.Duration
+	// SnapshotEvery takes a snapshot after this many events (or as many as
+	// the state holds records, when that is more). Default 100000.
+	SnapshotEvery int
+	// SnapshotInterval takes a snapshot this long after the last one when
+	// events came since. Default 1h.
+	SnapshotInterval time.Duration
+	// Retention: history kept on the regions for point-in-time restores.
+	// Default 168h.
+	Retention time.Duration
+	// PurgeDelay keeps deleted and overwritten data this long, so that a
+	// point-in-time restore within it finds its bytes. Default 24h; 0
+	// purges at once.
+	PurgeDelay time.Duration
 	// MasterKeyFile holds the 32-byte key that seals secrets in the log (hex,
 	// base64 or raw). Default: PRISMD_MASTER_KEY, else <data_dir>/master.key,
 	// generated on first start.
@@ -109,6 +125,11 @@ func DefaultConfig() *Config {
 		LogLevel:           defaultLogLevel,
 		S3ReadIdleTimeout:  s3.DefaultBodyIdleTimeout,
 		S3WriteIdleTimeout: s3.DefaultResponseIdleTimeout,
+		ShipInterval:       time.Second,
+		SnapshotEvery:      engine.DefaultSnapshotEvery,
+		SnapshotInterval:   time.Hour,
+		Retention:          168 * time.Hour,
+		PurgeDelay:         24 * time.Hour,
 		Policy:             engine.DefaultPolicy,
 		SegmentSize:        engine.DefaultSegmentSize,
 		BlockSize:          engine.DefaultBlockSize,
@@ -167,8 +188,13 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("s3_region", &c.S3Region)
 	root.str("s3_domain", &c.S3Domain)
 	root.str("log_level", &c.LogLevel)
-	root.duration("s3_read_idle_timeout", &c.S3ReadIdleTimeout)
-	root.duration("s3_write_idle_timeout", &c.S3WriteIdleTimeout)
+	root.duration("s3_read_idle_timeout", &c.S3ReadIdleTimeout, false)
+	root.duration("s3_write_idle_timeout", &c.S3WriteIdleTimeout, false)
+	root.duration("ship_interval", &c.ShipInterval, false)
+	root.int("snapshot_every", &c.SnapshotEvery)
+	root.duration("snapshot_interval", &c.SnapshotInterval, false)
+	root.duration("retention", &c.Retention, false)
+	root.duration("purge_delay", &c.PurgeDelay, true)
 	root.str("master_key_file", &c.MasterKeyFile)
 	root.size("segment_size", &c.SegmentSize)
 	root.size("block_size", &c.BlockSize)
@@ -293,6 +319,9 @@ func (c *Config) Validate() error {
 	}
 	if c.S3Region == "" {
 		bad("s3_region", "must not be empty")
+	}
+	if c.SnapshotEvery < 1 {
+		bad("snapshot_every", "%d: want 1 or more", c.SnapshotEvery)
 	}
 	if c.SegmentSize < 1<<20 || c.SegmentSize > 5<<30 {
 		bad("segment_size", "%s is not between 1MiB and 5GiB", formatSize(c.SegmentSize))
@@ -465,7 +494,9 @@ func (t *table) int(k string, dst *int) {
 	}
 }
 
-func (t *table) duration(k string, dst *time.Duration) {
+// duration reads a duration such as "20s" or "168h": positive, or also 0
+// when zero is allowed.
+func (t *table) duration(k string, dst *time.Duration, zero bool) {
 	if v, ok := t.get(k); ok {
 		str, isStr := v.(string)
 		if !isStr {
@@ -473,7 +504,7 @@ func (t *table) duration(k string, dst *time.Duration) {
 			return
 		}
 		d, err := time.ParseDuration(str)
-		if err != nil || d <= 0 {
+		if err != nil || d < 0 || d == 0 && !zero {
 			t.fail(k, "%q is not a positive duration such as \"20s\"", str)
 			return
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/prismd/prismd/engine"
 )
@@ -26,11 +28,11 @@ type gateway struct {
 // openGateway locks the data directory, loads the master key (generating
 // it on a first start) and the root credentials, builds the regions, opens
 // the engine and makes the log's access keys match the config.
-func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv func(string) string) (g *gateway, err error) {
-	g = &gateway{cfg: cfg}
+func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv func(string) string) (_ *gateway, err error) {
+	g := &gateway{cfg: cfg}
 	defer func() {
 		if err != nil {
-			g.Close()
+			g.Close() // what was opened before the failure
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -50,11 +52,29 @@ func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv f
 			return nil, usageError{fmt.Errorf("config: access_key[%d].access_key: %q is the root access key", i, k.AccessKey)}
 		}
 	}
+	id, err := engine.LoadIdentity(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	regions, err := buildRegions(ctx, cfg.regionSpecs())
 	if err != nil {
 		return nil, err
 	}
-	if g.eng, err = engine.Open(cfg.engineConfig(regions, g.masterKey, logger)); err != nil {
+	if strings.HasSuffix(g.keySource, "(generated)") || g.keySource == filepath.Join(cfg.DataDir, masterKeyFile) {
+		for _, r := range cfg.Regions {
+			if r.Type == "s3" {
+				logger.Warn("the master key is kept only in the data directory: a disaster that takes the directory takes the key, and prismd replay cannot open the shipped log without it; keep a copy elsewhere (see README: master key)",
+					"master_key", filepath.Join(cfg.DataDir, masterKeyFile), "remote_region", r.Name)
+				break
+			}
+		}
+	}
+	ecfg := cfg.engineConfig(regions, g.masterKey, logger)
+	ecfg.Shipping = &engine.ShippingConfig{Identity: id, Interval: cfg.ShipInterval, Retention: cfg.Retention}
+	if g.eng, err = engine.Open(ecfg); err != nil {
+		if errors.Is(err, engine.ErrLeaseHeld) {
+			return nil, usageError{fmt.Errorf("%w: two gateways must not share regions; stop the other gateway (or point this one at other regions)", err)}
+		}
 		return nil, err
 	}
 	if err := syncAccessKeys(ctx, g.eng, g.root, cfg.AccessKeys, g.keySource, logger); err != nil {
@@ -74,6 +94,10 @@ func (c *Config) engineConfig(regions []engine.Region, masterKey []byte, logger 
 		MasterKey:   masterKey,
 		OpenBackend: openLoggedRegion,
 		Logger:      logger,
+
+		SnapshotEvery:    c.SnapshotEvery,
+		SnapshotInterval: c.SnapshotInterval,
+		PurgeDelay:       c.PurgeDelay,
 	}
 }
 

@@ -36,7 +36,7 @@ const usage = `usage: prismd <command> [flags]
 commands:
   serve     run the S3 endpoint and the management listener
   version   print the version
-  replay    rebuild a lost gateway from the regions (not yet available)
+  replay    rebuild a lost gateway's data directory from its regions
   scrub     verify and repair stored data (not yet available)
   bench     measure throughput against a baseline (prismd bench -h)
 
@@ -56,7 +56,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "prismd %s\n", buildVersion())
 	case "bench":
 		return runBench(args[1:])
-	case "replay", "scrub":
+	case "replay":
+		err = replay(args[1:], stdout, stderr)
+	case "scrub":
 		err = usageError{fmt.Errorf("%s: not yet available in this version of prismd", cmd)}
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
