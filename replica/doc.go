@@ -8,19 +8,26 @@
 //     more. MemStore keeps them in memory for tests; BackendStore keeps
 //     them as keys of a backend bucket (SystemBucket, "prismd-system").
 //     Every Store passes the one conformance suite in replica/storetest.
+//
 //   - Names (names.go): where each file lives; ParseName reads them back.
+//
 //   - Sealing (seal.go, sealedfile.go): every shipped file but the lease
 //     is encrypted and authenticated with the master key, in chunks, so
 //     that no file is ever held whole in memory.
+//
 //   - Segments (segment.go): a run of log records as the log stores them.
+//
 //   - Origins (origin.go): where a timeline forked from its parent.
+//
 //   - The lease (lease.go): one gateway writes to a system area.
+//
 //   - The planner (plan.go): which files rebuild a gateway, for the newest
 //     state, a log index or a point in time. It does no I/O.
 //
 //   - The shipper (shipper.go): one per region, following the gateway's
 //     log: a pass (Step) puts the records the region lacks, snapshots,
 //     consolidates small files and expires what retention no longer needs.
+//
 //   - The restore (restore.go): lists every region, plans, downloads in
 //     parallel with retries and falls back across regions and to older
 //     snapshots, verifying everything, into a fresh data directory.
