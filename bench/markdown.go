@@ -92,6 +92,16 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		}
 	}
 
+	if sh := rep.Shipping; sh != nil {
+		p("## The log shipped to the regions; prismd replay\n\n")
+		p("A gateway of %d objects of 4 KiB (erasure 2+1; %d events; a snapshot of nine tenths of them, %s, the rest in the log after it) is served over the three regions until every region holds its snapshot and log (%.1f s), stopped, its data directory removed, and rebuilt with `%s`: %.1f s, %d objects restored.\n\n",
+			sh.Objects, sh.Events, FormatSize(sh.SnapshotBytes), sh.ShipSeconds, sh.ReplayCommand, sh.ReplaySeconds, sh.Restored)
+		if c := sh.Throughput; c != nil {
+			p("PUT 4 KiB c32 on a gateway that ships its log every second (target) and on one with `ship_interval = \"0s\"` (baseline), over the same regions, interleaved; the shipping gateway's lag was sampled every 100 ms: largest %.2f s, median %.2f s (%d samples).\n\n", sh.RPO, sh.RPOMedian, sh.RPOSamples)
+			writeComparisonTable(&b, []*Comparison{c}, "shipping on")
+		}
+	}
+
 	if pr := rep.Profile; pr != nil {
 		p("## CPU profile of the slowest workload\n\n")
 		p("Workload: **%s** (prismd/direct %.2f×), profiled on the gateway while it ran alone.\n\n", pr.Workload, pr.Ratio)

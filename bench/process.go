@@ -130,8 +130,12 @@ func freeAddr() (string, error) {
 
 // waitHTTP waits until url answers with any status (want 0) or with want.
 func waitHTTP(ctx context.Context, p *Process, url string, want int) error {
+	return waitHTTPWithin(ctx, p, url, want, readyTimeout)
+}
+
+func waitHTTPWithin(ctx context.Context, p *Process, url string, want int, limit time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(limit)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
@@ -197,6 +201,12 @@ type Gateway struct {
 // with it on free ports of 127.0.0.1, the root credentials given in the
 // environment, and waits until /health answers 200.
 func StartGateway(ctx context.Context, bin, dir, config, accessKey, secretKey string) (*Gateway, error) {
+	return StartGatewayWithin(ctx, bin, dir, config, accessKey, secretKey, readyTimeout)
+}
+
+// StartGatewayWithin is StartGateway waiting up to ready for the gateway
+// to serve (one with a large state loads it first).
+func StartGatewayWithin(ctx context.Context, bin, dir, config, accessKey, secretKey string, ready time.Duration) (*Gateway, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProcess, err)
 	}
@@ -218,12 +228,12 @@ func StartGateway(ctx context.Context, bin, dir, config, accessKey, secretKey st
 	case <-banner.found:
 	case <-g.exited:
 		return nil, fmt.Errorf("%w: prismd serve exited at start:\n%s", ErrProcess, g.tail())
-	case <-time.After(readyTimeout):
+	case <-time.After(ready):
 		g.Stop(5 * time.Second)
-		return nil, fmt.Errorf("%w: prismd serve printed no endpoints within %v:\n%s", ErrProcess, readyTimeout, g.tail())
+		return nil, fmt.Errorf("%w: prismd serve printed no endpoints within %v:\n%s", ErrProcess, ready, g.tail())
 	}
 	g.Endpoint, g.Admin = banner.value("S3 endpoint:"), banner.value("admin:")
-	if err := waitHTTP(ctx, g.Process, g.Admin+"/health", http.StatusOK); err != nil {
+	if err := waitHTTPWithin(ctx, g.Process, g.Admin+"/health", http.StatusOK, ready); err != nil {
 		g.Stop(5 * time.Second)
 		return nil, err
 	}

@@ -41,6 +41,9 @@ type StandardConfig struct {
 	Rounds int
 	// LargeSize is the object size of the memory run. Default 256 MiB.
 	LargeSize int64
+	// ShippingObjects is the size of the gateway prismd replay rebuilds.
+	// Default 1,000,000.
+	ShippingObjects int
 	// ProfileSeconds is the length of the CPU profile. Default 10; negative skips it.
 	ProfileSeconds int
 	// PprofURL is the gateway's CPU profile endpoint. Default
@@ -79,6 +82,9 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 	}
 	if c.ProfileSeconds == 0 {
 		c.ProfileSeconds = 10
+	}
+	if c.ShippingObjects == 0 {
+		c.ShippingObjects = 1_000_000
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -142,6 +148,9 @@ type Report struct {
 	// costs on this machine.
 	Relay   []*Comparison  `json:"relay,omitempty"`
 	Memory  *MemoryReport  `json:"memory,omitempty"`
+	// Shipping is the figures of the log shipped to the regions and
+	// prismd replay (issue 10).
+	Shipping *ShippingReport `json:"shipping,omitempty"`
 	Profile *ProfileReport `json:"profile,omitempty"`
 	GoBench []GoBenchRun   `json:"go_bench,omitempty"`
 	Targets []Target       `json:"targets"`
@@ -198,6 +207,7 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	}
 	s.relaySet(ctx)
 	s.memory(ctx)
+	s.shippingSet(ctx)
 	if cfg.SourceDir != "" {
 		// Quiet machine: the regions are not needed any more.
 		for _, r := range regions {

@@ -130,6 +130,7 @@ func evaluateTargets(rep *Report) []Target {
 	} else {
 		ts = append(ts, missing("gateway peak RSS growth, large vs 1 MiB objects", "≤ 1/8 of the bytes in flight", "not measured"))
 	}
+	ts = append(ts, shippingTargets(rep.Shipping)...)
 	if len(rep.GoBench) == 0 {
 		return ts
 	}
@@ -175,6 +176,32 @@ func evaluateTargets(rep *Report) []Target {
 		ts = append(ts, atMost("projection bytes per object besides its key, worst variant ("+name+")", worst, "bytes", 300))
 	} else {
 		ts = append(ts, missing("projection bytes per object", "≤ 300", "benchmark missing"))
+	}
+	return ts
+}
+
+// shippingTargets are issue 10's figures: replay of a large gateway, the
+// RPO under load, PUT throughput with shipping on against off.
+func shippingTargets(sh *ShippingReport) []Target {
+	if sh == nil {
+		return []Target{missing("prismd replay of a large gateway, seconds", "≤ 30", "not run")}
+	}
+	var ts []Target
+	name := fmt.Sprintf("prismd replay of a %d-object gateway from three local versitygw regions, seconds", sh.Objects)
+	if sh.Restored == sh.Objects && sh.ReplaySeconds > 0 {
+		ts = append(ts, atMost(name, sh.ReplaySeconds, "s", 30))
+	} else {
+		ts = append(ts, missing(name, "≤ 30", fmt.Sprintf("restored %d of %d objects", sh.Restored, sh.Objects)))
+	}
+	if sh.RPOSamples > 0 {
+		ts = append(ts, atMost(fmt.Sprintf("RPO: largest shipping lag of any region under PUT 4KiB c32 (%d samples, median %.2f s)", sh.RPOSamples, sh.RPOMedian), sh.RPO, "s", 5))
+	} else {
+		ts = append(ts, missing("RPO under a steady PUT load", "≤ 5", "not measured"))
+	}
+	if c := sh.Throughput; c != nil && c.Valid {
+		ts = append(ts, atLeast("PUT 4KiB c32 throughput, shipping on / off", c.Ratios.OpsPerSec, "×", 0.95))
+	} else {
+		ts = append(ts, missing("PUT throughput, shipping on / off", "≥ 0.95", "not measured"))
 	}
 	return ts
 }

@@ -311,6 +311,10 @@ func (e *Engine) WaitWrites() { e.inflight.wait() }
 // LastIndex returns the index of the newest durable event.
 func (e *Engine) LastIndex() uint64 { return e.log.LastIndex() }
 
+// FirstIndex returns the index of the oldest event the local log still
+// holds (0 when it holds none): the log is truncated below snapshots.
+func (e *Engine) FirstIndex() uint64 { return e.log.FirstIndex() }
+
 // Failure returns why the engine can no longer write (the log failed: a
 // write or fsync error), or nil while it can. Nothing acknowledged is lost
 // after a failure: restart the process once the cause (a full disk, a

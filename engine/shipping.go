@@ -217,7 +217,8 @@ func (s *shipping) stop(name string) {
 }
 
 // close stops every shipper after one last pass each (bounded), so that a
-// clean shutdown leaves the whole log on the regions.
+// clean shutdown leaves the whole log on the regions, and releases their
+// leases (another gateway may then use the regions at once).
 func (s *shipping) close() {
 	s.mu.Lock()
 	shippers := make(map[string]*replica.Shipper, len(s.shippers))
@@ -234,6 +235,9 @@ func (s *shipping) close() {
 			defer cancel()
 			if err := sh.Step(ctx); err != nil {
 				s.e.logger.Warn("last log shipping before shutdown", "region", name, "err", err)
+			}
+			if err := sh.Release(ctx); err != nil {
+				s.e.logger.Warn("release the lease of the region's system area", "region", name, "err", err)
 			}
 		})
 	}

@@ -176,3 +176,20 @@ func writeLease(ctx context.Context, s Store, l Lease) (Lease, error) {
 func heldBy(l Lease) error {
 	return &LeaseHeldError{Gateway: l.Gateway, Instance: l.Instance, Expires: l.Expires}
 }
+
+// Release gives l up at a clean shutdown, so that another gateway may take
+// the system area at once: the lease is deleted if it is still l's (a
+// lease another holder took since is left alone).
+func Release(ctx context.Context, s Store, l Lease) error {
+	cur, err := readLease(ctx, s)
+	if err != nil || cur == nil {
+		return err
+	}
+	if cur.Gateway != l.Gateway || cur.Instance != l.Instance {
+		return nil
+	}
+	if err := s.Delete(ctx, LeaseName); err != nil {
+		return fmt.Errorf("release lease: %w", err)
+	}
+	return nil
+}

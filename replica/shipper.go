@@ -569,3 +569,14 @@ func (s *Shipper) Lease(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Release gives the lease up (a clean shutdown): another gateway may then
+// take the region's system area at once.
+func (s *Shipper) Release(ctx context.Context) error {
+	if s.lease == nil {
+		return nil
+	}
+	err := Release(ctx, s.cfg.Store, *s.lease)
+	s.lease = nil
+	return err
+}

@@ -351,4 +351,9 @@ func TestShipperLease(t *testing.T) {
 	if st := again.Status(); st.Shipped != 3 {
 		t.Fatalf("restored gateway continues at %+v", st)
 	}
+	// Released at a clean shutdown, the area is free for another gateway.
+	if err := again.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	step(t, other)
 }

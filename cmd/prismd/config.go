@@ -59,7 +59,8 @@ type Config struct {
 	// answer for this long. Default 60s.
 	S3WriteIdleTimeout time.Duration
 	// ShipInterval: the log's new records reach every healthy region at
-	// least this often. Default 1s.
+	// least this often. Default 1s; 0 turns shipping off (tests and
+	// benchmarks only: a lost data directory then loses every object).
 	ShipInterval time.Duration
 	// SnapshotEvery takes a snapshot after this many events (or as many as
 	// the state holds records, when that is more). Default 100000.
@@ -190,7 +191,7 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("log_level", &c.LogLevel)
 	root.duration("s3_read_idle_timeout", &c.S3ReadIdleTimeout, false)
 	root.duration("s3_write_idle_timeout", &c.S3WriteIdleTimeout, false)
-	root.duration("ship_interval", &c.ShipInterval, false)
+	root.duration("ship_interval", &c.ShipInterval, true)
 	root.int("snapshot_every", &c.SnapshotEvery)
 	root.duration("snapshot_interval", &c.SnapshotInterval, false)
 	root.duration("retention", &c.Retention, false)

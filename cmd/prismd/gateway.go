@@ -70,7 +70,11 @@ func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv f
 		}
 	}
 	ecfg := cfg.engineConfig(regions, g.masterKey, logger)
-	ecfg.Shipping = &engine.ShippingConfig{Identity: id, Interval: cfg.ShipInterval, Retention: cfg.Retention}
+	if cfg.ShipInterval > 0 {
+		ecfg.Shipping = &engine.ShippingConfig{Identity: id, Interval: cfg.ShipInterval, Retention: cfg.Retention}
+	} else {
+		logger.Warn("ship_interval is 0: the log is not shipped to the regions, and a lost data directory loses every object")
+	}
 	if g.eng, err = engine.Open(ecfg); err != nil {
 		if errors.Is(err, engine.ErrLeaseHeld) {
 			return nil, usageError{fmt.Errorf("%w: two gateways must not share regions; stop the other gateway (or point this one at other regions)", err)}
