@@ -246,12 +246,17 @@ func TestLostBackendBucketFound(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "regions", "b", e.BackendBucket("bkt"))); err != nil {
 		t.Fatal(err)
 	}
-	// Reads meet NoSuchBucket on b (and still succeed from a and c).
+	// Reads still succeed from a and c (they may or may not ask b).
 	for i, k := range keys {
 		if got, err := readAll(e, "bkt", k); err != nil || !bytes.Equal(got, payload(uint64(i), 300_000)) {
 			t.Fatalf("%s: %v", k, err)
 		}
 	}
+	// A write puts one shard on every region (2+1 over three), so b
+	// surely meets NoSuchBucket.
+	put(t, e, "bkt", "after", payload(99, 300_000))
+	e.WaitWrites()
+	keys = append(keys, "after")
 	if h := health(t, e, "b"); h.State != "checking" {
 		t.Fatalf("region b after NoSuchBucket: %+v", h)
 	}
