@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prismd/prismd/backends"
 	"github.com/prismd/prismd/backends/faulty"
@@ -245,12 +246,17 @@ func TestLostBackendBucketFound(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "regions", "b", e.BackendBucket("bkt"))); err != nil {
 		t.Fatal(err)
 	}
-	// Reads meet NoSuchBucket on b (and still succeed from a and c).
+	// Reads still succeed from a and c (they may or may not ask b).
 	for i, k := range keys {
 		if got, err := readAll(e, "bkt", k); err != nil || !bytes.Equal(got, payload(uint64(i), 300_000)) {
 			t.Fatalf("%s: %v", k, err)
 		}
 	}
+	// A write puts one shard on every region (2+1 over three), so b
+	// surely meets NoSuchBucket.
+	put(t, e, "bkt", "after", payload(99, 300_000))
+	e.WaitWrites()
+	keys = append(keys, "after")
 	if h := health(t, e, "b"); h.State != "checking" {
 		t.Fatalf("region b after NoSuchBucket: %+v", h)
 	}
@@ -549,4 +555,35 @@ func TestAddRegionOrder(t *testing.T) {
 		t.Fatal("the backend of a change that was not recorded is still open")
 	}
 	c.e = nil
+}
+
+// TestReadSurvivesRegionLossAfterHedge: a slow region's stream, dropped
+// after a hedge read its stripe from another region, stays a spare: when a
+// fast region dies mid-read, the read goes on from the slow one instead of
+// failing with k-1 good shards.
+func TestReadSurvivesRegionLossAfterHedge(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "priority"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	data := payload(3, 900_000) // one segment, several stripes: shard 0 on a, 1 on b, parity on c
+	put(t, c.e, "bkt", "k", data)
+	c.e.WaitWrites()
+	c.regions[1].SetLatency(400 * time.Millisecond) // b answers late: the first stripe hedges to c
+	r, err := c.e.GetObject(ctx, "bkt", "k", engine.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	first := make([]byte, 64<<10)
+	if _, err := io.ReadFull(r, first); err != nil {
+		t.Fatal(err)
+	}
+	c.regions[0].SetDown(true) // a dies mid-read: b, dropped as slow, must take its place
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read after a region died: %v", err)
+	}
+	if got := append(first, rest...); !bytes.Equal(got, data) {
+		t.Fatal("bytes differ")
+	}
 }

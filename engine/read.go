@@ -381,7 +381,10 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 		if _, err := io.ReadFull(rc, buf); err != nil {
 			putReadBuf(buf)
 			st.region.outcome(err)
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			// A body cut short because the region went away (ErrUnavailable)
+			// says nothing about the shard; a stored shard that ends early is
+			// corrupt.
+			if (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) && !errors.Is(err, backends.ErrUnavailable) {
 				err = fmt.Errorf("shard %s is short: %w", key, errCorruptShard)
 			}
 			send(streamItem{shard: st.shard, stripe: j, err: err})
@@ -410,7 +413,7 @@ func (s *segmentReader) stream(ctx context.Context, st *shardStream, from int) {
 func (s *segmentReader) checkHeader(rc io.Reader, shard int, key string) error {
 	var b [shardHeaderSize]byte
 	if _, err := io.ReadFull(rc, b[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		if (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) && !errors.Is(err, backends.ErrUnavailable) {
 			return fmt.Errorf("shard %s is short: %w", key, errCorruptShard)
 		}
 		return err
@@ -496,12 +499,15 @@ func (s *segmentReader) stripe() ([][]byte, error) {
 			return nil, s.ctx.Err()
 		}
 	}
-	// Streams that did not contribute are the slow ones: drop them.
+	// Streams that did not contribute are the slow ones: drop them, but
+	// keep their shards as spares (last): if a faster stream fails later,
+	// a slow shard is still a good one.
 	for shard, st := range s.active {
 		if got[shard] == nil {
 			st.region.observe(time.Since(st.start), nil)
 			st.cancel()
 			delete(s.active, shard)
+			s.spares = append(s.spares, shard)
 		}
 	}
 	s.next++
