@@ -52,7 +52,10 @@
 // repair moved it. A shard is one backend object, key
 // "<blob hex>/<segment>/<shard>" in the backend bucket of its client bucket
 // ("<prefix>-<hash of the bucket name>"): backend keys never reveal client
-// keys. Its format is described in shard.go.
+// keys. The data path (package datapath: the shard format, verification,
+// hedged segment reads, segment writes) reports per-shard outcomes; the
+// engine turns them into events (ShardWritten, ShardFailed, ShardCorrupt,
+// ShardMissing, ShardRepaired). GET, completion and scrub share it.
 //
 // # Regions
 //
