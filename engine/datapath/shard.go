@@ -193,7 +193,7 @@ func ParseKey(key string) (blob plog.BlobID, seg, shard int, ok bool) {
 	var err1, err2 error
 	seg, err1 = strconv.Atoi(s1)
 	shard, err2 = strconv.Atoi(s2)
-	if err1 != nil || err2 != nil || seg < 0 || shard < 0 || Key(blob, seg, shard) != key {
+	if err1 != nil || err2 != nil || seg < 0 || shard < 0 || strconv.Itoa(seg) != s1 || strconv.Itoa(shard) != s2 {
 		return blob, 0, 0, false
 	}
 	return blob, seg, shard, true
