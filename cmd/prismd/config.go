@@ -58,6 +58,12 @@ type Config struct {
 	// S3WriteIdleTimeout ends an S3 request whose client stops reading the
 	// answer for this long. Default 60s.
 	S3WriteIdleTimeout time.Duration
+	// ScrubInterval: the background scrubber walks every object at least
+	// this often, checking every shard exists. Default 720h (30 days).
+	ScrubInterval time.Duration
+	// DeepScrubInterval: and reads and verifies every shard this often.
+	// Default 2160h (90 days).
+	DeepScrubInterval time.Duration
 	// MasterKeyFile holds the 32-byte key that seals secrets in the log (hex,
 	// base64 or raw). Default: PRISMD_MASTER_KEY, else <data_dir>/master.key,
 	// generated on first start.
@@ -109,6 +115,8 @@ func DefaultConfig() *Config {
 		LogLevel:           defaultLogLevel,
 		S3ReadIdleTimeout:  s3.DefaultBodyIdleTimeout,
 		S3WriteIdleTimeout: s3.DefaultResponseIdleTimeout,
+		ScrubInterval:      engine.DefaultScrubInterval,
+		DeepScrubInterval:  engine.DefaultDeepScrubInterval,
 		Policy:             engine.DefaultPolicy,
 		SegmentSize:        engine.DefaultSegmentSize,
 		BlockSize:          engine.DefaultBlockSize,
@@ -169,6 +177,8 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("log_level", &c.LogLevel)
 	root.duration("s3_read_idle_timeout", &c.S3ReadIdleTimeout)
 	root.duration("s3_write_idle_timeout", &c.S3WriteIdleTimeout)
+	root.duration("scrub_interval", &c.ScrubInterval)
+	root.duration("deep_scrub_interval", &c.DeepScrubInterval)
 	root.str("master_key_file", &c.MasterKeyFile)
 	root.size("segment_size", &c.SegmentSize)
 	root.size("block_size", &c.BlockSize)

@@ -23,14 +23,18 @@ type gateway struct {
 	eng       *engine.Engine
 }
 
+// errDataDirInUse: another prismd process holds the data directory's lock.
+var errDataDirInUse = errors.New("in use by another prismd process")
+
 // openGateway locks the data directory, loads the master key (generating
 // it on a first start) and the root credentials, builds the regions, opens
 // the engine and makes the log's access keys match the config.
 func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv func(string) string) (g *gateway, err error) {
-	g = &gateway{cfg: cfg}
+	opened := &gateway{cfg: cfg}
+	g = opened
 	defer func() {
 		if err != nil {
-			g.Close()
+			opened.Close() // g is nil by then
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -74,6 +78,9 @@ func (c *Config) engineConfig(regions []engine.Region, masterKey []byte, logger 
 		MasterKey:   masterKey,
 		OpenBackend: openLoggedRegion,
 		Logger:      logger,
+
+		ScrubInterval:     c.ScrubInterval,
+		DeepScrubInterval: c.DeepScrubInterval,
 	}
 }
 

@@ -2,6 +2,7 @@
 // several storage regions with erasure coding or replicas.
 //
 //	prismd serve [--config prismd.toml] [--data-dir DIR] [--s3-addr ADDR] [--admin-addr ADDR] [--log-level LEVEL]
+//	prismd scrub [--config prismd.toml] [--deep] [--bucket B] [--prefix P] [--rate MiB/s] [--dry-run] [--json] [--offline]
 //	prismd version
 //
 // Exit codes: 0 success (including a clean shutdown on SIGTERM or SIGINT),
@@ -37,7 +38,7 @@ commands:
   serve     run the S3 endpoint and the management listener
   version   print the version
   replay    rebuild a lost gateway from the regions (not yet available)
-  scrub     verify and repair stored data (not yet available)
+  scrub     verify and repair stored data (exit 0 clean, 1 repaired, 2 unrepairable or failed)
   bench     measure throughput against a baseline (prismd bench -h)
 
 Run 'prismd <command> --help' for a command's flags.
@@ -56,7 +57,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "prismd %s\n", buildVersion())
 	case "bench":
 		return runBench(args[1:])
-	case "replay", "scrub":
+	case "scrub":
+		return runScrub(args[1:], stdout, stderr)
+	case "replay":
 		err = usageError{fmt.Errorf("%s: not yet available in this version of prismd", cmd)}
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)

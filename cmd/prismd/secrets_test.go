@@ -100,11 +100,15 @@ func TestRunCommands(t *testing.T) {
 	if code := run([]string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "prismd ") {
 		t.Errorf("version: %d %q", code, out.String())
 	}
-	for _, cmd := range []string{"replay", "scrub"} {
+	for _, cmd := range []string{"replay"} {
 		errb.Reset()
 		if code := run([]string{cmd}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "not yet available") {
 			t.Errorf("%s: %d %q", cmd, code, errb.String())
 		}
+	}
+	errb.Reset()
+	if code := run([]string{"scrub", "--data-dir", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "is prismd serve running") {
+		t.Errorf("scrub without a server: %d %q", code, errb.String())
 	}
 	errb.Reset()
 	if code := run([]string{"serve", "--nope"}, &out, &errb); code != 2 {

@@ -154,7 +154,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		s3ln.Close()
 		return fmt.Errorf("admin_addr: %w", err)
 	}
-	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger})
+	token, err := writeAdminToken(cfg.DataDir)
+	if err != nil {
+		s3ln.Close()
+		adminLn.Close()
+		return err
+	}
+	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg)})
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
 		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
@@ -202,6 +208,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := adminSrv.Shutdown(adminCtx); err != nil {
 		adminSrv.Close()
 	}
+	adm.StopScrub() // its checkpoint keeps its position for the next prismd scrub
 	gatewayOpen = false
 	if err := gw.Close(); err != nil {
 		return errors.Join(failure, fmt.Errorf("close engine: %w", err))
