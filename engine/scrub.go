@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	plog "github.com/prismd/prismd/log"
 	"github.com/prismd/prismd/projections"
 )
 
@@ -224,6 +225,8 @@ type scrubRun struct {
 	sum   ScrubSummary
 	total int64
 	pace  *pacer
+	// claimed: blobs the scrub put in e.writing, to repair them itself.
+	claimed map[plog.BlobID]bool
 	// started: this run began; before: the time spent before its
 	// checkpoint; saved: the checkpoint was last written.
 	started, saved time.Time

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/prismd/prismd/backends"
@@ -46,13 +47,18 @@ type bucketCheck struct {
 	regions map[string]map[shardRef]int64 // region → stored shard → its size
 	foreign []foreignShard
 	bad     map[shardRef]badShard
+	lost    []*region // regions whose backend bucket is gone
+	// checked counts, per blob, the shards a listing (or a Stat) found
+	// present or absent; they are added to the summary as the walk reaches
+	// the blob, so that a scrub resumed mid-bucket does not count them twice.
+	checked map[plog.BlobID]int32
 }
 
 // expected collects the stored shards of the objects of bucket after key
 // `after` (under the scrub's prefix), by region.
 func (run *scrubRun) expected(view func() *projections.View, bucket, after string) *bucketCheck {
 	v := view()
-	c := &bucketCheck{bucket: bucket, regions: map[string]map[shardRef]int64{}, bad: map[shardRef]badShard{}}
+	c := &bucketCheck{bucket: bucket, regions: map[string]map[shardRef]int64{}, bad: map[shardRef]badShard{}, checked: map[plog.BlobID]int32{}}
 	for _, name := range run.e.regionNames() {
 		c.regions[name] = map[shardRef]int64{}
 	}
@@ -130,7 +136,7 @@ func (run *scrubRun) listRegions(ctx context.Context, c *bucketCheck) error {
 			run.sum.fail("shard %s on %s: %v", key, f.region, err)
 			continue
 		}
-		run.sum.ShardsChecked++
+		c.checked[f.ref.blob]++
 	}
 	return nil
 }
@@ -156,7 +162,7 @@ func (run *scrubRun) listRegion(ctx context.Context, r *region, c *bucketCheck) 
 		ref := shardRef{blob, int32(seg), int32(shard)}
 		if size, want := expect[ref]; ok && want {
 			delete(expect, ref)
-			run.sum.ShardsChecked++
+			c.checked[ref.blob]++
 			if oi.Size != size {
 				c.bad[ref] = badShard{region: r.name}
 			}
@@ -173,14 +179,9 @@ func (run *scrubRun) listRegion(ctx context.Context, r *region, c *bucketCheck) 
 		// The whole backend bucket is gone: every shard it held is lost.
 		for ref := range expect {
 			c.bad[ref] = badShard{region: r.name}
+			c.checked[ref.blob]++
 		}
-		run.sum.ShardsChecked += int64(len(expect))
-		if !run.opts.DryRun {
-			// BackendBucketLost makes them missing: no ShardMissing of their own.
-			if err := run.e.bucketLost(ctx, r, c.bucket); err != nil {
-				return err
-			}
-		}
+		c.lost = append(c.lost, r)
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -194,8 +195,8 @@ func (run *scrubRun) listRegion(ctx context.Context, r *region, c *bucketCheck) 
 	}
 	for ref := range expect {
 		c.bad[ref] = badShard{region: r.name}
+		c.checked[ref.blob]++
 	}
-	run.sum.ShardsChecked += int64(len(expect))
 	clear(expect)
 	return run.collectOrphans(ctx, r, bb, orphans)
 }
@@ -244,32 +245,44 @@ func (run *scrubRun) collectOrphans(ctx context.Context, r *region, bb string, c
 	return nil
 }
 
-// recordMissing records the shards found missing (unless the scrub is a
-// dry run) and counts them. A shard whose blob is being purged, or that is
-// no longer stored where it was (a purge, a repair), is left out: what the
-// listing missed was not lost.
+// recordMissing records the shards found missing — a lost backend bucket
+// with BackendBucketLost, the others with ShardMissing — and counts them.
+// A dry run records nothing, and the walk counts them blob by blob
+// instead: a dry run resumed mid-bucket finds them again, a scrub does
+// not (they are no longer stored). A shard whose blob is being purged, or
+// that is no longer stored where it was (a purge, a repair), is left out:
+// what the listing missed was not lost. Their blobs are claimed first, so
+// that completion leaves their repair to the scrub.
 func (run *scrubRun) recordMissing(ctx context.Context, c *bucketCheck) error {
 	v := run.e.view()
 	var evs []plog.Event
 	for ref, bad := range c.bad {
 		b, ok := v.Blob(ref.blob)
 		seg, sh := int(ref.seg), int(ref.shard)
-		if !ok || b.Purging || b.Refs == 0 {
+		if !ok || b.Purging || b.Refs == 0 || b.ShardRegion(seg, sh) != bad.region || b.ShardState(seg, sh) != "stored" {
 			delete(c.bad, ref)
 			continue
 		}
-		state := b.ShardState(seg, sh)
-		if b.ShardRegion(seg, sh) != bad.region || state != "stored" && state != "missing" {
-			delete(c.bad, ref)
-			continue
+		if !run.opts.DryRun {
+			run.sum.Missing++
+			run.sum.ShardsChecked++
+			c.checked[ref.blob]-- // counted now, not by the walk
 		}
-		run.sum.Missing++
-		if state == "stored" {
+		if !slices.ContainsFunc(c.lost, func(r *region) bool { return r.name == bad.region }) {
 			evs = append(evs, plog.ShardMissing{Blob: ref.blob, Segment: seg, Shard: sh, Region: bad.region})
+		}
+		if !run.opts.DryRun {
+			run.claim(ref.blob)
 		}
 	}
 	if run.opts.DryRun {
 		return nil
+	}
+	for _, r := range c.lost {
+		// Applied, it makes every shard stored there missing.
+		if err := run.e.bucketLost(ctx, r, c.bucket); err != nil {
+			return err
+		}
 	}
 	for len(evs) > 0 {
 		batch := evs[:min(len(evs), purgeBatch)]

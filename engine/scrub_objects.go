@@ -22,6 +22,7 @@ func (run *scrubRun) bucket(ctx context.Context, bucket, after string) error {
 	if err := run.listRegions(ctx, c); err != nil {
 		return err
 	}
+	defer run.releaseAll()
 	if err := run.recordMissing(ctx, c); err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (run *scrubRun) bucket(ctx context.Context, bucket, after string) error {
 		for _, x := range o.Extents {
 			bad, checked := unrepairable[x.Blob]
 			if !checked {
-				if bad, err = run.checkBlob(ctx, x.Blob, c.bad); err != nil {
+				if bad, err = run.checkBlob(ctx, x.Blob, c); err != nil {
 					return false
 				}
 				unrepairable[x.Blob] = bad
@@ -74,32 +75,48 @@ func walkObjects(view func() *projections.View, bucket, prefix, after string, fn
 }
 
 // checkBlob verifies (deep mode) and repairs every segment of one blob,
-// pinned against purge meanwhile; it reports whether a segment has fewer
-// than k good shards. A blob being deleted is left alone.
-func (run *scrubRun) checkBlob(ctx context.Context, id plog.BlobID, bad map[shardRef]badShard) (bool, error) {
+// pinned against purge and claimed against completion meanwhile; it
+// reports whether a segment has fewer than k good shards. A blob being
+// deleted is left alone, and one a PUT still writes is not repaired.
+func (run *scrubRun) checkBlob(ctx context.Context, id plog.BlobID, c *bucketCheck) (bool, error) {
 	e := run.e
 	ids := []plog.BlobID{id}
 	if !e.pins.pin(ids) {
 		return false, nil // the purge is deleting it: its object is gone
 	}
 	defer e.pins.unpin(ids)
+	own := run.opts.DryRun || run.claim(id)
+	defer run.release(id)
 	b, ok := e.view().Blob(id)
 	if !ok || b.Refs == 0 || b.Purging {
 		return false, nil
 	}
+	// What a resumed scrub does again is counted once the blob is done:
+	// the listing's checks, a dry run's finds, the bytes verified.
+	checked, missing, read := int64(c.checked[id]), int64(0), run.sum.BytesRead
 	lost := false
 	for seg := range b.Segments {
+		for sh := range b.Shards {
+			if _, found := c.bad[shardRef{id, int32(seg), int32(sh)}]; found && run.opts.DryRun {
+				missing++ // found by the listing (see recordMissing)
+			}
+		}
 		if run.opts.Deep {
-			if err := run.verifySegment(ctx, b, seg, bad); err != nil {
+			if err := run.verifySegment(ctx, b, seg, c.bad); err != nil {
+				run.sum.BytesRead = read
 				return lost, err
 			}
 		}
-		u, err := run.repairSegment(ctx, id, seg, bad)
+		u, err := run.repairSegment(ctx, id, seg, c.bad, own)
 		if err != nil {
+			run.sum.BytesRead = read
 			return lost, err
 		}
 		lost = lost || u
 	}
+	run.sum.ShardsChecked += checked
+	run.sum.Missing += missing
+	delete(c.checked, id)
 	return lost, nil
 }
 
@@ -168,8 +185,9 @@ func (run *scrubRun) verifySegment(ctx context.Context, b projections.Blob, seg 
 
 // repairSegment rewrites the pending shards of one segment through
 // completion's path (ShardRepaired), unless it has fewer than k good
-// shards (it reports true: unrepairable) or the scrub is a dry run.
-func (run *scrubRun) repairSegment(ctx context.Context, id plog.BlobID, seg int, bad map[shardRef]badShard) (bool, error) {
+// shards (it reports true: unrepairable), the scrub is a dry run, or the
+// scrub does not own the blob (a PUT still writes it).
+func (run *scrubRun) repairSegment(ctx context.Context, id plog.BlobID, seg int, bad map[shardRef]badShard, own bool) (bool, error) {
 	e := run.e
 	b, ok := e.view().Blob(id) // with what the scrub recorded
 	if !ok {
@@ -189,15 +207,9 @@ func (run *scrubRun) repairSegment(ctx context.Context, id plog.BlobID, seg int,
 	if good < b.Layout.K {
 		return true, nil
 	}
-	if len(pending) == 0 || run.opts.DryRun {
+	if len(pending) == 0 || run.opts.DryRun || !own {
 		return false, nil
 	}
-	// Completion and purge leave the blob alone while it is claimed; a
-	// PUT still writing it finishes it itself.
-	if _, writing := e.writing.LoadOrStore(id, struct{}{}); writing {
-		return false, nil
-	}
-	defer e.writing.Delete(id)
 	n, err := e.completeSegment(ctx, b, seg, pending)
 	run.sum.Repaired += int64(n)
 	if ctx.Err() != nil {
@@ -207,4 +219,36 @@ func (run *scrubRun) repairSegment(ctx context.Context, id plog.BlobID, seg int,
 		run.sum.fail("segment %d of blob %x (%s/%s): %d of %d shards rewritten: %v", seg, id, b.Bucket, b.Key, n, len(pending), err)
 	}
 	return false, nil
+}
+
+// claim marks a blob as the scrub's to repair: completion and purge leave
+// a blob alone while it is in e.writing, as while a PUT writes it. It
+// returns false when a PUT holds it.
+func (run *scrubRun) claim(id plog.BlobID) bool {
+	if run.claimed[id] {
+		return true
+	}
+	if _, held := run.e.writing.LoadOrStore(id, struct{}{}); held {
+		return false
+	}
+	if run.claimed == nil {
+		run.claimed = map[plog.BlobID]bool{}
+	}
+	run.claimed[id] = true
+	return true
+}
+
+// release ends a claim.
+func (run *scrubRun) release(id plog.BlobID) {
+	if run.claimed[id] {
+		run.e.writing.Delete(id)
+		delete(run.claimed, id)
+	}
+}
+
+// releaseAll ends every claim.
+func (run *scrubRun) releaseAll() {
+	for id := range run.claimed {
+		run.release(id)
+	}
 }

@@ -393,8 +393,8 @@ func TestScrubResumesFromCheckpoint(t *testing.T) {
 	}
 	opts.Progress = nil
 	sum := c.scrub(opts)
-	if !sum.Resumed || !sum.Complete || sum.Objects != 12 || countsOf(sum) != (counts{missing: 2, repaired: 2}) {
-		t.Fatalf("resumed scrub: resumed %v complete %v objects %d %+v", sum.Resumed, sum.Complete, sum.Objects, countsOf(sum))
+	if !sum.Resumed || !sum.Complete || sum.Objects != 12 || sum.ShardsChecked != 36 || countsOf(sum) != (counts{missing: 2, repaired: 2}) {
+		t.Fatalf("resumed scrub: resumed %v complete %v objects %d shards %d %+v", sum.Resumed, sum.Complete, sum.Objects, sum.ShardsChecked, countsOf(sum))
 	}
 	// Verification reads of obj-05 … obj-11 (20 shards: one is missing)
 	// plus the two shards the repair of obj-09 reads.
