@@ -54,7 +54,7 @@ type scrubOptions struct {
 }
 
 func parseScrubFlags(args []string, stderr io.Writer) (*scrubOptions, error) {
-	o := &scrubOptions{set: map[string]bool{}}
+	o := &scrubOptions{}
 	fs := flag.NewFlagSet("prismd scrub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "TOML bootstrap config of the gateway (default: the embedded default)")
@@ -72,14 +72,9 @@ func parseScrubFlags(args []string, stderr io.Writer) (*scrubOptions, error) {
 		fmt.Fprint(stderr, scrubUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("scrub: unexpected argument %q", fs.Arg(0))}
+	var err error
+	if o.set, err = parseCommandFlags(fs, "scrub", args); err != nil {
+		return nil, err
 	}
 	if o.rate < 0 {
 		return nil, usageError{fmt.Errorf("scrub: --rate %v: must not be negative", o.rate)}
@@ -87,7 +82,6 @@ func parseScrubFlags(args []string, stderr io.Writer) (*scrubOptions, error) {
 	if o.orphanGrace <= 0 {
 		return nil, usageError{fmt.Errorf("scrub: --orphan-grace %v: must be positive", o.orphanGrace)}
 	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	return o, nil
 }
 

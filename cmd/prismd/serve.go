@@ -34,7 +34,7 @@ type serveOptions struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
-	o := &serveOptions{set: map[string]bool{}}
+	o := &serveOptions{}
 	fs := flag.NewFlagSet("prismd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "TOML bootstrap config (default: the embedded default)")
@@ -47,17 +47,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		fmt.Fprintln(stderr, "usage: prismd serve [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, nil
+	var err error
+	o.set, err = parseCommandFlags(fs, "serve", args)
+	return o, err
 }
 
 // loadServeConfig reads the config (or the embedded default) and applies the flags.
