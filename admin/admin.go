@@ -33,6 +33,9 @@ type Engine interface {
 	Failure() error
 	// Shipping reports how far the log has reached each region (nil: not shipped).
 	Shipping() []engine.ShipStatus
+	// Scrub runs a scrub (the scrub API); ScrubStatus reports the background scrubber.
+	Scrub(ctx context.Context, opts engine.ScrubOptions) (engine.ScrubSummary, error)
+	ScrubStatus() engine.ScrubStatus
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -45,6 +48,11 @@ type Config struct {
 	Version string
 	// Logger gets errors of the metrics handler. Default slog.Default().
 	Logger *slog.Logger
+	// Token is the bearer token the scrub API requires (see authorized);
+	// "" refuses every request to it.
+	Token string
+	// ScrubCheckpoint is the checkpoint file of scrubs the API starts.
+	ScrubCheckpoint string
 }
 
 // Server is the management HTTP API. It implements http.Handler.
@@ -55,6 +63,7 @@ type Server struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	scrubs   scrubs
 }
 
 // New returns a Server that is not ready yet.
@@ -84,6 +93,7 @@ func New(cfg Config) *Server {
 		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prismd_build_info", Help: "Always 1; the version is a label.", ConstLabels: prometheus.Labels{"version": cfg.Version}}, func() float64 { return 1 }),
 		engineCollector{cfg.Engine},
+		scrubCollector{cfg.Engine},
 		s.requests, s.duration,
 	)
 	s.mux.HandleFunc("GET /health", s.health)
@@ -91,6 +101,9 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /api/regions", loopbackOnly(http.HandlerFunc(s.listRegions)))
 	s.mux.Handle("PUT /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.putRegion)))
 	s.mux.Handle("DELETE /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.deleteRegion)))
+	s.mux.Handle("POST /api/scrub", s.withToken(s.startScrub))
+	s.mux.Handle("GET /api/scrub", s.withToken(s.watchScrub))
+	s.mux.Handle("DELETE /api/scrub", s.withToken(s.stopScrub))
 	s.mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
 	s.mux.Handle("/debug/pprof/cmdline", loopbackOnly(http.HandlerFunc(pprof.Cmdline)))
 	s.mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
@@ -156,6 +169,7 @@ type healthBody struct {
 		Shards int `json:"shards"`
 		Purges int `json:"purges"`
 	} `json:"pending"`
+	Scrub scrubState `json:"scrub"`
 }
 
 type regionState struct {
@@ -212,6 +226,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, Error: st.Error})
 	}
 	body.Pending.Shards, body.Pending.Purges = s.cfg.Engine.Pending()
+	body.Scrub = scrubStateOf(s.cfg.Engine.ScrubStatus())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)

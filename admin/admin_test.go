@@ -10,11 +10,27 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prismd/prismd/engine"
 )
 
-type fakeEngine struct{ failure error }
+type fakeEngine struct {
+	failure error
+	scrub   func(context.Context, engine.ScrubOptions) (engine.ScrubSummary, error)
+}
+
+func (f fakeEngine) Scrub(ctx context.Context, opts engine.ScrubOptions) (engine.ScrubSummary, error) {
+	if f.scrub == nil {
+		return engine.ScrubSummary{Complete: true}, nil
+	}
+	return f.scrub(ctx, opts)
+}
+
+func (fakeEngine) ScrubStatus() engine.ScrubStatus {
+	return engine.ScrubStatus{Enabled: true, Running: true, Bucket: "photos", Key: "cat.jpg", Objects: 40, TotalObjects: 100,
+		LastQuick: time.Unix(1_700_000_000, 0), Last: &engine.ScrubSummary{Objects: 90, Missing: 2, Repaired: 2}}
+}
 
 func (fakeEngine) Health() []engine.RegionHealth {
 	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ErrorRate: 0.9}}
@@ -65,7 +81,8 @@ func TestHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	if h.Status != "serving" || h.Version != "v1.2.3" || len(h.Regions) != 2 || h.Regions[1].Healthy || h.Pending.Shards != 7 ||
-		len(h.Shipping) != 2 || h.Shipping[0].LagEvents != 10 || h.Shipping[1].Error != "region down" {
+		len(h.Shipping) != 2 || h.Shipping[0].LagEvents != 10 || h.Shipping[1].Error != "region down" ||
+		!h.Scrub.Running || h.Scrub.Key != "cat.jpg" || h.Scrub.LastQuick != "2023-11-14T22:13:20Z" || h.Scrub.Last.Repaired != 2 {
 		t.Errorf("body = %+v", h)
 	}
 	s.SetReady(false)
@@ -105,6 +122,11 @@ func TestMetrics(t *testing.T) {
 		`prismd_ship_snapshot_index{region="a"} 50`,
 		`prismd_ship_failing{region="b"} 1`,
 		`prismd_s3_request_duration_seconds_count{method="get"} 1`,
+		`prismd_scrub_running{kind="background"} 1`,
+		`prismd_scrub_running{kind="manual"} 0`,
+		`prismd_scrub_position_objects 40`,
+		`prismd_scrub_last_completion_timestamp_seconds{mode="quick"} 1.7e+09`,
+		`prismd_scrub_last{count="missing"} 2`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -36,6 +36,8 @@ var StandardGoBenchmarks = []GoBenchCommand{
 	{"./log/", "Replay", "1s"},
 	{"./projections/", "ListPage", "100x"},
 	{"./projections/", "BytesPerObject", "1x"},
+	{"./engine/", "ScrubDeep", "10x"},
+	{"./engine/", "ScrubQuick100k", "1x"},
 }
 
 // GoBench is one benchmark line of `go test -bench` output.

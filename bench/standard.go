@@ -146,14 +146,14 @@ type Report struct {
 	// Relay is the standard workloads through a plain relay in front of
 	// region-1 against direct: what passing bytes through any one process
 	// costs on this machine.
-	Relay   []*Comparison  `json:"relay,omitempty"`
-	Memory  *MemoryReport  `json:"memory,omitempty"`
+	Relay  []*Comparison `json:"relay,omitempty"`
+	Memory *MemoryReport `json:"memory,omitempty"`
 	// Shipping is the figures of the log shipped to the regions and
 	// prismd replay (issue 10).
 	Shipping *ShippingReport `json:"shipping,omitempty"`
-	Profile *ProfileReport `json:"profile,omitempty"`
-	GoBench []GoBenchRun   `json:"go_bench,omitempty"`
-	Targets []Target       `json:"targets"`
+	Profile  *ProfileReport  `json:"profile,omitempty"`
+	GoBench  []GoBenchRun    `json:"go_bench,omitempty"`
+	Targets  []Target        `json:"targets"`
 	// Errors are steps that could not run; the report has what did.
 	Errors []string `json:"errors,omitempty"`
 }

@@ -345,8 +345,11 @@ func (cl *rgCluster) regionShardCounts(ctx context.Context, bucket string) []int
 }
 
 // metric reads one unlabelled gauge from prismd's /metrics.
-func (cl *rgCluster) metric(name string) (float64, error) {
-	resp, err := http.Get(cl.p.Admin + "/metrics")
+func (cl *rgCluster) metric(name string) (float64, error) { return cl.p.metric(name) }
+
+// metric reads one unlabelled gauge from the process's /metrics.
+func (p *proc) metric(name string) (float64, error) {
+	resp, err := http.Get(p.Admin + "/metrics")
 	if err != nil {
 		return 0, err
 	}

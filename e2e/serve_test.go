@@ -25,21 +25,31 @@ import (
 // runPrismd runs prismd to completion and returns its exit code and output.
 func runPrismd(t *testing.T, dir string, env []string, args ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	code, stdout, stderr := execPrismd(t, 30*time.Second, dir, env, args...)
+	return code, stdout + stderr
+}
+
+// execPrismd runs prismd with args in dir and returns its exit status and
+// outputs; it fails the test when prismd cannot run or runs past timeout.
+func execPrismd(t *testing.T, timeout time.Duration, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prismdBin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), env...)
-	out, err := cmd.CombinedOutput()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return 0, string(out)
+		return 0, stdout.String(), stderr.String()
 	case errors.As(err, &ee):
-		return ee.ExitCode(), string(out)
+		return ee.ExitCode(), stdout.String(), stderr.String()
 	default:
-		t.Fatalf("prismd %s: %v\n%s", strings.Join(args, " "), err, out)
-		return -1, ""
+		t.Fatalf("prismd %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		return -1, "", ""
 	}
 }
 
@@ -49,11 +59,11 @@ func TestCommands(t *testing.T) {
 	if code, out := runPrismd(t, dir, nil, "version"); code != 0 || !strings.HasPrefix(out, "prismd ") {
 		t.Errorf("prismd version: exit %d\n%s", code, out)
 	}
-	if code, out := runPrismd(t, dir, nil, "scrub"); code != 2 || !strings.Contains(out, "not yet available") {
-		t.Errorf("prismd scrub: exit %d, want 2 and \"not yet available\"\n%s", code, out)
-	}
 	if code, out := runPrismd(t, dir, nil, "replay", "--until", "not-a-time"); code != 2 || !strings.Contains(out, "--until") {
 		t.Errorf("prismd replay --until not-a-time: exit %d, want 2\n%s", code, out)
+	}
+	if code, out := runPrismd(t, dir, nil, "scrub"); code != 2 || !strings.Contains(out, "is prismd serve running") {
+		t.Errorf("prismd scrub without a server: exit %d\n%s", code, out)
 	}
 	if code, out := runPrismd(t, dir, nil, "frobnicate"); code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) {
 		t.Errorf("prismd frobnicate: exit %d\n%s", code, out)

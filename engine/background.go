@@ -17,9 +17,11 @@ const (
 )
 
 // background runs region probes and identity checks, backend-bucket
-// creation, purge, completion and local snapshots until ctx ends.
+// creation, purge, completion and local snapshots until ctx ends, and the
+// background scrubber beside them (scrub_background.go).
 func (e *Engine) background(ctx context.Context) {
 	defer close(e.stopped)
+	defer e.scrubInBackground(ctx)() // waits for the background scrubber to stop
 	wait := minInterval
 	lastSnap, snapAt := e.log.LastIndex(), e.now()
 	for {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prismd/prismd/engine/datapath"
 	plog "github.com/prismd/prismd/log"
 	"github.com/prismd/prismd/projections"
 )
@@ -55,13 +56,16 @@ func (e *Engine) RunCompletion(ctx context.Context) (written, failed int, err er
 	return written, failed, nil
 }
 
-// completeSegment rewrites the given shards of one segment.
+// completeSegment rewrites the given shards of one segment: it reads the
+// segment from k good shards through the data path (what GET verifies,
+// it verifies) and writes just those shards, logging ShardRepaired for
+// each that lands. It returns how many landed.
 func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg int, shards []int) (int, error) {
-	geo := segmentGeometry(b.Layout, b.Size, seg)
-	only := make([]bool, geo.n())
+	geo := datapath.SegmentGeometry(b.Layout, b.Size, seg)
+	only := make([]bool, geo.N())
 	var targets []string
-	placement := make([]string, geo.n())
-	for i := range geo.n() {
+	placement := make([]string, geo.N())
+	for i := range geo.N() {
 		placement[i] = b.ShardRegion(seg, i)
 	}
 	for _, sh := range shards {
@@ -81,16 +85,15 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 	}
 	e.ensureBackendBuckets(ctx, b.Bucket, targets)
 	var body io.Reader = strings.NewReader("")
-	if geo.stripes() > 0 {
-		sr := e.openSegment(ctx, b, seg, geo, 0, geo.stripes()-1, nil)
-		defer sr.close()
-		body = &segmentData{s: sr}
+	if geo.Stripes() > 0 {
+		sr := e.readSegment(ctx, b, seg, 0, geo.Stripes()-1, nil)
+		defer sr.Close()
+		body = sr.Data()
 	}
-	w := &blobWrite{e: e, id: b.ID, bucket: e.backendBucket(b.Bucket), layout: b.Layout, placement: placement, size: b.Size}
-	w.ctx, w.cancel = context.WithTimeout(ctx, backgroundWriteTimeout)
+	w := e.newBlobWrite(ctx, datapath.Blob{ID: b.ID, Bucket: e.backendBucket(b.Bucket), Layout: b.Layout, Size: b.Size}, placement, 0, true)
 	defer w.cancel()
-	err := w.writeSegment(ctx, seg, body, nil, only)
-	w.wg.Wait()
+	err := w.dw.WriteSegment(ctx, seg, body, nil, only)
+	w.dw.Wait()
 	landed := 0
 	after, _ := e.view().Blob(b.ID)
 	for _, sh := range shards {
@@ -98,33 +101,7 @@ func (e *Engine) completeSegment(ctx context.Context, b projections.Blob, seg in
 			landed++
 		}
 	}
-	return landed, err
-}
-
-// segmentData reads a segment's data bytes stripe by stripe.
-type segmentData struct {
-	s   *segmentReader
-	out [][]byte
-}
-
-func (d *segmentData) Read(p []byte) (int, error) {
-	for len(d.out) == 0 || len(d.out[0]) == 0 {
-		if len(d.out) > 0 {
-			d.out = d.out[1:]
-			continue
-		}
-		if d.s.next > d.s.last {
-			return 0, io.EOF
-		}
-		out, err := d.s.stripe()
-		if err != nil {
-			return 0, err
-		}
-		d.out = out
-	}
-	n := copy(p, d.out[0])
-	d.out[0] = d.out[0][n:]
-	return n, nil
+	return landed, dataError(err)
 }
 
 // isWriting reports whether a PUT of this process is still writing the blob.

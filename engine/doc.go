@@ -52,7 +52,10 @@
 // repair moved it. A shard is one backend object, key
 // "<blob hex>/<segment>/<shard>" in the backend bucket of its client bucket
 // ("<prefix>-<hash of the bucket name>"): backend keys never reveal client
-// keys. Its format is described in shard.go.
+// keys. The data path (package datapath: the shard format, verification,
+// hedged segment reads, segment writes) reports per-shard outcomes; the
+// engine turns them into events (ShardWritten, ShardFailed, ShardCorrupt,
+// ShardMissing, ShardRepaired). GET, completion and scrub share it.
 //
 // # Regions
 //
@@ -102,4 +105,22 @@
 // with CheckRegions, RunPurge and RunCompletion. A failed repair write
 // appends nothing (the shard stays pending): a region that stays full
 // does not grow the log.
+//
+// # Scrub
+//
+// Scrub checks what nobody reads (scrub.go): quick mode compares one
+// listing per region and backend bucket with the projections (a shard
+// absent or of the wrong size is missing; a backend bucket gone is lost);
+// deep mode also reads every stored shard through datapath.Verify (a
+// block that does not verify is corrupt). It records what it finds
+// (ShardMissing, ShardCorrupt, BackendBucketLost), rewrites every segment
+// with a pending shard through completion's path (ShardRepaired), names
+// the objects with a segment of fewer than k good shards, and deletes
+// backend objects no blob names once they are older than a grace period —
+// on a complete listing only. Its position and counts are kept in a
+// checkpoint file, so that a scrub cut off continues. A background
+// scrubber runs quick passes every Config.ScrubInterval and deep ones
+// every Config.DeepScrubInterval at a tenth of the time (it sleeps nine
+// times as long as each piece of work took), and pauses while a scrub
+// started by Scrub runs; ScrubStatus reports it.
 package engine

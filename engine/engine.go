@@ -68,6 +68,13 @@ type Config struct {
 	// (prismd replay --until) within that window finds its bytes. Default
 	// 0: purge at once.
 	PurgeDelay time.Duration
+	// ScrubInterval: the background scrubber walks every object at least
+	// this often (quick mode). Default DefaultScrubInterval (30 days); < 0
+	// turns the background scrubber off.
+	ScrubInterval time.Duration
+	// DeepScrubInterval: and reads every shard this often (deep mode).
+	// Default DefaultDeepScrubInterval (90 days); < 0: never deep.
+	DeepScrubInterval time.Duration
 	// NoSync skips fsync (tests only).
 	NoSync bool
 	// NoBackground stops the engine from starting its workers; tests step them
@@ -108,6 +115,8 @@ type Engine struct {
 	snapMu     sync.Mutex // one snapshot at a time
 	shipping   *shipping  // nil: the log is not shipped
 	sinceSnap  int
+	scrubGate  scrubGate // one scrub started by Scrub at a time; the background one yields
+	scrubber   scrubber  // the background scrubber's state
 }
 
 // Open loads the newest local snapshot, replays the log after it, purges the
@@ -191,6 +200,12 @@ func (c *Config) fill() error {
 	}
 	if c.SnapshotInterval <= 0 {
 		c.SnapshotInterval = time.Hour
+	}
+	if c.ScrubInterval == 0 {
+		c.ScrubInterval = DefaultScrubInterval
+	}
+	if c.DeepScrubInterval == 0 {
+		c.DeepScrubInterval = DefaultDeepScrubInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

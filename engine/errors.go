@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prismd/prismd/engine/datapath"
 	"github.com/prismd/prismd/projections"
 )
 
@@ -70,6 +71,20 @@ func rejection(err error) error {
 		if errors.Is(err, r.from) {
 			return fmt.Errorf("%w: %w", r.to, err)
 		}
+	}
+	return err
+}
+
+// dataError turns the data path's errors into domain errors: too few
+// shards is ErrQuorum, a body that ended early ErrIncompleteBody.
+func dataError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, datapath.ErrTooFewShards):
+		return fmt.Errorf("%w: %w", ErrQuorum, err)
+	case errors.Is(err, datapath.ErrShortBody):
+		return fmt.Errorf("%w: %w", ErrIncompleteBody, err)
 	}
 	return err
 }

@@ -165,11 +165,7 @@ func (e *Engine) findLostBuckets(ctx context.Context, r *region) error {
 		err := r.backend.List(ctx, bb, "\xff", func(backends.ObjectInfo) bool { return false })
 		if errors.Is(err, backends.ErrNoSuchBucket) {
 			r.outcome(nil)
-			e.logger.Warn("backend bucket lost: its shards will be written again", "region", r.name, "bucket", b.Name, "backend_bucket", bb)
-			r.mu.Lock()
-			delete(r.ready, bb)
-			r.mu.Unlock()
-			if _, err := e.append(ctx, plog.BackendBucketLost{Bucket: b.Name, Region: r.name}); err != nil {
+			if err := e.bucketLost(ctx, r, b.Name); err != nil {
 				return err
 			}
 			continue
@@ -180,4 +176,18 @@ func (e *Engine) findLostBuckets(ctx context.Context, r *region) error {
 		}
 	}
 	return nil
+}
+
+// bucketLost records that region r no longer holds the backend bucket of
+// a client bucket (BackendBucketLost): applying it makes the shards stored
+// there missing, and the bucket is created again before completion (or a
+// scrub's repair) writes them from the other regions.
+func (e *Engine) bucketLost(ctx context.Context, r *region, bucket string) error {
+	bb := e.backendBucket(bucket)
+	e.logger.Warn("backend bucket lost: its shards will be written again", "region", r.name, "bucket", bucket, "backend_bucket", bb)
+	r.mu.Lock()
+	delete(r.ready, bb)
+	r.mu.Unlock()
+	_, err := e.append(ctx, plog.BackendBucketLost{Bucket: bucket, Region: r.name})
+	return err
 }

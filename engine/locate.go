@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+
+	"github.com/prismd/prismd/engine/datapath"
 )
 
 // ShardLocation is where one shard of an object lives.
@@ -31,9 +33,9 @@ func (e *Engine) Locate(bucket, key string) ([]ShardLocation, error) {
 		if !ok {
 			return nil, fmt.Errorf("blob %x of %s/%s is unknown", x.Blob, bucket, key)
 		}
-		for seg := range segmentCount(b.Layout, b.Size) {
+		for seg := range datapath.SegmentCount(b.Layout, b.Size) {
 			for sh := range b.Layout.K + b.Layout.M {
-				out = append(out, ShardLocation{Region: b.ShardRegion(seg, sh), Bucket: e.backendBucket(b.Bucket), Key: shardKey(b.ID, seg, sh),
+				out = append(out, ShardLocation{Region: b.ShardRegion(seg, sh), Bucket: e.backendBucket(b.Bucket), Key: datapath.Key(b.ID, seg, sh),
 					Segment: seg, Shard: sh, State: b.ShardState(seg, sh)})
 			}
 		}

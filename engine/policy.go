@@ -1,18 +1,11 @@
 package engine
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 
 	plog "github.com/prismd/prismd/log"
-)
-
-var (
-	errCorruptShard = errors.New("shard corrupt")
-	errCanceled     = context.Canceled
 )
 
 // ValidatePolicy checks a policy against the number of regions available.

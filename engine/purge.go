@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prismd/prismd/backends"
+	"github.com/prismd/prismd/engine/datapath"
 	plog "github.com/prismd/prismd/log"
 	"github.com/prismd/prismd/projections"
 )
@@ -157,9 +158,9 @@ func (e *Engine) deleteBatch(ctx context.Context, r *region, bucket string, keys
 // blobKeys lists every backend key a blob may have on any region.
 func blobKeys(b projections.Blob) []string {
 	var keys []string
-	for seg := range segmentCount(b.Layout, b.Size) {
+	for seg := range datapath.SegmentCount(b.Layout, b.Size) {
 		for sh := range b.Layout.K + b.Layout.M {
-			keys = append(keys, shardKey(b.ID, seg, sh))
+			keys = append(keys, datapath.Key(b.ID, seg, sh))
 		}
 	}
 	return keys

@@ -8,6 +8,7 @@
 //	f.CorruptPrefix("b/3f2a/")              // Get bodies of those keys are corrupted
 //	f.SetDown(true)                         // outage: everything fails with backends.ErrUnavailable
 //	f.SetCapacity(1 << 20)                  // a full disk: Puts beyond 1 MiB fail with ErrFull
+//	f.FailListAfter(5)                      // the next List stops after 5 keys with ErrInjected
 //	n := f.Calls(faulty.OpPut)              // calls seen per method (failed ones too)
 //	f.Reset()                               // no faults, counters kept
 //

@@ -16,7 +16,7 @@ import (
 
 var _ backends.Backend = (*Backend)(nil)
 
-// ErrInjected is returned by calls failed by FailPuts or SetErrorRate.
+// ErrInjected is returned by calls failed by FailPuts, FailListAfter or SetErrorRate.
 var ErrInjected = errors.New("faulty: injected error")
 
 // ErrFull is returned by Puts that would go beyond SetCapacity: the
@@ -57,6 +57,7 @@ type Backend struct {
 	readRate  int64 // bytes per second; 0 means unlimited
 	errorRate float64
 	failPuts  int
+	listFail  int // > 0: the next List fails after listFail-1 keys
 	corrupt   func(bucket, key string) bool
 	capacity  int64            // bytes; 0: unlimited
 	used      int64            // bytes of the objects in sizes
@@ -108,6 +109,15 @@ func (f *Backend) FailPuts(n int) {
 	f.mu.Unlock()
 }
 
+// FailListAfter makes the next List hand n keys to its callback and then
+// fail with ErrInjected, as a listing cut off part-way (n = 0: before the
+// first key). Later Lists are whole again.
+func (f *Backend) FailListAfter(n int) {
+	f.mu.Lock()
+	f.listFail = n + 1
+	f.mu.Unlock()
+}
+
 // SetCapacity makes the region hold at most bytes of the objects put
 // through the wrapper (0, the default: unlimited): a Put that would exceed
 // it fails with ErrFull and stores nothing, as on a full disk; Deletes free
@@ -139,11 +149,12 @@ func (f *Backend) CorruptPrefix(prefix string) {
 	f.Corrupt(func(_, key string) bool { return strings.HasPrefix(key, prefix) })
 }
 
-// Reset removes every fault (latency, throttle, outage, errors, corruption).
+// Reset removes every fault (latency, throttle, outage, errors, corruption,
+// a List to cut off).
 // Counters are kept; see ResetCalls.
 func (f *Backend) Reset() {
 	f.mu.Lock()
-	f.latency, f.readRate, f.errorRate, f.failPuts, f.corrupt, f.capacity = 0, 0, 0, 0, nil, 0
+	f.latency, f.readRate, f.errorRate, f.failPuts, f.corrupt, f.capacity, f.listFail = 0, 0, 0, 0, nil, 0, 0
 	f.mu.Unlock()
 	f.down.Store(false)
 }
@@ -267,16 +278,28 @@ func (f *Backend) List(ctx context.Context, bucket, prefix string, fn func(backe
 	if err := f.enter(ctx, OpList); err != nil {
 		return err
 	}
-	var down bool
+	f.mu.Lock()
+	budget := f.listFail - 1 // keys handed out before failing; < 0: no failure
+	f.listFail = 0
+	f.mu.Unlock()
+	var down, cut bool
 	err := f.inner.List(ctx, bucket, prefix, func(oi backends.ObjectInfo) bool {
 		if f.down.Load() {
 			down = true
 			return false
 		}
+		if budget == 0 {
+			cut = true
+			return false
+		}
+		budget--
 		return fn(oi)
 	})
-	if err == nil && down {
+	switch {
+	case err == nil && down:
 		err = fmt.Errorf("faulty List: %w", backends.ErrUnavailable)
+	case err == nil && cut:
+		err = fmt.Errorf("faulty List cut off: %w", ErrInjected)
 	}
 	return err
 }

@@ -273,3 +273,29 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("Put after space was freed: %v", err)
 	}
 }
+
+func TestFailListAfter(t *testing.T) {
+	f := setup(t)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if err := put(f, t, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func() ([]string, error) {
+		var keys []string
+		err := f.List(t.Context(), "bk", "", func(oi backends.ObjectInfo) bool { keys = append(keys, oi.Key); return true })
+		return keys, err
+	}
+	f.FailListAfter(2)
+	keys, err := list()
+	if !errors.Is(err, faulty.ErrInjected) || strings.Join(keys, ",") != "a,b" {
+		t.Fatalf("cut-off list: %v, %v", keys, err)
+	}
+	if keys, err := list(); err != nil || len(keys) != 4 {
+		t.Fatalf("next list: %v, %v", keys, err)
+	}
+	f.FailListAfter(0)
+	if keys, err := list(); !errors.Is(err, faulty.ErrInjected) || len(keys) != 0 {
+		t.Fatalf("list cut before the first key: %v, %v", keys, err)
+	}
+}

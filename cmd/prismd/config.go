@@ -75,6 +75,12 @@ type Config struct {
 	// point-in-time restore within it finds its bytes. Default 24h; 0
 	// purges at once.
 	PurgeDelay time.Duration
+	// ScrubInterval: the background scrubber walks every object at least
+	// this often, checking every shard exists. Default 720h (30 days).
+	ScrubInterval time.Duration
+	// DeepScrubInterval: and reads and verifies every shard this often.
+	// Default 2160h (90 days).
+	DeepScrubInterval time.Duration
 	// MasterKeyFile holds the 32-byte key that seals secrets in the log (hex,
 	// base64 or raw). Default: PRISMD_MASTER_KEY, else <data_dir>/master.key,
 	// generated on first start.
@@ -131,6 +137,8 @@ func DefaultConfig() *Config {
 		SnapshotInterval:   time.Hour,
 		Retention:          168 * time.Hour,
 		PurgeDelay:         24 * time.Hour,
+		ScrubInterval:      engine.DefaultScrubInterval,
+		DeepScrubInterval:  engine.DefaultDeepScrubInterval,
 		Policy:             engine.DefaultPolicy,
 		SegmentSize:        engine.DefaultSegmentSize,
 		BlockSize:          engine.DefaultBlockSize,
@@ -196,6 +204,9 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.duration("snapshot_interval", &c.SnapshotInterval, false)
 	root.duration("retention", &c.Retention, false)
 	root.duration("purge_delay", &c.PurgeDelay, true)
+
+	root.duration("scrub_interval", &c.ScrubInterval, false)
+	root.duration("deep_scrub_interval", &c.DeepScrubInterval, false)
 	root.str("master_key_file", &c.MasterKeyFile)
 	root.size("segment_size", &c.SegmentSize)
 	root.size("block_size", &c.BlockSize)

@@ -25,6 +25,9 @@ type gateway struct {
 	eng       *engine.Engine
 }
 
+// errDataDirInUse: another prismd process holds the data directory's lock.
+var errDataDirInUse = errors.New("in use by another prismd process")
+
 // openGateway locks the data directory, loads the master key (generating
 // it on a first start) and the root credentials, builds the regions, opens
 // the engine and makes the log's access keys match the config.
@@ -99,9 +102,11 @@ func (c *Config) engineConfig(regions []engine.Region, masterKey []byte, logger 
 		OpenBackend: openLoggedRegion,
 		Logger:      logger,
 
-		SnapshotEvery:    c.SnapshotEvery,
-		SnapshotInterval: c.SnapshotInterval,
-		PurgeDelay:       c.PurgeDelay,
+		SnapshotEvery:     c.SnapshotEvery,
+		SnapshotInterval:  c.SnapshotInterval,
+		PurgeDelay:        c.PurgeDelay,
+		ScrubInterval:     c.ScrubInterval,
+		DeepScrubInterval: c.DeepScrubInterval,
 	}
 }
 

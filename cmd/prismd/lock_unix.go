@@ -22,7 +22,7 @@ func lockDataDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data directory %s is in use by another prismd process", dir)
+			return nil, fmt.Errorf("data directory %s: %w", dir, errDataDirInUse)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@
 // several storage regions with erasure coding or replicas.
 //
 //	prismd serve [--config prismd.toml] [--data-dir DIR] [--s3-addr ADDR] [--admin-addr ADDR] [--log-level LEVEL]
+//	prismd scrub [--config prismd.toml] [--deep] [--bucket B] [--prefix P] [--rate MiB/s] [--dry-run] [--json] [--offline]
 //	prismd version
 //
 // Exit codes: 0 success (including a clean shutdown on SIGTERM or SIGINT),
@@ -37,7 +38,7 @@ commands:
   serve     run the S3 endpoint and the management listener
   version   print the version
   replay    rebuild a lost gateway's data directory from its regions
-  scrub     verify and repair stored data (not yet available)
+  scrub     verify and repair stored data (exit 0 clean, 1 repaired, 2 unrepairable or failed)
   bench     measure throughput against a baseline (prismd bench -h)
 
 Run 'prismd <command> --help' for a command's flags.
@@ -59,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "replay":
 		err = replay(args[1:], stdout, stderr)
 	case "scrub":
-		err = usageError{fmt.Errorf("%s: not yet available in this version of prismd", cmd)}
+		return runScrub(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -100,10 +100,6 @@ func TestRunCommands(t *testing.T) {
 	if code := run([]string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "prismd ") {
 		t.Errorf("version: %d %q", code, out.String())
 	}
-	errb.Reset()
-	if code := run([]string{"scrub"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "not yet available") {
-		t.Errorf("scrub: %d %q", code, errb.String())
-	}
 	for _, args := range [][]string{{"replay", "--until", "yesterday", "--data-dir", t.TempDir()}, {"replay", "--nope"}, {"replay", "extra"}} {
 		errb.Reset()
 		if code := run(args, &out, &errb); code != 2 {
@@ -113,6 +109,10 @@ func TestRunCommands(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"replay", "--data-dir", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no master key") {
 		t.Errorf("replay without a master key: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"scrub", "--data-dir", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "is prismd serve running") {
+		t.Errorf("scrub without a server: %d %q", code, errb.String())
 	}
 	errb.Reset()
 	if code := run([]string{"serve", "--nope"}, &out, &errb); code != 2 {

@@ -34,7 +34,7 @@ type serveOptions struct {
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
-	o := &serveOptions{set: map[string]bool{}}
+	o := &serveOptions{}
 	fs := flag.NewFlagSet("prismd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "TOML bootstrap config (default: the embedded default)")
@@ -47,17 +47,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 		fmt.Fprintln(stderr, "usage: prismd serve [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	return o, nil
+	var err error
+	o.set, err = parseCommandFlags(fs, "serve", args)
+	return o, err
 }
 
 // loadServeConfig reads the config (or the embedded default) and applies the flags.
@@ -154,7 +146,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		s3ln.Close()
 		return fmt.Errorf("admin_addr: %w", err)
 	}
-	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger})
+	token, err := writeAdminToken(cfg.DataDir)
+	if err != nil {
+		s3ln.Close()
+		adminLn.Close()
+		return err
+	}
+	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg)})
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
 		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
@@ -202,6 +200,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := adminSrv.Shutdown(adminCtx); err != nil {
 		adminSrv.Close()
 	}
+	adm.StopScrub() // its checkpoint keeps its position for the next prismd scrub
 	gatewayOpen = false
 	if err := gw.Close(); err != nil {
 		return errors.Join(failure, fmt.Errorf("close engine: %w", err))

@@ -1,4 +1,4 @@
-package engine
+package datapath
 
 import (
 	"fmt"
@@ -60,6 +60,34 @@ func (p *stripePools) get(n, blockSize int) *stripeBuf {
 }
 
 var stripes stripePools
+
+// readBufs pools block buffers for reads by power-of-two size class, so a
+// 4 KiB object does not take (and clear) a 256 KiB buffer.
+var readBufs [40]sync.Pool
+
+func sizeClass(n int) int {
+	c := 12 // 4 KiB at least
+	for 1<<c < n {
+		c++
+	}
+	return c
+}
+
+func getReadBuf(n int) []byte {
+	c := sizeClass(n)
+	if b, ok := readBufs[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<c)
+}
+
+func putReadBuf(b []byte) {
+	b = b[:cap(b)]
+	c := sizeClass(len(b))
+	if 1<<c == len(b) {
+		readBufs[c].Put(&b)
+	}
+}
 
 // coders caches one Reed-Solomon coder per (k, m); coders are safe for concurrent use.
 var coders sync.Map

@@ -1,0 +1,23 @@
+package datapath
+
+import (
+	"context"
+	"errors"
+)
+
+var (
+	// ErrCorrupt is reported for a shard whose header or a block fails
+	// verification, or that is shorter than its geometry says.
+	ErrCorrupt = errors.New("shard corrupt")
+	// ErrTooFewShards is returned when fewer than k shards of a stripe can
+	// be read, or fewer shards than the write quorum landed.
+	ErrTooFewShards = errors.New("too few shards")
+	// ErrShortBody is returned when a body to write ends before the size
+	// it was declared with.
+	ErrShortBody = errors.New("body ended early")
+	// ErrNoRegion is reported for a shard write that has no region to go to.
+	ErrNoRegion = errors.New("no region for the shard")
+)
+
+// errCanceled marks a shard stream given up by the reader.
+var errCanceled = context.Canceled

@@ -1,0 +1,371 @@
+package datapath
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	plog "github.com/prismd/prismd/log"
+)
+
+// Segment is one segment of a blob and the regions holding its shards.
+type Segment struct {
+	Blob   plog.BlobID
+	Index  int
+	Geo    Geometry
+	Bucket string // backend bucket
+	// Shards[i] holds shard i; nil when shard i is not stored (pending,
+	// or its region is gone).
+	Shards []Region
+}
+
+// Reader reads stripes [first, last] of one segment from the fastest k
+// shards, hedging to spare shards when one is slow, failing or corrupt.
+// Every block it returns was verified.
+type Reader struct {
+	seg     Segment
+	failed  func(shard int, err error)
+	ctx     context.Context
+	cancel  context.CancelFunc
+	next    int
+	last    int
+	spares  []int // shard indices not yet asked, best first
+	active  map[int]*shardStream
+	held    [][]byte // buffers of the previous stripe, released on the next call
+	pieces  [][]byte
+	shards  [][]byte
+	failure []string
+	partial int // > 0: a single-stripe range reads only that many data shards (the first spares)
+}
+
+type shardStream struct {
+	shard  int
+	region Region
+	ch     chan streamItem
+	cancel context.CancelFunc
+	start  time.Time
+}
+
+type streamItem struct {
+	shard, stripe int
+	buf           []byte // block + hash; block is buf[:blockLen]
+	err           error
+}
+
+// Read starts reading stripes [first, last] of segment s. need, when set,
+// lists the data shards a range inside one stripe needs. failed is told,
+// once per shard, of every shard that could not be read — with an error
+// wrapping ErrCorrupt, backends.ErrNotFound, backends.ErrNoSuchBucket or
+// another failure — while the read goes on from the other shards; it may
+// be nil. Close the Reader when done.
+func Read(ctx context.Context, s Segment, first, last int, need []int, failed func(shard int, err error)) *Reader {
+	r := &Reader{seg: s, failed: failed, next: first, last: last, active: map[int]*shardStream{}}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	type cand struct {
+		shard int
+		score float64
+	}
+	var cands []cand
+	for i, reg := range s.Shards {
+		if reg == nil || i >= s.Geo.N() {
+			continue
+		}
+		sc := reg.Health().Score
+		if i >= s.Geo.K {
+			// Prefer data shards unless clearly slower: no decoding, and
+			// the blocks go to the client without a copy.
+			sc = sc*1.5 + 0.002
+		}
+		cands = append(cands, cand{i, sc})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		switch {
+		case a.score < b.score:
+			return -1
+		case a.score > b.score:
+			return 1
+		}
+		return 0
+	})
+	for _, c := range cands {
+		r.spares = append(r.spares, c.shard)
+	}
+	// A range inside one stripe needs only the data shards holding it:
+	// read just those while they are healthy; any trouble falls back to k.
+	if len(need) > 0 && len(need) < s.Geo.K {
+		healthy := true
+		for _, sh := range need {
+			healthy = healthy && slices.Contains(r.spares, sh) && s.Shards[sh].Health().Healthy
+		}
+		if healthy {
+			r.partial = len(need)
+			r.spares = slices.DeleteFunc(r.spares, func(sh int) bool { return slices.Contains(need, sh) })
+			r.spares = append(slices.Clone(need), r.spares...)
+		}
+	}
+	for range r.want() {
+		r.startSpare(first)
+	}
+	return r
+}
+
+// Next returns the index of the stripe the next call of Stripe returns;
+// beyond the last one, every stripe was read.
+func (r *Reader) Next() int { return r.next }
+
+// want is how many blocks a stripe needs: k, or the data shards of a
+// partial read.
+func (r *Reader) want() int {
+	if r.partial > 0 {
+		return r.partial
+	}
+	return r.seg.Geo.K
+}
+
+// zeros stands in for the data blocks a partial read skips: the range
+// never reaches into them.
+var zeros = make([]byte, 1<<20)
+
+// startSpare asks the best unused shard for stripes [from, last]; nil when none is left.
+func (r *Reader) startSpare(from int) *shardStream {
+	if len(r.spares) == 0 {
+		return nil
+	}
+	shard := r.spares[0]
+	r.spares = r.spares[1:]
+	ctx, cancel := context.WithCancel(r.ctx)
+	st := &shardStream{shard: shard, region: r.seg.Shards[shard], ch: make(chan streamItem, pipelineDepth), cancel: cancel, start: time.Now()}
+	r.active[shard] = st
+	go r.stream(ctx, st, from)
+	return st
+}
+
+// stream reads blocks [from, last] of one shard and sends them, verified.
+func (r *Reader) stream(ctx context.Context, st *shardStream, from int) {
+	defer close(st.ch)
+	send := func(it streamItem) bool {
+		select {
+		case st.ch <- it:
+			return true
+		case <-ctx.Done():
+			if it.buf != nil {
+				putReadBuf(it.buf)
+			}
+			return false
+		}
+	}
+	next := from
+	err := readShard(ctx, st.region, r.seg, st.shard, from, r.last, st.start, false, func(j int, buf []byte) bool {
+		next = j + 1
+		return send(streamItem{shard: st.shard, stripe: j, buf: buf})
+	})
+	if err != nil {
+		send(streamItem{shard: st.shard, stripe: next, err: err})
+	}
+}
+
+// Stripe returns the data of the next stripe, in pieces. They are valid
+// until the next call. An error wraps ErrTooFewShards when fewer than k
+// shards of the stripe could be read.
+func (r *Reader) Stripe() ([][]byte, error) {
+	for _, b := range r.held {
+		putReadBuf(b)
+	}
+	r.held = r.held[:0]
+	if r.next > r.last {
+		return nil, fmt.Errorf("segment %d: read past stripe %d: %w", r.seg.Index, r.last, io.ErrUnexpectedEOF)
+	}
+	j := r.next
+	k, n := r.seg.Geo.K, r.seg.Geo.N()
+	bl := r.seg.Geo.BlockLen(j)
+	if cap(r.shards) < n {
+		r.shards = make([][]byte, n)
+	}
+	got := r.shards[:n]
+	clear(got)
+	count, waiting := 0, 0
+	collect := make(chan streamItem, n)
+	wait := func(st *shardStream) {
+		waiting++
+		go func() {
+			for it := range st.ch {
+				if it.stripe < j && it.err == nil {
+					putReadBuf(it.buf)
+					continue
+				}
+				collect <- it
+				return
+			}
+			collect <- streamItem{shard: st.shard, stripe: j, err: errCanceled}
+		}()
+	}
+	for _, st := range r.active {
+		wait(st)
+	}
+	hedge := time.NewTimer(r.hedgeAfter())
+	defer hedge.Stop()
+	for count < r.want() {
+		for waiting+count < r.want() {
+			st := r.startSpare(j)
+			if st == nil {
+				return nil, fmt.Errorf("segment %d stripe %d of blob %x: %d good shards, need %d (%v): %w", r.seg.Index, j, r.seg.Blob, count+waiting, k, r.failure, ErrTooFewShards)
+			}
+			wait(st)
+		}
+		select {
+		case it := <-collect:
+			waiting--
+			if it.err != nil {
+				r.fail(it)
+				r.partial = 0 // reconstruct from k shards instead
+				continue
+			}
+			if got[it.shard] != nil || r.active[it.shard] == nil {
+				putReadBuf(it.buf)
+				continue
+			}
+			got[it.shard] = it.buf[:bl]
+			r.held = append(r.held, it.buf)
+			count++
+		case <-hedge.C:
+			r.partial = 0 // a slow shard: any k will do
+			if st := r.startSpare(j); st != nil {
+				wait(st)
+			}
+			hedge.Reset(r.hedgeAfter())
+		case <-r.ctx.Done():
+			return nil, r.ctx.Err()
+		}
+	}
+	// Streams that did not contribute are the slow ones: drop them, but
+	// keep their shards as spares (last): if a faster stream fails later,
+	// a slow shard is still a good one.
+	for shard, st := range r.active {
+		if got[shard] == nil {
+			st.region.Observe(time.Since(st.start), nil)
+			st.cancel()
+			delete(r.active, shard)
+			r.spares = append(r.spares, shard)
+		}
+	}
+	r.next++
+	return r.assemble(got, j)
+}
+
+// assemble turns k verified blocks of stripe j into its data bytes, as the
+// data blocks themselves (no copy) unless some must be reconstructed.
+func (r *Reader) assemble(got [][]byte, j int) ([][]byte, error) {
+	geo := r.seg.Geo
+	k := geo.K
+	d := geo.StripeData(j)
+	if k == 1 {
+		for _, b := range got {
+			if b != nil {
+				return [][]byte{b[:d]}, nil
+			}
+		}
+	}
+	for i := range k {
+		if got[i] == nil && r.partial > 0 {
+			if bl := geo.BlockLen(j); bl <= len(zeros) {
+				got[i] = zeros[:bl]
+			} else {
+				got[i] = make([]byte, bl)
+			}
+			continue
+		}
+		if got[i] == nil {
+			c, err := coder(k, geo.M)
+			if err != nil {
+				return nil, err
+			}
+			// Missing data blocks are rebuilt into pooled buffers
+			// (reedsolomon reuses a zero-length slice with room).
+			for m := i; m < k; m++ {
+				if got[m] == nil {
+					buf := getReadBuf(geo.BlockLen(j) + blockHashSize)
+					r.held = append(r.held, buf)
+					got[m] = buf[:0]
+				}
+			}
+			if err := c.ReconstructData(got); err != nil {
+				return nil, fmt.Errorf("reconstruct stripe %d: %w", j, err)
+			}
+			break
+		}
+	}
+	out := r.pieces[:0]
+	for i := range k {
+		n := min(len(got[i]), d)
+		out = append(out, got[i][:n])
+		d -= n
+	}
+	r.pieces = out
+	return out, nil
+}
+
+// fail drops a failed stream and reports the shard.
+func (r *Reader) fail(it streamItem) {
+	st := r.active[it.shard]
+	if st == nil {
+		return
+	}
+	st.cancel()
+	delete(r.active, it.shard)
+	if errors.Is(it.err, errCanceled) && r.ctx.Err() != nil {
+		return
+	}
+	r.failure = append(r.failure, fmt.Sprintf("shard %d on %s: %v", it.shard, st.region.Name(), it.err))
+	if r.failed != nil {
+		r.failed(it.shard, it.err)
+	}
+}
+
+func (r *Reader) hedgeAfter() time.Duration {
+	d := 150 * time.Millisecond
+	for _, st := range r.active {
+		d = max(d, st.region.Health().HedgeAfter)
+	}
+	return d
+}
+
+// Close stops the reader's shard streams and releases its buffers.
+func (r *Reader) Close() {
+	r.cancel()
+	for _, b := range r.held {
+		putReadBuf(b)
+	}
+	r.held = nil
+}
+
+// Data returns the segment's data bytes from the next stripe on, as a stream.
+func (r *Reader) Data() io.Reader { return &segmentData{r: r} }
+
+// segmentData reads a segment's data bytes stripe by stripe.
+type segmentData struct {
+	r   *Reader
+	out [][]byte
+}
+
+func (d *segmentData) Read(p []byte) (int, error) {
+	for len(d.out) == 0 || len(d.out[0]) == 0 {
+		if len(d.out) > 0 {
+			d.out = d.out[1:]
+			continue
+		}
+		if d.r.next > d.r.last {
+			return 0, io.EOF
+		}
+		out, err := d.r.Stripe()
+		if err != nil {
+			return 0, err
+		}
+		d.out = out
+	}
+	n := copy(p, d.out[0])
+	d.out[0] = d.out[0][n:]
+	return n, nil
+}

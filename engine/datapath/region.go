@@ -1,0 +1,41 @@
+package datapath
+
+import (
+	"time"
+
+	"github.com/prismd/prismd/backends"
+)
+
+// Region is one region as the data path uses it: the backend shards are
+// read from and written to, and the health its owner keeps for it. The
+// data path asks it whether a call may go and tells it how every call went;
+// what a region's health means (a breaker, a write backoff) is the owner's.
+type Region interface {
+	// Name names the region in errors.
+	Name() string
+	// Backend is the region's object store.
+	Backend() backends.Backend
+	// Available reports whether a call may be sent now. It may let one
+	// call through an open breaker as a probe.
+	Available() bool
+	// Health describes the region now, to order and hedge reads.
+	Health() Health
+	// Observe records a read's time to first byte, or its failure before
+	// the first byte.
+	Observe(ttfb time.Duration, err error)
+	// Outcome records a read that failed after its first byte.
+	Outcome(err error)
+	// Wrote records the end of a shard write sent to the region.
+	Wrote(err error)
+}
+
+// Health is what orders and hedges reads.
+type Health struct {
+	// Healthy: the region answers (no open breaker).
+	Healthy bool
+	// Score orders regions for reads: lower is better.
+	Score float64
+	// HedgeAfter is how long a read waits for the region before asking
+	// another shard.
+	HedgeAfter time.Duration
+}

@@ -1,0 +1,351 @@
+package datapath
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/prismd/prismd/backends"
+	plog "github.com/prismd/prismd/log"
+)
+
+// stallTimeout is how long the encoder waits on a shard writer whose region
+// stopped taking data before giving that shard up (completion writes it later),
+// as long as the write quorum can still be met without it.
+const stallTimeout = 2 * time.Second
+
+// Blob names a blob to write and its shape.
+type Blob struct {
+	ID     plog.BlobID
+	Bucket string // backend bucket
+	Layout plog.Layout
+	Size   int64
+}
+
+// Writer writes the shards of one blob, segment by segment: it encodes a
+// segment stripe by stripe and streams every shard to its region at once.
+// It holds (k+m) × BlockSize × a small pipeline depth of memory per
+// segment being written, whatever the blob's size.
+type Writer struct {
+	blob    Blob
+	regions []Region
+	quorum  int
+	landed  func(seg, shard int, err error) error
+	ctx     context.Context
+	wg      sync.WaitGroup // every shard writer
+}
+
+// NewWriter returns a Writer of blob b whose shard i of every segment goes
+// to regions[i] (nil: nowhere; that write fails with ErrNoRegion). Shard
+// writes run under ctx, which may outlive the requests that feed them.
+// quorum is how many shards of a segment WriteSegment waits for. landed is
+// called as each shard write ends, before WriteSegment counts it: err nil
+// means the shard landed; a non-nil error landed returns for a shard that
+// landed (its outcome could not be recorded) makes it count as failed.
+func NewWriter(ctx context.Context, b Blob, regions []Region, quorum int, landed func(seg, shard int, err error) error) *Writer {
+	return &Writer{blob: b, regions: regions, quorum: quorum, landed: landed, ctx: ctx}
+}
+
+// Wait waits until every shard write started has ended.
+func (w *Writer) Wait() { w.wg.Wait() }
+
+// WriteSegment encodes segment seg from body, stripe by stripe, and fans
+// its shards out; hp, when set, is fed the data bytes. With only set,
+// just those shards are written (completion and repair), and it returns
+// once every one of them ended; otherwise once the write quorum has landed,
+// the other shards landing in the background. An error wraps
+// ErrTooFewShards when too few shards landed and ErrShortBody when body
+// ended early.
+func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *HashPipe, only []bool) error {
+	geo := SegmentGeometry(w.blob.Layout, w.blob.Size, seg)
+	n := geo.N()
+	results := make(chan error, n)
+	writers := make([]*shardWriter, n)
+	started := 0
+	for i := range n {
+		if only != nil && !only[i] {
+			continue
+		}
+		h := Header{Blob: w.blob.ID, Segment: seg, Shard: i, Geo: geo}
+		writers[i] = w.startShard(seg, i, geo.ShardSize(), h.Encode(), results)
+		started++
+	}
+	err := w.encodeSegment(ctx, seg, geo, body, hp, writers)
+	for _, sw := range writers {
+		if sw != nil {
+			sw.finish(err != nil)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	need := w.quorum
+	if only != nil {
+		need = started
+	}
+	landed, running := 0, started
+	for landed < need && landed+running >= need {
+		select {
+		case err := <-results:
+			running--
+			if err == nil {
+				landed++
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("segment %d: %w", seg, ctx.Err())
+		}
+	}
+	if landed < need {
+		return fmt.Errorf("segment %d: %d of %d shards landed, need %d: %w", seg, landed, started, need, ErrTooFewShards)
+	}
+	return nil
+}
+
+// encodeSegment reads the segment's data from body and feeds every writer.
+func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body io.Reader, hp *HashPipe, writers []*shardWriter) error {
+	n := geo.N()
+	var enc interface{ Encode([][]byte) error }
+	if geo.K > 1 {
+		c, err := coder(geo.K, geo.M)
+		if err != nil {
+			return err
+		}
+		enc = c
+	}
+	shards := make([][]byte, n)
+	for j := range geo.Stripes() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d, bl := geo.StripeData(j), geo.BlockLen(j)
+		buf := stripes.get(n, geo.BlockSize)
+		filled := 0
+		var parts [][]byte
+		for i := range geo.K {
+			want := min(bl, d-filled)
+			blk := buf.blocks[i][:bl]
+			if want > 0 {
+				if _, err := io.ReadFull(body, blk[:want]); err != nil {
+					buf.refs.Store(1)
+					buf.release()
+					return bodyError(err)
+				}
+				if hp != nil {
+					parts = append(parts, blk[:want])
+				}
+				filled += want
+			}
+			clear(blk[max(want, 0):])
+			shards[i] = blk
+		}
+		if geo.K == 1 {
+			for i := 1; i < n; i++ {
+				shards[i] = shards[0]
+			}
+		} else {
+			for i := geo.K; i < n; i++ {
+				shards[i] = buf.blocks[i][:bl]
+			}
+			if err := enc.Encode(shards); err != nil {
+				buf.refs.Store(1)
+				buf.release()
+				return fmt.Errorf("encode stripe %d: %w", j, err)
+			}
+		}
+		for i := range n {
+			sealBlock(buf.sums[i], shards[i], w.blob.ID, seg, i, j)
+		}
+		buf.refs.Store(int32(n))
+		if hp != nil {
+			buf.refs.Add(1)
+			hp.ch <- hashJob{parts: parts, buf: buf}
+		}
+		for i, sw := range writers {
+			if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: buf.sums[i], buf: buf}) {
+				buf.release()
+			}
+		}
+	}
+	return nil
+}
+
+// send hands a block to a shard writer. A writer that has failed, or that
+// stalls while the others can still make quorum, is dropped (false: the
+// caller releases the block).
+func (w *Writer) send(ctx context.Context, sw *shardWriter, all []*shardWriter, b block) bool {
+	if sw.dead() {
+		return false
+	}
+	select {
+	case sw.ch <- b:
+		return true
+	default:
+	}
+	t := time.NewTimer(stallTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case sw.ch <- b:
+			return true
+		case <-sw.done:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			alive := 0
+			for _, o := range all {
+				if o != nil && o != sw && !o.dead() {
+					alive++
+				}
+			}
+			if alive >= w.quorum {
+				sw.drop(fmt.Errorf("region %s stalled for %s", sw.region, stallTimeout))
+				return false
+			}
+			t.Reset(stallTimeout)
+		}
+	}
+}
+
+func bodyError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return ErrShortBody
+	}
+	return fmt.Errorf("read body: %w", err)
+}
+
+// block is one shard's block of a stripe, plus its hash.
+type block struct {
+	data, sum []byte
+	buf       *stripeBuf // nil for the header
+}
+
+// shardWriter streams one shard object to its region.
+type shardWriter struct {
+	region string
+	ch     chan block
+	done   chan struct{} // closed when the backend Put returned
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	err    error
+}
+
+func (sw *shardWriter) dead() bool {
+	select {
+	case <-sw.done:
+		return true
+	default:
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.err != nil
+}
+
+// drop gives the shard up: its Put is cancelled and completion writes it later.
+func (sw *shardWriter) drop(err error) {
+	sw.mu.Lock()
+	if sw.err == nil {
+		sw.err = err
+	}
+	sw.mu.Unlock()
+	sw.cancel()
+}
+
+// finish tells the writer no more blocks come; abort cancels its Put.
+func (sw *shardWriter) finish(abort bool) {
+	if abort {
+		sw.drop(errors.New("put aborted"))
+	}
+	close(sw.ch)
+}
+
+// startShard starts the backend Put of one shard and returns its writer.
+// The outcome goes to landed, then on results.
+func (w *Writer) startShard(seg, shard int, size int64, header []byte, results chan<- error) *shardWriter {
+	r := w.regions[shard]
+	name := "(none)"
+	if r != nil {
+		name = r.Name()
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	sw := &shardWriter{region: name, ch: make(chan block, pipelineDepth), done: make(chan struct{}), cancel: cancel}
+	sw.ch <- block{data: header}
+	key := Key(w.blob.ID, seg, shard)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer cancel()
+		var err error
+		switch {
+		case r == nil:
+			err = fmt.Errorf("shard %d: %w", shard, ErrNoRegion)
+		case !r.Available():
+			err = fmt.Errorf("region %s: %w", name, backends.ErrUnavailable)
+		default:
+			err = r.Backend().Put(ctx, w.blob.Bucket, key, &chanReader{ch: sw.ch}, size)
+			r.Wrote(err)
+		}
+		close(sw.done)
+		for b := range sw.ch { // release what the Put did not consume
+			if b.buf != nil {
+				b.buf.release()
+			}
+		}
+		sw.mu.Lock()
+		if sw.err != nil && err == nil {
+			err = sw.err
+		}
+		sw.mu.Unlock()
+		if w.landed != nil {
+			if lerr := w.landed(seg, shard, err); lerr != nil && err == nil {
+				err = lerr
+			}
+		}
+		results <- err
+	}()
+	return sw
+}
+
+// chanReader turns a writer's block channel into the io.Reader a backend Put consumes.
+type chanReader struct {
+	ch   chan block
+	cur  block
+	part int // 0: data, 1: sum, 2: consumed
+	open bool
+}
+
+func (r *chanReader) Read(p []byte) (int, error) {
+	for {
+		if r.open {
+			src := r.cur.data
+			if r.part == 1 {
+				src = r.cur.sum
+			}
+			if len(src) > 0 {
+				n := copy(p, src)
+				if r.part == 0 {
+					r.cur.data = src[n:]
+				} else {
+					r.cur.sum = src[n:]
+				}
+				return n, nil
+			}
+			if r.part == 0 {
+				r.part = 1
+				continue
+			}
+			if r.cur.buf != nil {
+				r.cur.buf.release()
+			}
+			r.open = false
+		}
+		b, ok := <-r.ch
+		if !ok {
+			return 0, io.EOF
+		}
+		r.cur, r.part, r.open = b, 0, true
+	}
+}
