@@ -3,6 +3,7 @@
 #   make build   bin/prismd
 #   make test    install missing test tools, then go vet and go test ./...
 #   make fuzz    run every fuzz target for FUZZTIME
+#   make stress  make test STRESS_RUNS times in a row with a second go test ./... looping beside it
 #   make bench   run the standard benchmark set (prismd vs direct), write BENCHMARKS.md
 
 SHELL := /bin/bash
@@ -19,13 +20,14 @@ VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || ech
 LDFLAGS       := -X main.version=$(VERSION)
 TEST_TIMEOUT  ?= 30m
 FUZZTIME      ?= 30s
+STRESS_RUNS   ?= 5
 VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 DEBIAN_PKGS   := awscli python3-boto3 s3cmd rclone
 
 # sudo only when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test test-deps vet fuzz bench bench-go clean
+.PHONY: all build test test-deps vet fuzz stress bench bench-go clean
 
 all: build
 
@@ -51,6 +53,18 @@ vet:
 
 test: test-deps vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+# stress checks that the suite does not depend on a quiet machine: make test
+# STRESS_RUNS times in a row (stopping at the first failure) while another
+# CPU-heavy process, a second uncached go test ./..., runs beside it.
+stress: test-deps
+	@setsid bash -c 'while :; do $(GO) test -count=1 ./... >/dev/null 2>&1; done' & load=$$!; \
+	trap 'kill -- -$$load 2>/dev/null' EXIT; \
+	for i in $$(seq $(STRESS_RUNS)); do \
+		start=$$(date +%s); \
+		GOFLAGS=-count=1 $(MAKE) --no-print-directory test >/tmp/prismd-stress-$$i.log 2>&1 || { echo "run $$i FAILED (/tmp/prismd-stress-$$i.log)"; exit 1; }; \
+		echo "run $$i passed in $$(( $$(date +%s) - start )) s, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	done
 
 # fuzz runs each `func FuzzX` for FUZZTIME (go test -fuzz takes one target
 # of one package at a time).
