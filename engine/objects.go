@@ -238,10 +238,10 @@ func span(meta plog.ObjectMeta, opts GetOptions) (int64, int64, error) {
 			if opts.PartNumber == 1 {
 				return 0, size, nil
 			}
-			return 0, 0, fmt.Errorf("part %d of a single-part object: %w", opts.PartNumber, ErrInvalidRange)
+			return 0, 0, fmt.Errorf("part %d of a single-part object: %w", opts.PartNumber, ErrInvalidPartNumber)
 		}
 		if opts.PartNumber > len(meta.PartSizes) {
-			return 0, 0, fmt.Errorf("part %d of %d: %w", opts.PartNumber, len(meta.PartSizes), ErrInvalidRange)
+			return 0, 0, fmt.Errorf("part %d of %d: %w", opts.PartNumber, len(meta.PartSizes), ErrInvalidPartNumber)
 		}
 		off := int64(0)
 		for _, s := range meta.PartSizes[:opts.PartNumber-1] {

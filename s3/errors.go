@@ -73,6 +73,7 @@ var (
 	ErrEntityTooSmall                 = apiErr("EntityTooSmall", http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed object size.")
 	ErrEntityTooLarge                 = apiErr("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size.")
 	ErrInvalidRange                   = apiErr("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable.")
+	ErrInvalidPartNumber              = apiErr("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 	ErrPreconditionFailed             = apiErr("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
 	ErrNotModified                    = apiErr("NotModified", http.StatusNotModified, "Not Modified.")
 	ErrBadDigest                      = apiErr("BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received.")
@@ -116,6 +117,7 @@ var engineErrors = []struct {
 	{engine.ErrEntityTooSmall, ErrEntityTooSmall},
 	{engine.ErrEntityTooLarge, ErrEntityTooLarge},
 	{engine.ErrInvalidRange, ErrInvalidRange},
+	{engine.ErrInvalidPartNumber, ErrInvalidPartNumber},
 	{engine.ErrPreconditionFailed, ErrPreconditionFailed},
 	{engine.ErrNotModified, ErrNotModified},
 	{engine.ErrBadDigest, ErrBadDigest},

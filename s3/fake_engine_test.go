@@ -243,7 +243,7 @@ func (f *fakeEngine) GetObject(ctx context.Context, bucket, key string, opts eng
 		}
 	}
 	if opts.PartNumber > 1 {
-		return nil, engine.ErrInvalidPart
+		return nil, engine.ErrInvalidPartNumber
 	}
 	return &engine.ObjectReader{ReadCloser: io.NopCloser(bytes.NewReader(o.data[off : off+n])), Info: o.info, Offset: off, Length: n}, nil
 }
