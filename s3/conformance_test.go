@@ -1,10 +1,13 @@
 package s3
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/prismd/prismd/engine"
 )
 
 // do sends a signed request (UNSIGNED-PAYLOAD) and returns the answer with its body read.
@@ -37,5 +40,69 @@ func TestPartNumberOutOfRange(t *testing.T) {
 	resp, _ = e.do(t, "HEAD", "/bkt/obj?partNumber=2", nil, nil)
 	if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
 		t.Fatalf("HEAD partNumber=2: %d", resp.StatusCode)
+	}
+}
+
+// TestListingURLEncoding: with encoding-type=url every key field and prefix
+// of ListObjects V1, V2 and ListMultipartUploads is encoded as AWS encodes
+// it: a space is %20, a '+' %2B, non-ASCII bytes %XX, '/' kept.
+func TestListingURLEncoding(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	e.f.CreateBucket(ctx, "enc", "")
+	for _, k := range []string{"a b+c/d é", "a b+c/e", "a b+z"} {
+		e.f.PutObject(ctx, engine.PutInput{Bucket: "enc", Key: k, Size: 1, Body: strings.NewReader("x")})
+		e.f.CreateUpload(ctx, "enc", k, "", nil, nil)
+	}
+	for target, wants := range map[string][]string{
+		"/enc?encoding-type=url&prefix=a%20b%2B&delimiter=%2F&marker=a%20b%2B&max-keys=1": {
+			"<Prefix>a%20b%2B</Prefix>", "<Marker>a%20b%2B</Marker>", "<NextMarker>a%20b%2Bc/</NextMarker>",
+			"<Delimiter>/</Delimiter>", "<EncodingType>url</EncodingType>", "<CommonPrefixes><Prefix>a%20b%2Bc/</Prefix></CommonPrefixes>"},
+		"/enc?list-type=2&encoding-type=url&prefix=a%20b%2Bc%2F&start-after=a%20b%2Bc%2Fd": {
+			"<Prefix>a%20b%2Bc/</Prefix>", "<StartAfter>a%20b%2Bc/d</StartAfter>", "<Key>a%20b%2Bc/d%20%C3%A9</Key>", "<Key>a%20b%2Bc/e</Key>"},
+		"/enc?list-type=2&encoding-type=url&delimiter=%20": {
+			"<Delimiter>%20</Delimiter>", "<CommonPrefixes><Prefix>a%20</Prefix></CommonPrefixes>"},
+		"/enc?uploads&encoding-type=url&key-marker=a%20b%2Bc%2Fd%20%C3%A9&prefix=a%20&delimiter=%2B": {
+			"<KeyMarker>a%20b%2Bc/d%20%C3%A9</KeyMarker>", "<Prefix>a%20</Prefix>", "<Delimiter>%2B</Delimiter>", "<EncodingType>url</EncodingType>"},
+		"/enc?uploads&encoding-type=url": {"<Key>a%20b%2Bc/d%20%C3%A9</Key>", "<Key>a%20b%2Bc/e</Key>"},
+	} {
+		resp, body := e.do(t, "GET", target, nil, nil)
+		for _, want := range wants {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("GET %s: %d, no %s in\n%s", target, resp.StatusCode, want, body)
+			}
+		}
+		if strings.Contains(body, "+") {
+			t.Errorf("GET %s: a '+' in the answer:\n%s", target, body)
+		}
+	}
+}
+
+// TestListV2EmptyContinuationToken: continuation-token= (empty) is a first
+// page that echoes the empty token, as AWS answers; a bad token is refused.
+func TestListV2EmptyContinuationToken(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	resp, body := e.do(t, "GET", "/bkt?list-type=2&continuation-token=", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<ContinuationToken></ContinuationToken>") || !strings.Contains(body, "<Key>obj</Key>") {
+		t.Fatalf("empty continuation-token: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = e.do(t, "GET", "/bkt?list-type=2", nil, nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, "ContinuationToken") {
+		t.Fatalf("no continuation-token: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = e.do(t, "GET", "/bkt?list-type=2&continuation-token=%25%25", nil, nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidArgument</Code>") {
+		t.Fatalf("bad continuation-token: %d\n%s", resp.StatusCode, body)
+	}
+	// A prefix of control characters is echoed as sent (as character
+	// references) without encoding-type, and %XX with it.
+	_, body = e.do(t, "GET", "/bkt?list-type=2&prefix=%01%02", nil, nil)
+	if !strings.Contains(body, "<Prefix>&#x1;&#x2;</Prefix>") {
+		t.Fatalf("control-character prefix:\n%s", body)
+	}
+	_, body = e.do(t, "GET", "/bkt?list-type=2&prefix=%01%02&encoding-type=url", nil, nil)
+	if !strings.Contains(body, "<Prefix>%01%02</Prefix>") {
+		t.Fatalf("control-character prefix, encoding-type=url:\n%s", body)
 	}
 }

@@ -138,7 +138,7 @@ type listBucketResult struct {
 	Prefix                xmlText        `xml:"Prefix"`
 	Marker                *xmlText       `xml:"Marker"`
 	NextMarker            xmlText        `xml:"NextMarker,omitempty"`
-	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+	ContinuationToken     *string        `xml:"ContinuationToken"`
 	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
 	StartAfter            xmlText        `xml:"StartAfter,omitempty"`
 	KeyCount              *int           `xml:"KeyCount"`
