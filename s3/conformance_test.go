@@ -4,8 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/prismd/prismd/engine"
 )
@@ -104,5 +108,58 @@ func TestListV2EmptyContinuationToken(t *testing.T) {
 	_, body = e.do(t, "GET", "/bkt?list-type=2&prefix=%01%02&encoding-type=url", nil, nil)
 	if !strings.Contains(body, "<Prefix>%01%02</Prefix>") {
 		t.Fatalf("control-character prefix, encoding-type=url:\n%s", body)
+	}
+}
+
+// TestListBucketsPagination: max-buckets pages, continuation-token
+// resumes, prefix and bucket-region filter; the answer carries
+// ContinuationToken only when more buckets follow and echoes Prefix.
+func TestListBucketsPagination(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	for _, b := range []string{"app-1", "app-2", "app-3", "app-4", "other"} {
+		e.f.CreateBucket(ctx, b, "")
+	}
+	e.f.CreateBucket(ctx, "app-5", "eu-far-9")
+	c := e.client(testKey, testSecret)
+	var names []string
+	pages := 0
+	pg := s3sdk.NewListBucketsPaginator(c, &s3sdk.ListBucketsInput{MaxBuckets: aws.Int32(2), Prefix: aws.String("app-"), BucketRegion: aws.String(testRegion)})
+	for pg.HasMorePages() {
+		out, err := pg.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if aws.ToString(out.Prefix) != "app-" {
+			t.Fatalf("page %d: Prefix %q", pages, aws.ToString(out.Prefix))
+		}
+		for _, b := range out.Buckets {
+			names = append(names, aws.ToString(b.Name))
+			if aws.ToString(b.BucketRegion) != testRegion {
+				t.Fatalf("bucket %s: region %q", aws.ToString(b.Name), aws.ToString(b.BucketRegion))
+			}
+		}
+	}
+	if strings.Join(names, ",") != "app-1,app-2,app-3,app-4" || pages != 2 {
+		t.Fatalf("%d pages: %v", pages, names)
+	}
+	_, body := e.do(t, "GET", "/?max-buckets=2&prefix=app-&bucket-region="+testRegion, nil, nil)
+	if !strings.Contains(body, "<ContinuationToken>") || !strings.Contains(body, "<Prefix>app-</Prefix>") {
+		t.Fatalf("first page:\n%s", body)
+	}
+	_, body = e.do(t, "GET", "/", nil, nil)
+	if strings.Contains(body, "ContinuationToken") || strings.Contains(body, "<Prefix>") || strings.Count(body, "<Bucket>") != 6 {
+		t.Fatalf("without parameters every bucket, no token:\n%s", body)
+	}
+	_, body = e.do(t, "GET", "/?bucket-region=eu-far-9", nil, nil)
+	if strings.Count(body, "<Bucket>") != 1 || !strings.Contains(body, "<Name>app-5</Name>") {
+		t.Fatalf("bucket-region filter:\n%s", body)
+	}
+	for _, bad := range []string{"0", "10001", "-1", "x", "+2"} {
+		resp, body := e.do(t, "GET", "/?max-buckets="+url.QueryEscape(bad), nil, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidArgument</Code>") {
+			t.Errorf("max-buckets=%s: %d\n%s", bad, resp.StatusCode, body)
+		}
 	}
 }

@@ -24,10 +24,12 @@ var defaultOwner = owner{ID: "prismd", DisplayName: "prismd"}
 // --- buckets ---
 
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	Xmlns   string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketItem `xml:"Buckets>Bucket"`
+	XMLName           xml.Name     `xml:"ListAllMyBucketsResult"`
+	Xmlns             string       `xml:"xmlns,attr"`
+	Owner             owner        `xml:"Owner"`
+	Buckets           []bucketItem `xml:"Buckets>Bucket"`
+	ContinuationToken *string      `xml:"ContinuationToken,omitempty"`
+	Prefix            *string      `xml:"Prefix,omitempty"`
 }
 
 type bucketItem struct {
