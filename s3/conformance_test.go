@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -17,13 +18,7 @@ import (
 // do sends a signed request (UNSIGNED-PAYLOAD) and returns the answer with its body read.
 func (e *testEnv) do(t *testing.T, method, path string, body []byte, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
-	resp, err := e.srv.Client().Do(signedRequest(t, method, e.srv.URL+path, body, unsignedPayload, hdr))
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return send(t, signedRequest(t, method, e.srv.URL+path, body, unsignedPayload, hdr))
 }
 
 // TestPartNumberOutOfRange: partNumber=1 of a single-part object is the
@@ -161,5 +156,53 @@ func TestListBucketsPagination(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidArgument</Code>") {
 			t.Errorf("max-buckets=%s: %d\n%s", bad, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestTransferEncodingChunked: a plain body sent with Transfer-Encoding:
+// chunked and no Content-Length is 501 NotImplemented naming the header, as
+// AWS answers, and stores nothing; an aws-chunked body framed the same way
+// is read by its x-amz-decoded-content-length, signed or not, and without
+// that header it is 411 MissingContentLength.
+func TestTransferEncodingChunked(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	data := bytes.Repeat([]byte("chunked-"), 10000)
+	plain := signedRequest(t, "PUT", e.srv.URL+"/bkt/plain", nil, unsignedPayload, nil)
+	plain.Body, plain.ContentLength = io.NopCloser(bytes.NewReader(data)), -1
+	resp, body := send(t, plain)
+	if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(body, "<Code>NotImplemented</Code>") ||
+		!strings.Contains(body, "<Header>Transfer-Encoding</Header>") {
+		t.Fatalf("plain chunked PUT: %d\n%s", resp.StatusCode, body)
+	}
+	if _, err := e.f.HeadObject(context.Background(), "bkt", "plain", engine.GetOptions{}); err == nil {
+		t.Fatal("the refused PUT stored an object")
+	}
+	for _, mode := range []string{streamingSigned, streamingUnsignT} {
+		trailer := ""
+		if mode == streamingUnsignT {
+			trailer = "x-amz-checksum-crc32:" + crc32b64(data)
+		}
+		req := streamingRequest(t, e.srv.URL+"/bkt/aws-"+mode, mode, data, 8192, trailer, nil)
+		req.ContentLength = -1 // sent as Transfer-Encoding: chunked
+		resp, body := send(t, req)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s with Transfer-Encoding: chunked: %d\n%s", mode, resp.StatusCode, body)
+		}
+		rd, err := e.f.GetObject(context.Background(), "bkt", "aws-"+mode, engine.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rd)
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%s: stored %d bytes", mode, len(got))
+		}
+	}
+	req := signedRequest(t, "PUT", e.srv.URL+"/bkt/nolen", nil, streamingUnsignT, map[string]string{"Content-Encoding": "aws-chunked", "X-Amz-Trailer": "x-amz-checksum-crc32"})
+	req.Body = io.NopCloser(bytes.NewReader(streamBody("", "", [][]byte{data}, []string{"x-amz-checksum-crc32:" + crc32b64(data)})))
+	req.ContentLength = -1
+	resp, body = send(t, req)
+	if resp.StatusCode != http.StatusLengthRequired || !strings.Contains(body, "<Code>MissingContentLength</Code>") {
+		t.Fatalf("aws-chunked without x-amz-decoded-content-length: %d\n%s", resp.StatusCode, body)
 	}
 }

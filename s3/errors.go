@@ -21,6 +21,9 @@ type APIError struct {
 	// HeadersNotSigned names the headers a signature should have covered
 	// ("a, b"), as AWS adds to that AccessDenied.
 	HeadersNotSigned string
+	// Header names the request header a NotImplemented is about, as AWS
+	// adds it.
+	Header string
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
@@ -152,6 +155,13 @@ func headersNotSigned(names []string) error {
 	e := *ErrHeadersNotSigned
 	e.HeadersNotSigned = strings.Join(names, ", ")
 	return &e
+}
+
+// notImplementedHeader is AWS's NotImplemented for a header that asks for
+// functionality S3 lacks, with the Header element naming it.
+func notImplementedHeader(name string) error {
+	return &APIError{Code: ErrNotImplemented.Code, Status: ErrNotImplemented.Status,
+		Message: "A header you provided implies functionality that is not implemented", Header: name}
 }
 
 // badArgument is InvalidArgument naming the argument and its value.
