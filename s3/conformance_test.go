@@ -206,3 +206,38 @@ func TestTransferEncodingChunked(t *testing.T) {
 		t.Fatalf("aws-chunked without x-amz-decoded-content-length: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// TestNonASCIIUserMetadata: user metadata values holding raw UTF-8 bytes,
+// and RFC 2047 encoded words, come back on HEAD and GET byte for byte as
+// they were sent.
+func TestNonASCIIUserMetadata(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	meta := map[string]string{
+		"X-Amz-Meta-Raw":     "café ü 日本語 \xf0\x9f\x98\x80",
+		"X-Amz-Meta-Encoded": "=?UTF-8?B?Y2Fmw6kg8J+YgA==?=",
+		"X-Amz-Meta-Q":       "=?utf-8?q?caf=C3=A9?=",
+	}
+	resp, body := e.do(t, "PUT", "/bkt/meta", []byte("x"), meta)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d\n%s", resp.StatusCode, body)
+	}
+	for _, method := range []string{"HEAD", "GET"} {
+		resp, _ := e.do(t, method, "/bkt/meta", nil, nil)
+		for k, v := range meta {
+			if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
+				t.Errorf("%s %s: %q, want %q", method, k, got, v)
+			}
+		}
+	}
+	c := e.client(testKey, testSecret)
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3sdk.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("sdk"), Body: strings.NewReader("y"),
+		Metadata: map[string]string{"name": "Grüße, 世界"}}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.HeadObject(ctx, &s3sdk.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("sdk")})
+	if err != nil || h.Metadata["name"] != "Grüße, 世界" {
+		t.Fatalf("SDK metadata: %q, %v", h.Metadata, err)
+	}
+}
