@@ -1,43 +1,20 @@
 package s3
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"net/http"
 	"strings"
+
+	"github.com/prismd/prismd/engine"
 )
 
-// Checksum algorithms of the S3 "additional checksums", by the name S3 uses
+// checksumAlgorithms are the S3 "additional checksums", by the name S3 uses
 // in x-amz-sdk-checksum-algorithm and in engine.ObjectInfo.Checksums.
-var checksumAlgorithms = []string{"CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"}
-
-// crc64NVMETable is CRC-64/NVME: polynomial 0xad93d23594c93659, reflected
-// (0x9a6c9329ac4bc9b5), init and xorout all ones — exactly what hash/crc64
-// computes given the reflected polynomial.
-var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
-
-var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+var checksumAlgorithms = engine.ChecksumAlgorithms
 
 // newChecksum returns the hash for an algorithm name, or nil if unknown.
-func newChecksum(alg string) hash.Hash {
-	switch alg {
-	case "CRC32":
-		return crc32.NewIEEE()
-	case "CRC32C":
-		return crc32.New(crc32cTable)
-	case "SHA1":
-		return sha1.New()
-	case "SHA256":
-		return sha256.New()
-	case "CRC64NVME":
-		return crc64.New(crc64NVMETable)
-	}
-	return nil
-}
+func newChecksum(alg string) hash.Hash { return engine.NewChecksum(alg) }
 
 // checksumSize is the digest length of alg in bytes.
 func checksumSize(alg string) int {
