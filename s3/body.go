@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/prismd/prismd/engine"
 )
 
 // payload is a request body as the engine reads it: aws-chunked decoded,
@@ -46,10 +48,11 @@ func newPayload(r *http.Request, auth *authResult) (*payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &payload{ck: ck}
-	if ck.alg != "" {
-		p.ckHash = newChecksum(ck.alg)
+	if ck.alg == "" {
+		// Every object gets a full-object checksum, as on S3.
+		ck.alg = engine.DefaultChecksum
 	}
+	p := &payload{ck: ck, ckHash: newChecksum(ck.alg)}
 	hashHdr := auth.PayloadHash
 	switch hashHdr {
 	case streamingSigned, streamingSignedT, streamingUnsignT:

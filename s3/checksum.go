@@ -123,3 +123,61 @@ func setChecksumHeaders(h http.Header, sums map[string]string) {
 		}
 	}
 }
+
+// setObjectChecksumHeaders writes an object's x-amz-checksum-* headers and
+// x-amz-checksum-type.
+func setObjectChecksumHeaders(h http.Header, sums map[string]string) {
+	setChecksumHeaders(h, sums)
+	if alg, v := objectChecksum(sums); alg != "" {
+		h.Set("x-amz-checksum-type", engine.ChecksumType(v))
+	}
+}
+
+// objectChecksum returns the algorithm and value of an object's checksum
+// ("" when it has none).
+func objectChecksum(sums map[string]string) (alg, value string) {
+	for _, a := range checksumAlgorithms {
+		if v := sums[a]; v != "" {
+			return a, v
+		}
+	}
+	return "", ""
+}
+
+// checksumElements are the Checksum* elements of an XML answer.
+type checksumElements struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+}
+
+func newChecksumElements(sums map[string]string) checksumElements {
+	return checksumElements{ChecksumCRC32: sums["CRC32"], ChecksumCRC32C: sums["CRC32C"], ChecksumCRC64NVME: sums["CRC64NVME"],
+		ChecksumSHA1: sums["SHA1"], ChecksumSHA256: sums["SHA256"]}
+}
+
+// uploadChecksumRequest reads x-amz-checksum-algorithm and
+// x-amz-checksum-type of a CreateMultipartUpload.
+func uploadChecksumRequest(h http.Header) ([]engine.UploadChecksum, error) {
+	alg := strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Checksum-Algorithm")))
+	typ := strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Checksum-Type")))
+	switch {
+	case alg == "" && typ == "":
+		return nil, nil
+	case alg == "":
+		return nil, detail(ErrInvalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+	case newChecksum(alg) == nil:
+		return nil, detail(ErrInvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+	case typ != "" && typ != engine.ChecksumComposite && typ != engine.ChecksumFullObject:
+		return nil, detail(ErrInvalidRequest, "Value for x-amz-checksum-type header is invalid.")
+	}
+	if typ == "" {
+		typ = engine.DefaultChecksumType(alg)
+	}
+	if !engine.ChecksumTypeAllowed(alg, typ) {
+		return nil, detail(ErrInvalidRequest, "The %s checksum type cannot be used with the %s checksum algorithm.", typ, strings.ToLower(alg))
+	}
+	return []engine.UploadChecksum{{Algorithm: alg, Type: typ}}, nil
+}

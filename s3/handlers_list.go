@@ -106,6 +106,9 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 	}
 	for _, o := range res.Objects {
 		item := objectItem{Key: enc.enc(o.Key), LastModified: timeISO(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size, StorageClass: "STANDARD"}
+		if alg, v := objectChecksum(o.Checksums); alg != "" {
+			item.ChecksumAlgorithm, item.ChecksumType = alg, engine.ChecksumType(v)
+		}
 		if withOwner {
 			ow := defaultOwner
 			item.Owner = &ow

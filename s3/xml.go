@@ -82,15 +82,12 @@ type tagging struct {
 // --- objects ---
 
 type copyObjectResult struct {
-	XMLName        xml.Name `xml:"CopyObjectResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	LastModified   string   `xml:"LastModified"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64N string   `xml:"ChecksumCRC64NVME,omitempty"`
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type copyPartResult struct {
@@ -157,6 +154,7 @@ type objectItem struct {
 	LastModified      string  `xml:"LastModified"`
 	ETag              string  `xml:"ETag"`
 	ChecksumAlgorithm string  `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string  `xml:"ChecksumType,omitempty"`
 	Size              int64   `xml:"Size"`
 	Owner             *owner  `xml:"Owner,omitempty"`
 	StorageClass      string  `xml:"StorageClass"`
@@ -199,6 +197,8 @@ type completeMultipartUploadResult struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      xmlText  `xml:"Key"`
 	ETag     string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type listPartsResult struct {
@@ -214,19 +214,17 @@ type listPartsResult struct {
 	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
 	MaxParts             int        `xml:"MaxParts"`
 	IsTruncated          bool       `xml:"IsTruncated"`
+	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string     `xml:"ChecksumType,omitempty"`
 	Parts                []partItem `xml:"Part"`
 }
 
 type partItem struct {
-	PartNumber        int    `xml:"PartNumber"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	Size              int64  `xml:"Size"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumElements
 }
 
 type listMultipartUploadsResult struct {
