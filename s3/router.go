@@ -202,6 +202,7 @@ var routeTable = []route{
 	{"DELETE", levelObject, "", true, handleDeleteObject},
 	{"GET", levelObject, "acl", false, handleGetACL},
 	{"GET", levelObject, "tagging", false, handleGetObjectTagging},
+	{"GET", levelObject, "attributes", false, handleGetObjectAttributes},
 	{"POST", levelObject, "uploads", true, handleCreateUpload},
 	{"PUT", levelObject, "uploadId", true, handleUploadPart},
 	{"POST", levelObject, "uploadId", true, handleCompleteUpload},
