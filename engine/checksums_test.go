@@ -1,12 +1,16 @@
 package engine_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"encoding/hex"
 	"strconv"
 	"testing"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 func sumOf(alg string, b []byte) string {
@@ -63,5 +67,45 @@ func TestMultipartChecksum(t *testing.T) {
 	}
 	if _, ok := engine.MultipartChecksum("CRC32", engine.ChecksumFullObject, []map[string]string{{"CRC32": sumOf("CRC32", data)}, nil}, []int64{1, 2}); ok {
 		t.Error("a part without a checksum gave an object checksum")
+	}
+}
+
+// TestUploadChecksumSurvivesRestart: the checksum an upload was created
+// with is in its event, so a restart (replay of the log) keeps it, and the
+// completed object gets it; an impossible pair is refused.
+func TestUploadChecksumSurvivesRestart(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	if _, err := c.e.CreateUpload(ctx, "bkt", "k", "", nil, nil, engine.UploadChecksum{Algorithm: "SHA256", Type: engine.ChecksumFullObject}); !errors.Is(err, engine.ErrInvalidArgument) {
+		t.Fatalf("SHA256 FULL_OBJECT: %v", err)
+	}
+	up, err := c.e.CreateUpload(ctx, "bkt", "k", "", nil, nil, engine.UploadChecksum{Algorithm: "CRC32C", Type: engine.ChecksumFullObject})
+	if err != nil || up.ChecksumAlgorithm != "CRC32C" || up.ChecksumType != engine.ChecksumFullObject {
+		t.Fatalf("create: %+v %v", up, err)
+	}
+	data := payload(3, 6<<20)
+	var parts []engine.CompletePart
+	for i, p := range [][]byte{data[:5<<20], data[5<<20:]} {
+		pi, err := c.e.UploadPart(ctx, up.UploadID, i+1, engine.PutInput{Bucket: "bkt", Key: "k", Size: int64(len(p)), Body: bytes.NewReader(p),
+			BeforeCommit: func() (map[string]string, error) { return map[string]string{"CRC32C": sumOf("CRC32C", p)}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, engine.CompletePart{Number: i + 1, ETag: pi.ETag})
+	}
+	c.restart()
+	lp, err := c.e.ListParts(ctx, "bkt", "k", up.UploadID, 0, 0)
+	if err != nil || lp.Upload.ChecksumAlgorithm != "CRC32C" || lp.Upload.ChecksumType != engine.ChecksumFullObject {
+		t.Fatalf("after restart: %+v %v", lp.Upload, err)
+	}
+	info, err := c.e.CompleteUpload(ctx, "bkt", "k", up.UploadID, parts, engine.Conditions{})
+	if err != nil || info.Checksums["CRC32C"] != sumOf("CRC32C", data) || len(info.Checksums) != 1 {
+		t.Fatalf("complete: %v %v, want CRC32C %s", info.Checksums, err, sumOf("CRC32C", data))
+	}
+	c.restart()
+	h, err := c.e.HeadObject(ctx, "bkt", "k", engine.GetOptions{})
+	if err != nil || h.Checksums["CRC32C"] != sumOf("CRC32C", data) || len(h.PartSizes) != 2 || h.PartSums[1]["CRC32C"] != sumOf("CRC32C", data[5<<20:]) {
+		t.Fatalf("after restart: %+v %v", h, err)
 	}
 }
