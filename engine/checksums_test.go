@@ -109,3 +109,29 @@ func TestUploadChecksumSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v %v", h, err)
 	}
 }
+
+// TestUploadPartCopyChecksum: a part copied from an object gets the
+// upload's checksum as it is copied, so an upload of copied and uploaded
+// parts still gets its full-object CRC64NVME.
+func TestUploadPartCopyChecksum(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	src := payload(4, 5<<20)
+	put(t, c.e, "bkt", "src", src)
+	up, _ := c.e.CreateUpload(ctx, "bkt", "k", "", nil, nil)
+	p1, err := c.e.UploadPartCopy(ctx, up.UploadID, 1, "bkt", "k", "bkt", "src", engine.Conditions{}, nil)
+	if err != nil || p1.Checksums["CRC64NVME"] != sumOf("CRC64NVME", src) {
+		t.Fatalf("copied part: %v %v", p1.Checksums, err)
+	}
+	tail := []byte("tail")
+	p2, err := c.e.UploadPart(ctx, up.UploadID, 2, engine.PutInput{Bucket: "bkt", Key: "k", Size: int64(len(tail)), Body: bytes.NewReader(tail),
+		BeforeCommit: func() (map[string]string, error) { return map[string]string{"CRC64NVME": sumOf("CRC64NVME", tail)}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.e.CompleteUpload(ctx, "bkt", "k", up.UploadID, []engine.CompletePart{{Number: 1, ETag: p1.ETag}, {Number: 2, ETag: p2.ETag}}, engine.Conditions{})
+	if want := sumOf("CRC64NVME", append(append([]byte(nil), src...), tail...)); err != nil || info.Checksums["CRC64NVME"] != want {
+		t.Fatalf("object checksum %v %v, want %s", info.Checksums, err, want)
+	}
+}

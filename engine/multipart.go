@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -112,8 +114,11 @@ func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, 
 }
 
 // UploadPartCopy stores a range of an existing object as a part.
+// The part gets the checksum of the upload's algorithm, computed as it is
+// copied.
 func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond Conditions, rng *Range) (PartInfo, error) {
-	if _, err := e.upload(bucket, key, uploadID); err != nil {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
 		return PartInfo{}, err
 	}
 	if number < 1 || number > MaxParts {
@@ -140,11 +145,14 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	}
 	defer rc.Close()
 	sum := md5.New()
-	w, err := e.writeBlob(ctx, bucket, key, uploadID, e.policyFor(bucket), length, rc, sum)
+	alg, _ := uploadChecksum(u.Meta)
+	ck := NewChecksum(alg)
+	w, err := e.writeBlob(ctx, bucket, key, uploadID, e.policyFor(bucket), length, io.TeeReader(rc, ck), sum)
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
-	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), nil)
+	sums := map[string]string{alg: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
+	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data

@@ -96,7 +96,8 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 	if err != nil {
 		return nil, copyCondError(err)
 	}
-	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag)}), nil
+	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
+		checksumElements: newChecksumElements(part.Checksums)}), nil
 }
 
 // parseCompleteRequest decodes and checks a CompleteMultipartUpload body.

@@ -95,6 +95,7 @@ type copyPartResult struct {
 	Xmlns        string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumElements
 }
 
 // deleteRequest is the body of DeleteObjects.
