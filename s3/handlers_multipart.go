@@ -247,19 +247,23 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 
 // checkCompositeChecksums verifies the object checksums sent with
 // CompleteMultipartUpload against the listed parts' checksums: a
-// COMPOSITE one ("<base64>-N") is the checksum of the concatenated part
-// checksums, a FULL_OBJECT one the parts' CRCs combined.
+// COMPOSITE one is the checksum of the concatenated part checksums (sent
+// with or without its "-N"), a FULL_OBJECT one the parts' CRCs combined.
+// The type is x-amz-checksum-type, else the upload's for its algorithm,
+// else COMPOSITE exactly when the value ends in "-N".
 func checkCompositeChecksums(s *Server, rq *request, parts []engine.CompletePart, objSums map[string]string) error {
 	if len(objSums) == 0 {
 		return nil
 	}
 	byNumber := map[int]engine.PartInfo{}
+	var upload engine.UploadInfo
 	marker := 0
 	for {
 		page, err := s.engine().ListParts(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), marker, 1000)
 		if err != nil {
 			return err
 		}
+		upload = page.Upload
 		for _, p := range page.Parts {
 			byNumber[p.Number] = p
 		}
@@ -279,8 +283,18 @@ func checkCompositeChecksums(s *Server, rq *request, parts []engine.CompletePart
 				return detail(ErrInvalidRequest, "Part %d was uploaded without a %s checksum.", cp.Number, alg)
 			}
 		}
-		want, ok := engine.MultipartChecksum(alg, engine.ChecksumType(v), sums, sizes)
-		if !ok || want != v {
+		typ := strings.ToUpper(rq.r.Header.Get("X-Amz-Checksum-Type"))
+		switch {
+		case typ != "":
+		case upload.ChecksumAlgorithm == alg:
+			typ = upload.ChecksumType
+		default:
+			typ = engine.ChecksumType(v)
+		}
+		want, ok := engine.MultipartChecksum(alg, typ, sums, sizes)
+		digest, _, _ := strings.Cut(want, "-")
+		sent, n, hasN := strings.Cut(v, "-")
+		if !ok || digest != sent || hasN && n != strconv.Itoa(len(parts)) {
 			return checksumMismatch(alg)
 		}
 	}
