@@ -34,6 +34,9 @@ var (
 	ErrEntityTooLarge = errors.New("entity too large")
 	// ErrInvalidRange is returned when a range does not overlap the object.
 	ErrInvalidRange = errors.New("invalid range")
+	// ErrInvalidPartNumber is returned when a GET or HEAD asks for a part
+	// number the object does not have.
+	ErrInvalidPartNumber = errors.New("invalid part number")
 	// ErrPreconditionFailed is returned when If-Match / If-None-Match: * / If-Unmodified-Since fails.
 	ErrPreconditionFailed = errors.New("precondition failed")
 	// ErrNotModified is returned when If-None-Match (an ETag) / If-Modified-Since says the client's copy is current.

@@ -197,12 +197,16 @@ type ObjectCopied struct {
 	Cond      *Precondition `msgpack:"cond,omitempty"`
 }
 
+// UploadCreated starts a multipart upload. Meta holds the content type,
+// headers and user metadata to apply at completion; its Checksums, when
+// set, holds the one checksum the completed object is to get, as algorithm
+// → type ("CRC32" → "COMPOSITE" or "FULL_OBJECT"), not a digest.
 type UploadCreated struct {
 	Upload  string     `msgpack:"upload"`
 	Bucket  string     `msgpack:"bucket"`
 	Key     string     `msgpack:"key"`
 	Created int64      `msgpack:"created"`
-	Meta    ObjectMeta `msgpack:"meta"` // content type, headers and user metadata to apply at completion
+	Meta    ObjectMeta `msgpack:"meta"`
 }
 
 // PartCommitted stores part Number of Upload as Blob. A part committed again replaces the earlier blob.
