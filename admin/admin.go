@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
-	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prismd/prismd/engine"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +35,14 @@ type Engine interface {
 	// Scrub runs a scrub (the scrub API); ScrubStatus reports the background scrubber.
 	Scrub(ctx context.Context, opts engine.ScrubOptions) (engine.ScrubSummary, error)
 	ScrubStatus() engine.ScrubStatus
+
+	// The login (login.go, tokens.go): hashes only.
+	AdminPasswordHash() string
+	SetAdminPassword(ctx context.Context, hash string) error
+	AdminTokens() []engine.AdminToken
+	LookupAdminToken(id string) (engine.AdminToken, bool)
+	CreateAdminToken(ctx context.Context, t engine.AdminToken) error
+	RevokeAdminToken(ctx context.Context, id string) error
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -48,9 +55,23 @@ type Config struct {
 	Version string
 	// Logger gets errors of the metrics handler. Default slog.Default().
 	Logger *slog.Logger
-	// Token is the bearer token the scrub API requires (see authorized);
-	// "" refuses every request to it.
+	// Token is a bearer token every route accepts besides a login (see
+	// auth.go): the one `prismd serve` writes to <data_dir>/admin.token.
+	// "" accepts none.
 	Token string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// Hosts are the names (besides localhost and IP addresses) the Host
+	// header may carry.
+	Hosts []string
+	// SessionTTL is how long a login lasts; default 12h.
+	SessionTTL time.Duration
+	// MaxLoginFailures wrong passwords from one address lock it out for
+	// LoginLockout (doubling each time); defaults 5 and 5 minutes.
+	MaxLoginFailures int
+	LoginLockout     time.Duration
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
 	// ScrubCheckpoint is the checkpoint file of scrubs the API starts.
 	ScrubCheckpoint string
 }
@@ -64,6 +85,10 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	scrubs   scrubs
+	sessions sessions
+	lockouts lockouts
+	argon    sync.Mutex // one password check at a time
+	patterns []routeInfo
 }
 
 // New returns a Server that is not ready yet.
@@ -73,6 +98,18 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxLoginFailures <= 0 {
+		cfg.MaxLoginFailures = 5
+	}
+	if cfg.LoginLockout <= 0 {
+		cfg.LoginLockout = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -96,60 +133,16 @@ func New(cfg Config) *Server {
 		scrubCollector{cfg.Engine},
 		s.requests, s.duration,
 	)
-	s.mux.HandleFunc("GET /health", s.health)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slogErrorLog{cfg.Logger}}))
-	s.mux.Handle("GET /api/regions", loopbackOnly(http.HandlerFunc(s.listRegions)))
-	s.mux.Handle("PUT /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.putRegion)))
-	s.mux.Handle("DELETE /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.deleteRegion)))
-	s.mux.Handle("POST /api/scrub", s.withToken(s.startScrub))
-	s.mux.Handle("GET /api/scrub", s.withToken(s.watchScrub))
-	s.mux.Handle("DELETE /api/scrub", s.withToken(s.stopScrub))
-	s.mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
-	s.mux.Handle("/debug/pprof/cmdline", loopbackOnly(http.HandlerFunc(pprof.Cmdline)))
-	s.mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
-	s.mux.Handle("/debug/pprof/symbol", loopbackOnly(http.HandlerFunc(pprof.Symbol)))
-	s.mux.Handle("/debug/pprof/trace", loopbackOnly(http.HandlerFunc(pprof.Trace)))
+	s.routes()
 	return s
-}
-
-// loopbackOnly serves h to clients on this machine only, and only when the
-// request's Host names this machine: a web page elsewhere that makes a
-// browser on this machine resolve its own name to 127.0.0.1 (DNS
-// rebinding) sends its own name as Host and is refused.
-func loopbackOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "served to loopback clients only", http.StatusForbidden)
-			return
-		}
-		if !localHost(r.Host) {
-			http.Error(w, "the Host header must name this machine (localhost or a loopback address)", http.StatusForbidden)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// localHost reports whether a Host header names this machine: localhost or
-// a loopback address, with any port.
-func localHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // SetReady switches /health between 200 (serving) and 503 (starting or draining).
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-// ServeHTTP serves /health and /metrics.
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// ServeHTTP serves the management listener.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // InstrumentS3 wraps the S3 handler so that its requests are counted and timed.

@@ -1,8 +1,7 @@
 package admin
 
 import (
-	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/prismd/prismd/engine"
@@ -15,10 +14,9 @@ import (
 //	DELETE /api/regions/{name}
 //
 // Secrets go in and are sealed in the log; they never come back out. The
-// body is checked by the engine's one region validation (the config file's
-// too); an invalid field answers 400 naming it. Like pprof, the API answers
-// loopback clients only, with a Host header naming this machine, until the
-// management login exists.
+// body is checked by the engine's one region validation (the config
+// file's too: engine.RegionSpec.Validate); an invalid field answers 400
+// naming it.
 
 // regionBody is a region as the API reads and writes it.
 type regionBody struct {
@@ -35,53 +33,52 @@ type regionBody struct {
 	Configured         bool   `json:"configured"`
 }
 
-func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) {
+// spec is the body as the engine's region spec.
+func (b regionBody) spec(name string) engine.RegionSpec {
+	return engine.RegionSpec{Name: name, Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
+		AccessKey: b.AccessKey, SecretKey: b.SecretKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}
+}
+
+// bodyOf is a region as the API shows it: never its secret.
+func bodyOf(ri engine.RegionInfo) regionBody {
+	return regionBody{Name: ri.Name, Type: ri.Type, Path: ri.Path, Endpoint: ri.Endpoint, Region: ri.SigningRegion,
+		AccessKey: ri.AccessKey, PathStyle: ri.PathStyle, Bucket: ri.Bucket, InsecureSkipVerify: ri.Insecure, Configured: ri.Configured}
+}
+
+func (s *Server) listRegions(r *http.Request) (any, error) {
 	out := []regionBody{}
 	for _, ri := range s.cfg.Engine.Regions() {
-		out = append(out, regionBody{Name: ri.Name, Type: ri.Type, Path: ri.Path, Endpoint: ri.Endpoint, Region: ri.SigningRegion,
-			AccessKey: ri.AccessKey, PathStyle: ri.PathStyle, Bucket: ri.Bucket, InsecureSkipVerify: ri.Insecure, Configured: ri.Configured})
+		out = append(out, bodyOf(ri))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-func (s *Server) putRegion(w http.ResponseWriter, r *http.Request) {
+// regionSpec reads a region body for the region the path names.
+func regionSpec(r *http.Request) (engine.RegionSpec, error) {
 	var b regionBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "region body: " + err.Error()})
-		return
+	if err := decode(r, &b); err != nil {
+		return engine.RegionSpec{}, err
 	}
 	if b.Name != "" && b.Name != r.PathValue("name") {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "name: the body names another region than the path"})
-		return
+		return engine.RegionSpec{}, fmt.Errorf("name: the body names another region than the path: %w", ErrInvalid)
 	}
-	spec := engine.RegionSpec{Name: r.PathValue("name"), Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
-		AccessKey: b.AccessKey, SecretKey: b.SecretKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}
+	return b.spec(r.PathValue("name")), nil
+}
+
+func (s *Server) putRegion(r *http.Request) (any, error) {
+	spec, err := regionSpec(r)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.cfg.Engine.AddRegion(r.Context(), spec); err != nil {
-		writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return map[string]string{"status": "ok"}, nil
 }
 
-func (s *Server) deleteRegion(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteRegion(r *http.Request) (any, error) {
 	if err := s.cfg.Engine.RemoveRegion(r.Context(), r.PathValue("name")); err != nil {
-		writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func statusOf(err error) int {
-	if errors.Is(err, engine.ErrInvalidArgument) {
-		return http.StatusBadRequest
-	}
-	return http.StatusInternalServerError
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	return map[string]string{"status": "ok"}, nil
 }

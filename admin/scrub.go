@@ -2,12 +2,10 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -113,26 +111,6 @@ type scrubs struct {
 	mu   sync.Mutex
 	next int64
 	cur  *scrubRun
-}
-
-// authorized reports whether a request carries the management token, as
-// "Authorization: Bearer <token>". It is the one place that decides;
-// sessions of the management login will be checked here too.
-func (s *Server) authorized(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1
-}
-
-// withToken serves h to requests that carry the management token.
-func (s *Server) withToken(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="prismd"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a bearer token is required: the one in <data_dir>/admin.token"})
-			return
-		}
-		h(w, r)
-	})
 }
 
 func (s *Server) startScrub(w http.ResponseWriter, r *http.Request) {

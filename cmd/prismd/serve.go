@@ -141,10 +141,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("s3_addr: %w", err)
 	}
-	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	adminLn, err := listenAdmin(cfg)
 	if err != nil {
 		s3ln.Close()
-		return fmt.Errorf("admin_addr: %w", err)
+		return err
 	}
 	token, err := writeAdminToken(cfg.DataDir)
 	if err != nil {
@@ -152,7 +152,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		adminLn.Close()
 		return err
 	}
-	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg)})
+	password, err := ensureAdminPassword(ctx, eng, os.Getenv)
+	if err != nil {
+		s3ln.Close()
+		adminLn.Close()
+		return err
+	}
+	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg),
+		Hosts: splitList(cfg.AdminHosts), MetricsToken: cfg.MetricsToken})
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
 		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
@@ -171,7 +178,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	go func() { served <- adminSrv.Serve(adminLn) }()
 	adm.SetReady(true)
-	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root)
+	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root, password)
 	logger.Info("prismd serving", "version", buildVersion(), "s3", s3ln.Addr().String(), "admin", adminLn.Addr().String(),
 		"data_dir", cfg.DataDir, "regions", len(cfg.Regions), "master_key", gw.keySource)
 
@@ -242,7 +249,8 @@ func syncAccessKeys(ctx context.Context, eng *engine.Engine, root rootCredential
 }
 
 // printBanner tells the user where prismd listens and how to sign in.
-func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root rootCredentials) {
+// adminPassword is the generated admin password, printed this once ("": none).
+func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root rootCredentials, adminPassword string) {
 	scheme := "http://"
 	if cfg.TLSCertFile != "" {
 		scheme = "https://"
@@ -250,7 +258,14 @@ func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root root
 	endpoint := scheme + dialable(s3Addr)
 	fmt.Fprintf(w, "prismd %s\n", buildVersion())
 	fmt.Fprintf(w, "S3 endpoint:  %s  (region %s)\n", endpoint, cfg.S3Region)
-	fmt.Fprintf(w, "admin:        http://%s  (/health, /metrics)\n", dialable(adminAddr))
+	adminScheme := "http://"
+	if cfg.AdminTLSCertFile != "" {
+		adminScheme = "https://"
+	}
+	fmt.Fprintf(w, "admin:        %s%s  (web UI and /api/ need the admin login; /health, /metrics)\n", adminScheme, dialable(adminAddr))
+	if adminPassword != "" {
+		fmt.Fprintf(w, "admin login:  %s  (generated, shown this once; change it in the web UI)\n", adminPassword)
+	}
 	fmt.Fprintf(w, "data dir:     %s\n", cfg.DataDir)
 	var regions []string
 	for _, r := range cfg.Regions {
