@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -43,6 +44,29 @@ type Engine interface {
 	LookupAdminToken(id string) (engine.AdminToken, bool)
 	CreateAdminToken(ctx context.Context, t engine.AdminToken) error
 	RevokeAdminToken(ctx context.Context, id string) error
+
+	// The admin API's resources.
+	LastIndex() uint64
+	FirstIndex() uint64
+	TestRegion(ctx context.Context, spec engine.RegionSpec) (time.Duration, error)
+	DefaultPolicy() plog.Policy
+	BucketPolicy(bucket string) (*plog.Policy, error)
+	SetBucketPolicy(ctx context.Context, bucket string, p plog.Policy) error
+	ListBuckets(ctx context.Context) ([]engine.BucketInfo, error)
+	CreateBucket(ctx context.Context, name, location string) error
+	BucketStats(bucket string, limit int) (engine.BucketStats, error)
+	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
+	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
+	GetObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (*engine.ObjectReader, error)
+	Locate(bucket, key string) ([]engine.ShardLocation, error)
+	AccessKeys() []engine.AccessKey
+	CreateAccessKey(ctx context.Context, k engine.AccessKey) error
+	RevokeAccessKey(ctx context.Context, id string) error
+	PendingWork(limit int) []engine.WorkItem
+	PurgeWork(limit int) []engine.WorkItem
+	ReadLog(from uint64, limit int, fn func(engine.LogRecord)) (uint64, error)
+	ExportConfig() engine.ConfigExport
+	ImportConfig(ctx context.Context, in engine.ConfigExport, dryRun bool) ([]engine.ImportChange, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -89,6 +113,7 @@ type Server struct {
 	lockouts lockouts
 	argon    sync.Mutex // one password check at a time
 	patterns []routeInfo
+	started  time.Time
 }
 
 // New returns a Server that is not ready yet.
@@ -111,7 +136,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry(), started: cfg.Now()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "prismd_s3_requests_total", Help: "S3 requests served, by method and status code.",
 	}, []string{"method", "code"})
@@ -201,7 +226,7 @@ func (s *Server) serving() error {
 var errNotReady = errors.New("not serving: starting or draining")
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	body := healthBody{Status: "serving", Version: s.cfg.Version, Regions: []regionState{}}
+	body := healthBody{Status: "serving", Version: s.cfg.Version}
 	code := http.StatusOK
 	if err := s.serving(); err != nil {
 		body.Status, code = "not serving", http.StatusServiceUnavailable
@@ -209,11 +234,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			body.Status, body.Error, body.Action = "failed", err.Error(), failedAction
 		}
 	}
-	usage := s.cfg.Engine.Usage()
-	for _, h := range s.cfg.Engine.Health() {
-		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS,
-			ErrorRate: h.ErrorRate, WriteError: h.WriteError, PendingShards: usage[h.Name].Pending})
-	}
+	body.Regions = s.regionStates()
 	for _, st := range s.cfg.Engine.Shipping() {
 		body.Shipping = append(body.Shipping, shipState{Region: st.Region, Shipped: st.Shipped, Snapshot: st.Snapshot,
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, Error: st.Error})

@@ -75,18 +75,5 @@ func VerifyPassword(hash, password string) bool {
 // an alphabet without look-alikes (about 130 bits).
 func NewPassword() (string, error) {
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	limit := 256 - 256%len(alphabet) // bytes at or above it would favour the first letters
-	out := make([]byte, 0, 24)
-	raw := make([]byte, 32)
-	for len(out) < cap(out) {
-		if _, err := rand.Read(raw); err != nil {
-			return "", fmt.Errorf("password: %w", err)
-		}
-		for _, b := range raw {
-			if int(b) < limit && len(out) < cap(out) {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out), nil
+	return randomString(24, alphabet), nil
 }

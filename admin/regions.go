@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -9,8 +10,10 @@ import (
 
 // The regions API adds, changes and removes regions at run time:
 //
-//	GET    /api/regions          → [{"name": …, "type": …, "configured": true}, …]
-//	PUT    /api/regions/{name}   ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
+//	GET    /api/regions              → [{"name", "type", "configured", "healthy", "state", "latency_ms",
+//	                                     "error_rate", "shards", "bytes", "pending_shards", "pending_purges", …}, …]
+//	PUT    /api/regions/{name}       ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
+//	POST   /api/regions/{name}/test  ← the same body → {"ok": true, "latency_ms": 12.5} or {"ok": false, "error": …}
 //	DELETE /api/regions/{name}
 //
 // Secrets go in and are sealed in the log; they never come back out. The
@@ -33,6 +36,21 @@ type regionBody struct {
 	Configured         bool   `json:"configured"`
 }
 
+// regionView is a region as GET /api/regions lists it: its settings
+// (never its secret), health and usage.
+type regionView struct {
+	regionBody
+	Healthy       bool    `json:"healthy"`
+	State         string  `json:"state"`
+	LatencyMS     float64 `json:"latency_ms"`
+	ErrorRate     float64 `json:"error_rate"`
+	WriteError    string  `json:"write_error,omitempty"`
+	Shards        int64   `json:"shards"`
+	Bytes         int64   `json:"bytes"`
+	PendingShards int64   `json:"pending_shards"`
+	PendingPurges int64   `json:"pending_purges"`
+}
+
 // spec is the body as the engine's region spec.
 func (b regionBody) spec(name string) engine.RegionSpec {
 	return engine.RegionSpec{Name: name, Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
@@ -46,11 +64,34 @@ func bodyOf(ri engine.RegionInfo) regionBody {
 }
 
 func (s *Server) listRegions(r *http.Request) (any, error) {
-	out := []regionBody{}
+	health := map[string]engine.RegionHealth{}
+	for _, h := range s.cfg.Engine.Health() {
+		health[h.Name] = h
+	}
+	usage := s.cfg.Engine.Usage()
+	out := []regionView{}
 	for _, ri := range s.cfg.Engine.Regions() {
-		out = append(out, bodyOf(ri))
+		h, u := health[ri.Name], usage[ri.Name]
+		out = append(out, regionView{regionBody: bodyOf(ri), Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS, ErrorRate: h.ErrorRate,
+			WriteError: h.WriteError, Shards: u.Shards, Bytes: u.Bytes, PendingShards: u.Pending, PendingPurges: u.Purges})
 	}
 	return out, nil
+}
+
+// testRegion reaches a region (new or changed) without using it.
+func (s *Server) testRegion(r *http.Request) (any, error) {
+	spec, err := regionSpec(r)
+	if err != nil {
+		return nil, err
+	}
+	took, err := s.cfg.Engine.TestRegion(r.Context(), spec)
+	if errors.Is(err, engine.ErrInvalidArgument) {
+		return nil, err
+	}
+	if err != nil {
+		return map[string]any{"ok": false, "error": err.Error()}, nil
+	}
+	return map[string]any{"ok": true, "latency_ms": float64(took.Microseconds()) / 1000}, nil
 }
 
 // regionSpec reads a region body for the region the path names.

@@ -30,9 +30,32 @@ func (s *Server) routes() {
 		{"GET /api/tokens", login, api(s.listTokens)},
 		{"DELETE /api/tokens/{id}", login, api(s.revokeToken)},
 
+		{"GET /api/status", login, api(s.status)},
+
 		{"GET /api/regions", login, api(s.listRegions)},
 		{"PUT /api/regions/{name}", login, api(s.putRegion)},
+		{"POST /api/regions/{name}/test", login, api(s.testRegion)},
 		{"DELETE /api/regions/{name}", login, api(s.deleteRegion)},
+
+		{"GET /api/policies", login, api(s.listPolicies)},
+		{"POST /api/policies/preview", login, api(s.previewPolicy)},
+		{"PUT /api/policies/{bucket}", login, api(s.setPolicy)},
+
+		{"GET /api/buckets", login, api(s.listBuckets)},
+		{"POST /api/buckets", login, api(s.createBucket)},
+		{"GET /api/buckets/{bucket}/objects", login, api(s.listObjects)},
+		{"GET /api/buckets/{bucket}/object", login, api(s.objectDetails)},
+		{"GET /api/buckets/{bucket}/download", login, http.HandlerFunc(s.download)},
+
+		{"GET /api/keys", login, api(s.listKeys)},
+		{"POST /api/keys", login, api(s.createKey)},
+		{"DELETE /api/keys/{id}", login, api(s.revokeKey)},
+
+		{"GET /api/background", login, api(s.background)},
+		{"GET /api/events", login, http.HandlerFunc(s.events)},
+
+		{"GET /api/config", login, api(s.exportConfig)},
+		{"POST /api/config/import", login, api(s.importConfig)},
 
 		{"POST /api/scrub", login, http.HandlerFunc(s.startScrub)},
 		{"GET /api/scrub", login, http.HandlerFunc(s.watchScrub)},

@@ -151,6 +151,24 @@ func (s *Server) startScrub(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]int64{"id": run.id})
 }
 
+// last describes the scrub the API runs or ran last (nil: none yet).
+func (sc *scrubs) last() *ScrubEvent {
+	sc.mu.Lock()
+	run := sc.cur
+	sc.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	if !run.running() {
+		ev := run.result()
+		return &ev
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	p := run.progress
+	return &ScrubEvent{Type: "progress", ID: run.id, ScrubProgress: &p}
+}
+
 // findScrub returns the run a request names (?id=), or the current one.
 func (s *Server) findScrub(w http.ResponseWriter, r *http.Request) *scrubRun {
 	s.scrubs.mu.Lock()
