@@ -217,33 +217,43 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 // syncAccessKeys makes the log's access keys match the root credentials and
-// the config: missing or changed keys are created, keys that are neither
-// root nor configured are revoked. It first checks that the master key opens
+// the config: missing or changed keys are created, keys the config made
+// earlier and no longer lists are revoked (see configKeysFile); keys made
+// in the management API stay. It first checks that the master key opens
 // the secrets already sealed in the log.
-func syncAccessKeys(ctx context.Context, eng *engine.Engine, root rootCredentials, keys []AccessKeyConfig, keySource string, logger *slog.Logger) error {
+func syncAccessKeys(ctx context.Context, eng *engine.Engine, dataDir string, root rootCredentials, keys []AccessKeyConfig, keySource string, logger *slog.Logger) error {
 	existing := eng.AccessKeys()
 	for _, k := range existing {
 		if _, err := eng.LookupAccessKey(k.AccessKey); err != nil && !errors.Is(err, engine.ErrNoSuchAccessKey) {
 			return fmt.Errorf("the master key from %s does not open the secrets sealed in the log (%v); start with the master key this data directory was created with", keySource, err)
 		}
 	}
+	managed, known, err := readConfigKeys(dataDir)
+	if err != nil {
+		return fmt.Errorf("access keys: %w", err)
+	}
 	want := map[string]bool{root.AccessKey: true}
+	var configured []string
 	if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: root.AccessKey, Secret: root.SecretKey, Root: true}); err != nil {
 		return fmt.Errorf("root access key: %w", err)
 	}
 	for i, k := range keys {
 		want[k.AccessKey] = true
+		configured = append(configured, k.AccessKey)
 		if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: k.AccessKey, Secret: k.SecretKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly}); err != nil {
 			return fmt.Errorf("config: access_key[%d]: %w", i, err)
 		}
 	}
 	for _, k := range existing {
-		if !want[k.AccessKey] {
+		if !want[k.AccessKey] && (k.Root || !known || managed[k.AccessKey]) {
 			logger.Warn("revoking access key: it is no longer the root key nor in the config", "access_key", k.AccessKey)
 			if err := eng.RevokeAccessKey(ctx, k.AccessKey); err != nil && !errors.Is(err, engine.ErrNoSuchAccessKey) {
 				return fmt.Errorf("revoke access key %q: %w", k.AccessKey, err)
 			}
 		}
+	}
+	if err := writeConfigKeys(dataDir, configured); err != nil {
+		return fmt.Errorf("access keys: %w", err)
 	}
 	return nil
 }
