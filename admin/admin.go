@@ -114,6 +114,7 @@ type Server struct {
 	argon    sync.Mutex // one password check at a time
 	patterns []routeInfo
 	started  time.Time
+	history  history
 }
 
 // New returns a Server that is not ready yet.
@@ -172,7 +173,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // InstrumentS3 wraps the S3 handler so that its requests are counted and timed.
 func (s *Server) InstrumentS3(h http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerDuration(s.duration, promhttp.InstrumentHandlerCounter(s.requests, h))
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.history.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
+	return promhttp.InstrumentHandlerDuration(s.duration, promhttp.InstrumentHandlerCounter(s.requests, counted))
 }
 
 type healthBody struct {

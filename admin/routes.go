@@ -31,6 +31,11 @@ func (s *Server) routes() {
 		{"DELETE /api/tokens/{id}", login, api(s.revokeToken)},
 
 		{"GET /api/status", login, api(s.status)},
+		{"GET /api/history", login, api(s.historyAPI)},
+
+		{"GET /{$}", anyHost, s.ui()},
+		{"GET /app.js", anyHost, s.ui()},
+		{"GET /style.css", anyHost, s.ui()},
 
 		{"GET /api/regions", login, api(s.listRegions)},
 		{"PUT /api/regions/{name}", login, api(s.putRegion)},

@@ -178,6 +178,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	go func() { served <- adminSrv.Serve(adminLn) }()
 	adm.SetReady(true)
+	adm.StartSampling(ctx)
 	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root, password)
 	logger.Info("prismd serving", "version", buildVersion(), "s3", s3ln.Addr().String(), "admin", adminLn.Addr().String(),
 		"data_dir", cfg.DataDir, "regions", len(cfg.Regions), "master_key", gw.keySource)
