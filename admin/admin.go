@@ -54,6 +54,7 @@ type Engine interface {
 	SetBucketPolicy(ctx context.Context, bucket string, p plog.Policy) error
 	ListBuckets(ctx context.Context) ([]engine.BucketInfo, error)
 	CreateBucket(ctx context.Context, name, location string) error
+	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
 	BucketStats(bucket string, limit int) (engine.BucketStats, error)
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)

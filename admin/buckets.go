@@ -72,5 +72,11 @@ func (s *Server) createBucket(r *http.Request) (any, error) {
 	if err := s.cfg.Engine.CreateBucket(r.Context(), b.Name, ""); err != nil {
 		return nil, fmt.Errorf("bucket %q: %w", b.Name, err)
 	}
-	return s.bucketView(b.Name)
+	info, err := s.cfg.Engine.HeadBucket(r.Context(), b.Name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.bucketView(b.Name)
+	v.Created, v.Location = info.Created, info.Location
+	return v, err
 }
