@@ -49,6 +49,7 @@ type Engine interface {
 	LastIndex() uint64
 	FirstIndex() uint64
 	TestRegion(ctx context.Context, spec engine.RegionSpec) (time.Duration, error)
+	DrainRegion(ctx context.Context, name string) (engine.DrainResult, error)
 	DefaultPolicy() plog.Policy
 	BucketPolicy(bucket string) (*plog.Policy, error)
 	SetBucketPolicy(ctx context.Context, bucket string, p plog.Policy) error

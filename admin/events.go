@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 // The live event stream: the log as it is written, as Server-Sent Events.
@@ -129,7 +130,8 @@ func (s *Server) recentRepairs() []eventView {
 	out := []eventView{}
 	for from <= last {
 		next, err := s.cfg.Engine.ReadLog(from, 1000, func(rec engine.LogRecord) {
-			if t := rec.Event.EventType().String(); t == "ShardRepaired" || t == "ShardCorrupt" || t == "ShardMissing" {
+			switch rec.Event.(type) {
+			case plog.ShardRepaired, plog.ShardCorrupt, plog.ShardMissing:
 				out = append(out, viewOf(rec))
 			}
 		})

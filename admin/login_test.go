@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prismd/prismd/backends"
 	"github.com/prismd/prismd/backends/mem"
 	"github.com/prismd/prismd/engine"
 )
@@ -46,7 +47,9 @@ func newTestGateway(t *testing.T, cfg Config) *testGateway {
 	for _, n := range []string{"a", "b", "c"} {
 		regs = append(regs, engine.Region{Name: n, Backend: mem.New()})
 	}
-	e, err := engine.Open(engine.Config{DataDir: t.TempDir(), Regions: regs, NoSync: true, NoBackground: true,
+	// Regions added at run time are in-memory too.
+	open := func(engine.RegionSpec) (backends.Backend, error) { return mem.New(), nil }
+	e, err := engine.Open(engine.Config{DataDir: t.TempDir(), Regions: regs, NoSync: true, NoBackground: true, OpenBackend: open,
 		MasterKey: bytes.Repeat([]byte{7}, 32), SnapshotEvery: -1, SegmentSize: 1 << 20, BlockSize: 64 << 10})
 	if err != nil {
 		t.Fatal(err)

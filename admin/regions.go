@@ -14,7 +14,8 @@ import (
 //	                                     "error_rate", "shards", "bytes", "pending_shards", "pending_purges", …}, …]
 //	PUT    /api/regions/{name}       ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
 //	POST   /api/regions/{name}/test  ← the same body → {"ok": true, "latency_ms": 12.5} or {"ok": false, "error": …}
-//	DELETE /api/regions/{name}
+//	POST   /api/regions/{name}/drain → {"moved": n, "failed": n}: every shard copied off the region, then the region removed
+//	DELETE /api/regions/{name}       (its shards are rebuilt on the others from the remaining ones)
 //
 // Secrets go in and are sealed in the log; they never come back out. The
 // body is checked by the engine's one region validation (the config
@@ -122,4 +123,12 @@ func (s *Server) deleteRegion(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return map[string]string{"status": "ok"}, nil
+}
+
+func (s *Server) drainRegion(r *http.Request) (any, error) {
+	res, err := s.cfg.Engine.DrainRegion(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"moved": res.Moved, "failed": res.Failed}, nil
 }

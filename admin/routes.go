@@ -40,6 +40,7 @@ func (s *Server) routes() {
 		{"GET /api/regions", login, api(s.listRegions)},
 		{"PUT /api/regions/{name}", login, api(s.putRegion)},
 		{"POST /api/regions/{name}/test", login, api(s.testRegion)},
+		{"POST /api/regions/{name}/drain", login, api(s.drainRegion)},
 		{"DELETE /api/regions/{name}", login, api(s.deleteRegion)},
 
 		{"GET /api/policies", login, api(s.listPolicies)},

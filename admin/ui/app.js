@@ -156,10 +156,17 @@ pages.regions = async page => {
   page.append(card("Regions", table(["Name", "Type", "Where", "Health", "Latency", "Errors", "Shards", "Bytes", "Pending", ""],
     list.map(r => [r.name, r.type, r.endpoint || r.path || "", h("span", { class: r.healthy ? "ok" : "bad", "data-region": r.name }, r.state || (r.healthy ? "ok" : "down")),
       r.latency_ms.toFixed(1) + " ms", (100 * r.error_rate).toFixed(1) + " %", r.shards, bytes(r.bytes), r.pending_shards,
-      r.configured ? "bootstrap config" : h("button", { onclick: async () => {
-        if (!confirm(`Remove region ${r.name}? Its shards are rebuilt on the others.`)) return;
-        await call("DELETE", "/api/regions/" + encodeURIComponent(r.name)); route();
-      } }, "Remove")]))));
+      r.configured ? "bootstrap config" : h("span", {},
+        h("button", { onclick: async ev => {
+          if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.`)) return;
+          ev.target.textContent = "draining…";
+          const res = await call("POST", `/api/regions/${encodeURIComponent(r.name)}/drain`).catch(e => ({ error: e.message }));
+          alert(res.error ? "drain: " + res.error : `moved ${res.moved} shards (${res.failed} to rebuild)`); route();
+        } }, "Drain"), " ",
+        h("button", { onclick: async () => {
+          if (!confirm(`Remove region ${r.name}? Its shards are rebuilt on the others.`)) return;
+          await call("DELETE", "/api/regions/" + encodeURIComponent(r.name)); route();
+        } }, "Remove"))]))));
   const out = h("p", {});
   const body = f => {
     const b = { type: val(f, "type") };
@@ -190,7 +197,7 @@ pages.regions = async page => {
 
 pages.policies = async page => {
   const p = await call("GET", "/api/policies");
-  const show = x => `${x.mode} k=${x.k} m=${x.m}` + (x.threshold ? ` threshold=${bytes(x.threshold)}` : "") + (x.quorum ? ` quorum=${x.quorum}` : "") + ` ${x.placement || ""}`;
+  const show = x => `${x.mode} k=${x.k} m=${x.m}` + (x.mode === "hybrid" && x.threshold ? ` threshold=${bytes(x.threshold)}` : "") + (x.quorum ? ` quorum=${x.quorum}` : "") + ` ${x.placement || ""}`;
   page.append(card("Default policy", h("p", {}, show(p.default), ` over ${p.regions} regions`)));
   page.append(card("Buckets", table(["Bucket", "Policy"], p.buckets.map(b => [b.bucket, (b.default ? "default: " : "") + show(b.policy)]))));
   const out = h("pre", {});
