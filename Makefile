@@ -42,6 +42,7 @@ test-deps:
 	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \

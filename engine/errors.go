@@ -53,6 +53,8 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrNoSuchAccessKey is returned when a client access key is unknown.
 	ErrNoSuchAccessKey = errors.New("no such access key")
+	// ErrNoSuchAdminToken is returned when a management API token is unknown.
+	ErrNoSuchAdminToken = errors.New("no such admin token")
 )
 
 // rejections maps the projections' refusals of an event to domain errors.

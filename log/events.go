@@ -43,6 +43,11 @@ const (
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
+
+	// The management listener's login (events_admin.go).
+	TypeAdminPasswordSet  Type = 100
+	TypeAdminTokenCreated Type = 101
+	TypeAdminTokenRevoked Type = 102
 )
 
 // Event is implemented by every payload struct.

@@ -27,6 +27,7 @@ import (
 //	parts    array of snapPart
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
+//	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //
 // Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
@@ -37,7 +38,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 3
+	snapVersion = 4
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -281,6 +282,7 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
 		return err == nil
 	})
+	put(t.snapAdmin())
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -455,6 +457,13 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		if err := s.loadV2Sections(each, bad); err != nil {
 			return nil, err
 		}
+	}
+	if h.Version >= 4 {
+		var a snapAdmin
+		if err := dec.Decode(&a); err != nil {
+			return nil, bad("admin: %v", err)
+		}
+		s.loadAdmin(a)
 	}
 	if err := s.derive(); err != nil {
 		return nil, err
