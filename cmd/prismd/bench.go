@@ -239,6 +239,14 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&jsonOut, "json-out", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.PrismdBin, "prismd", "", "the prismd binary to serve with (default: this executable)")
 	fs.StringVar(&cfg.VersityBin, "versitygw", "", "the versitygw binary (default: on PATH or in $GOPATH/bin)")
+	fs.StringVar(&cfg.MinIOBin, "minio", "", "the MinIO server compared with (default: on PATH or in $GOPATH/bin; install: go install "+bench.MinIOPackage+")")
+	fs.BoolVar(&cfg.NoMinIO, "no-minio", false, "skip the comparison with MinIO (quick runs)")
+	fs.Func("only", "run only these parts of the set, comma-separated ("+strings.Join(bench.StandardParts, ", ")+"; default all)", func(v string) error {
+		for part := range strings.SplitSeq(v, ",") {
+			cfg.Only = append(cfg.Only, strings.TrimSpace(part))
+		}
+		return nil
+	})
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where regions and gateways keep their data (default: a temporary directory, removed at the end)")
 	fs.BoolVar(&cfg.KeepWorkDir, "keep", false, "keep the temporary work directory")
 	fs.StringVar(&cfg.SourceDir, "source", ".", "the module's root, where the engine's Go benchmarks run ('' skips them)")
