@@ -232,7 +232,7 @@ func TestMinIOInReport(t *testing.T) {
 			// 1.3: met. Server CPU 2 and 5 ms/op, clients 1 and 1.
 			withCPU(comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 1300}, OpStats{Count: 1000}),
 				CPUByRole{Client: 1.3, Gateway: 2.6}, CPUByRole{Client: 1, Gateway: 5}),
-			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 120}, OpStats{Count: 100}),              // 1.2: missed
+			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 120}, OpStats{Count: 100}),             // 1.2: missed
 			comparisonOf(OpPut, 4<<10, 32, OpStats{Count: 200, Errors: 1}, OpStats{Count: 100}), // invalid
 			mixed,
 		}},
