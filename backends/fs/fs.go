@@ -108,9 +108,15 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 			_ = os.Remove(tmp)
 		}
 	}()
-	if err := copyExact(ctx, f, r, size); err != nil {
+	cr := &ctxReader{ctx: ctx, r: r}
+	if err := copyN(f, cr, size); err != nil {
 		return err
 	}
+	// The data is durable before it takes the key's name, so that after a
+	// crash the key holds the old object or the whole new one. It is made
+	// so before the end of the body is checked: a writer that holds back
+	// the end until it may let the object appear (the engine, until its
+	// PutStarted is durable) overlaps that wait with this one.
 	if b.durable == nil {
 		if err := f.Sync(); err != nil {
 			return err
@@ -119,12 +125,13 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	if err := f.Close(); err != nil {
 		return err
 	}
-	// The data is durable before it takes the key's name, so that after a
-	// crash the key holds the old object or the whole new one.
 	if b.durable != nil {
 		if err := b.durable.Wait(); err != nil {
 			return err
 		}
+	}
+	if err := atEOF(cr, size); err != nil {
+		return err
 	}
 	parent, newDirs, err := b.commit(bucket, key, tmp)
 	if err != nil {
@@ -138,20 +145,22 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 	return b.syncDirs(bucket, parent, newDirs)
 }
 
-// copyExact copies exactly size bytes from r to w and checks r is then at
-// EOF. It returns an error wrapping ErrShortBody when r yields fewer or more.
-func copyExact(ctx context.Context, w io.Writer, r io.Reader, size int64) error {
-	cr := &ctxReader{ctx: ctx, r: r}
-	n, err := io.CopyN(w, cr, size)
-	switch {
-	case errors.Is(err, io.EOF):
+// copyN copies exactly size bytes from r to w. It returns an error
+// wrapping ErrShortBody when r ends before.
+func copyN(w io.Writer, r io.Reader, size int64) error {
+	n, err := io.CopyN(w, r, size)
+	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("body has %d bytes, want %d: %w", n, size, backends.ErrShortBody)
-	case err != nil:
-		return err
 	}
+	return err
+}
+
+// atEOF checks that r, which yielded size bytes, has no more. It returns
+// an error wrapping ErrShortBody when it has.
+func atEOF(r io.Reader, size int64) error {
 	var one [1]byte
 	for range 1000 {
-		n, err := cr.Read(one[:])
+		n, err := r.Read(one[:])
 		switch {
 		case n > 0:
 			return fmt.Errorf("body longer than %d bytes: %w", size, backends.ErrShortBody)
