@@ -22,6 +22,8 @@ TEST_TIMEOUT  ?= 30m
 FUZZTIME      ?= 30s
 STRESS_RUNS   ?= 5
 VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+# The MinIO server prismd is compared with (bench.MinIOPackage).
+MINIO         := github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 DEBIAN_PKGS   := awscli python3-boto3 s3cmd rclone
 
 # sudo only when not root.
@@ -48,6 +50,7 @@ test-deps:
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 	@command -v versitygw >/dev/null || { echo "installing $(VERSITYGW)"; $(GO) install $(VERSITYGW); }
+	@case " $(BENCH_FLAGS) " in *" --no-minio "*) ;; *) command -v minio >/dev/null || { echo "installing $(MINIO)"; $(GO) install $(MINIO); } ;; esac
 
 vet:
 	$(GO) vet ./...
@@ -79,7 +82,9 @@ fuzz:
 	done
 
 # make bench builds bin/prismd and runs the standard set of issue 5 through
-# it: three versitygw regions and `prismd serve` on 127.0.0.1, the workloads
+# it: prismd over three fs regions against MinIO over three drives (both
+# erasure 2+1; BENCH_FLAGS=--no-minio skips it), three versitygw regions and
+# `prismd serve` on 127.0.0.1, the workloads
 # against direct (and a plain relay against direct: what passing bytes
 # through any process costs here), CPU time per operation of every process,
 # the gateway's memory, a CPU profile, the engine's Go benchmarks; it stops
@@ -89,6 +94,7 @@ BENCH_FLAGS ?=
 
 bench: build
 	@command -v versitygw >/dev/null || { echo "installing $(VERSITYGW)"; $(GO) install $(VERSITYGW); }
+	@case " $(BENCH_FLAGS) " in *" --no-minio "*) ;; *) command -v minio >/dev/null || { echo "installing $(MINIO)"; $(GO) install $(MINIO); } ;; esac
 	bin/prismd bench standard --out BENCHMARKS.md --json-out bin/benchmarks.json --profile-dir bin --source . $(BENCH_FLAGS)
 
 # The Go benchmarks alone, every package.

@@ -47,7 +47,10 @@
 //     shards, and completion rewrites the shard.
 //   - A PUT that never commits (error, client gone, crash) leaves only a
 //     PutStarted; its blob is queued for purge — at once, or at the next
-//     start-up when the process died.
+//     start-up when the process died. The PutStarted is appended while the
+//     body is encoded and written, and every shard stream's end is held
+//     back until it is durable, so that no shard can appear on a region
+//     before the log knows its blob (datapath.Writer.EndAfter).
 //   - Data is deleted only by the purge worker, for blobs no object or upload
 //     references any more (delete, overwrite, abort, unused parts, a copy's
 //     last reference gone).
