@@ -103,6 +103,9 @@ var schemas = map[Type]*schema{
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
+
+	TypeBucketVersioningSet:  v1[BucketVersioningSet](),
+	TypeObjectVersionDeleted: v1[ObjectVersionDeleted](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

@@ -86,6 +86,8 @@ var samples = []Event{
 	SnapshotShipped{Index: 1048576, Region: "aws-us"},
 	SegmentShipped{First: 1048577, Last: 1064960, Region: "wasabi-eu"},
 	RegionIdentified{Region: "local", ID: "9f86d081884c7d65"},
+	BucketVersioningSet{Bucket: "photos", Status: VersioningEnabled},
+	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240"},
 }
 
 // TestOldVersionsDecode checks that the events of earlier schema versions,

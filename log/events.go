@@ -43,6 +43,10 @@ const (
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
+
+	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
+	TypeBucketVersioningSet  Type = 60
+	TypeObjectVersionDeleted Type = 61
 )
 
 // Event is implemented by every payload struct.
