@@ -24,6 +24,12 @@ type ObjectInfo struct {
 	UserMeta     map[string]string // x-amz-meta-* without the prefix, lower-case names
 	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64
 	PartsCount   int               // 0 for a single PUT
+	// VersionID is the version's id; "" in a bucket that was never versioned.
+	VersionID string
+	// DeleteMarker: this is a delete marker (no data), or the error answered
+	// is about one (the latest version of the key, or the version named).
+	DeleteMarker bool
+	IsLatest     bool // in version listings
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -66,6 +72,7 @@ type GetOptions struct {
 	Range      *Range
 	PartNumber int // 1-based; 0 means whole object
 	Cond       Conditions
+	VersionID  string // "" means the latest version
 }
 
 // ObjectReader streams an object's bytes. Info describes the whole object;
@@ -80,6 +87,7 @@ type ObjectReader struct {
 // CopyInput copies SrcBucket/SrcKey to Bucket/Key.
 type CopyInput struct {
 	SrcBucket, SrcKey string
+	SrcVersionID      string // "" means the source's latest version
 	Bucket, Key       string
 	SrcCond           Conditions // x-amz-copy-source-if-*
 	ReplaceMeta       bool       // MetadataDirective REPLACE

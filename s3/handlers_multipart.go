@@ -77,7 +77,7 @@ func parseCopyRange(v string) (*engine.Range, error) {
 }
 
 func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	src, err := copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +88,15 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 		}
 	}
 	cond := parseConditions(rq.r.Header, "X-Amz-Copy-Source-")
-	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, srcBucket, srcKey, cond, rng)
+	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, src.bucket, src.key, src.versionID, cond, rng)
 	if err != nil {
 		return nil, copyCondError(err)
 	}
-	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag)}), nil
+	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag)})
+	if src.versionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	}
+	return resp, nil
 }
 
 // parseCompleteRequest decodes and checks a CompleteMultipartUpload body.
