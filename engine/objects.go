@@ -341,7 +341,7 @@ func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64) ObjectIn
 // a delete marker: not ErrDeleteMarker (S3 answers 400, not 405).
 func copySourceError(err error) error {
 	if errors.Is(err, ErrDeleteMarker) {
-		return fmt.Errorf("%w: %w", ErrCopyFromDeleteMarker, err)
+		return fmt.Errorf("%w: %v", ErrCopyFromDeleteMarker, err)
 	}
 	return err
 }
