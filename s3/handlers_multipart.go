@@ -156,6 +156,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 	}
 	loc := scheme + "://" + rq.r.Host + "/" + rq.bucket + "/" + awsURIEncode(rq.key, true)
 	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: xmlText(rq.key), ETag: quoteETag(info.ETag)})
+	setVersionHeaders(resp.header, info)
 	return resp, nil
 }
 
