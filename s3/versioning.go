@@ -22,6 +22,27 @@ func handleGetBucketVersioning(s *Server, rq *request) (*response, error) {
 	return xmlResponse(versioningConfiguration{Xmlns: s3NS, Status: status}), nil
 }
 
+// parseVersioningConfiguration returns the status a PutBucketVersioning
+// body asks for: "Enabled" or "Suspended".
+func parseVersioningConfiguration(b []byte) (string, error) {
+	var cfg versioningConfiguration
+	if err := decodeXML(b, &cfg); err != nil {
+		return "", err
+	}
+	switch strings.TrimSpace(cfg.MfaDelete) {
+	case "", "Disabled":
+	case "Enabled":
+		return "", detail(ErrNotImplemented, "MFA delete is not implemented.")
+	default:
+		return "", ErrMalformedXML
+	}
+	status := strings.TrimSpace(cfg.Status)
+	if status != "Enabled" && status != "Suspended" {
+		return "", ErrMalformedXML
+	}
+	return status, nil
+}
+
 // handlePutBucketVersioning sets Enabled or Suspended. MFA delete is not
 // implemented: asking for it is NotImplemented, never silently dropped.
 func handlePutBucketVersioning(s *Server, rq *request) (*response, error) {
@@ -39,20 +60,9 @@ func handlePutBucketVersioning(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cfg versioningConfiguration
-	if err := decodeXML(b, &cfg); err != nil {
+	status, err := parseVersioningConfiguration(b)
+	if err != nil {
 		return nil, err
-	}
-	switch strings.TrimSpace(cfg.MfaDelete) {
-	case "", "Disabled":
-	case "Enabled":
-		return nil, detail(ErrNotImplemented, "MFA delete is not implemented.")
-	default:
-		return nil, ErrMalformedXML
-	}
-	status := strings.TrimSpace(cfg.Status)
-	if status != "Enabled" && status != "Suspended" {
-		return nil, ErrMalformedXML
 	}
 	if err := s.engine().SetBucketVersioning(rq.ctx(), rq.bucket, status); err != nil {
 		return nil, err
