@@ -130,7 +130,7 @@
 // Objects live in one tree keyed by bucket + "\x00" + key (bucket names never
 // hold NUL), which orders by (bucket, key), lets one Copy() cover every
 // bucket, and lets a blob's key share the object key's bytes. An object
-// record is 80 bytes when it has one extent and an MD5 ETag: the ETag is held
+// record is 88 bytes (with its version word) when it has one extent and an MD5 ETag: the ETag is held
 // as 16 bytes, the content type as an index into an interned table, and
 // headers, user metadata and checksums as one encoded string (empty when
 // absent). A blob record is 96 bytes once all its shards are written; its
