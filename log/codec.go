@@ -107,6 +107,8 @@ var schemas = map[Type]*schema{
 	TypeAdminPasswordSet:  v1[AdminPasswordSet](),
 	TypeAdminTokenCreated: v1[AdminTokenCreated](),
 	TypeAdminTokenRevoked: v1[AdminTokenRevoked](),
+	TypeBucketVersioningSet:  v1[BucketVersioningSet](),
+	TypeObjectVersionDeleted: v1[ObjectVersionDeleted](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

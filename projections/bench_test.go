@@ -18,16 +18,11 @@ var (
 func view1M() *View {
 	bench1MOnce.Do(func() {
 		s := New()
-		mustApply(s, 1, log.BucketCreated{Bucket: "b"})
+		s.Apply(1, 0, log.BucketCreated{Bucket: "b"})
 		i := uint64(1)
 		for d := 0; d < 1000; d++ {
 			for o := 0; o < 1000; o++ {
-				key := fmt.Sprintf("dir%03d/obj%06d", d, o)
-				i++
-				mustApply(s, i, log.PutStarted{Blob: bid(int(i)), Bucket: "b", Key: key, Layout: rep3, Placement: place3, Size: 100})
-				i++
-				mustApply(s, i, log.ObjectCommitted{Bucket: "b", Key: key, Blob: bid(int(i - 1)),
-					Meta: log.ObjectMeta{Size: 100, ETag: testMD5, ContentType: "application/octet-stream"}})
+				i = applyPut(s, i, "b", fmt.Sprintf("dir%03d/obj%06d", d, o))
 			}
 		}
 		s.Publish()
@@ -36,12 +31,16 @@ func view1M() *View {
 	return bench1M
 }
 
-// mustApply applies an event a benchmark's setup needs: a refused one
-// would leave the benchmark measuring an empty state.
-func mustApply(s *State, index uint64, ev log.Event) {
-	if err := s.Apply(index, 0, ev); err != nil {
-		panic(fmt.Sprintf("apply %d %T: %v", index, ev, err))
+// applyPut applies the PutStarted and ObjectCommitted of a 100-byte
+// object after index i, and returns the last index.
+func applyPut(s *State, i uint64, bucket, key string) uint64 {
+	id := bid(int(i + 1))
+	s.Apply(i+1, 0, log.PutStarted{Blob: id, Bucket: bucket, Key: key, Layout: rep3, Placement: place3, Size: 100})
+	if err := s.Apply(i+2, 0, log.ObjectCommitted{Bucket: bucket, Key: key, Blob: id,
+		Meta: log.ObjectMeta{Size: 100, ETag: testMD5, ContentType: "application/octet-stream"}}); err != nil {
+		panic(err)
 	}
+	return i + 2
 }
 
 // BenchmarkListPage1M lists one 1000-entry page in the middle of a 1M-key bucket.
