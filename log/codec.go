@@ -70,7 +70,7 @@ func decodeAs[T Event](dec *msgpack.Decoder) (Event, error) {
 
 // schemas lists every event type. A test checks it against events.go.
 var schemas = map[Type]*schema{
-	TypeBucketCreated:      v1[BucketCreated](),
+	TypeBucketCreated:      extended[BucketCreated](2),
 	TypeBucketPolicySet:    v1[BucketPolicySet](),
 	TypeBucketDeleted:      v1[BucketDeleted](),
 	TypeBackendBucketReady: v1[BackendBucketReady](),
@@ -103,6 +103,12 @@ var schemas = map[Type]*schema{
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
+
+	TypeBucketACLSet:          v1[BucketACLSet](),
+	TypeObjectACLSet:          v1[ObjectACLSet](),
+	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),
+	TypePublicAccessBlockSet:  v1[PublicAccessBlockSet](),
+	TypeOwnershipControlsSet:  v1[OwnershipControlsSet](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

@@ -43,6 +43,12 @@ const (
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
+
+	TypeBucketACLSet          Type = 80
+	TypeObjectACLSet          Type = 81
+	TypeBucketAccessPolicySet Type = 82
+	TypePublicAccessBlockSet  Type = 83
+	TypeOwnershipControlsSet  Type = 84
 )
 
 // Event is implemented by every payload struct.
@@ -93,12 +99,19 @@ type ObjectMeta struct {
 	PartSums    []map[string]string `msgpack:"partsums,omitempty"`
 }
 
-// BucketCreated makes a bucket. Policy is nil when the bucket follows the global default.
+// BucketCreated makes a bucket. Policy is nil when the bucket follows the
+// global default. Owner is the access key that created it; "" (every
+// bucket of a version 1 event) means the root key. Ownership and Grants
+// are the bucket's object ownership setting and ACL from the start
+// (version 2).
 type BucketCreated struct {
-	Bucket   string  `msgpack:"bucket"`
-	Location string  `msgpack:"loc,omitempty"`
-	Created  int64   `msgpack:"created"` // unix nanoseconds
-	Policy   *Policy `msgpack:"policy,omitempty"`
+	Bucket    string  `msgpack:"bucket"`
+	Location  string  `msgpack:"loc,omitempty"`
+	Created   int64   `msgpack:"created"` // unix nanoseconds
+	Policy    *Policy `msgpack:"policy,omitempty"`
+	Owner     string  `msgpack:"owner,omitempty"`
+	Ownership string  `msgpack:"ownership,omitempty"`
+	Grants    []Grant `msgpack:"grants,omitempty"`
 }
 
 type BucketPolicySet struct {
