@@ -14,6 +14,7 @@ type Bucket struct {
 	Location string
 	Policy   *log.Policy // nil: the global default policy
 	Ready    []string    // regions holding the backend bucket, sorted
+	Access   Access
 }
 
 // ReadyOn reports whether region holds the bucket's backend bucket (or prefix).
@@ -28,10 +29,14 @@ type bucketRec struct {
 	location string
 	policy   *log.Policy
 	ready    []string // sorted
+	access   *Access  // nil: owned by the root key, nothing set
 }
 
 func (r *bucketRec) export() Bucket {
 	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready)}
+	if r.access != nil {
+		b.Access = *r.access.clone()
+	}
 	if r.policy != nil {
 		p := *r.policy
 		b.Policy = &p
@@ -44,6 +49,9 @@ func (s *State) bucketCreated(e log.BucketCreated) error {
 		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrBucketExists)
 	}
 	r := &bucketRec{name: e.Bucket, created: e.Created, location: e.Location}
+	if e.Owner != "" || e.Ownership != "" || len(e.Grants) > 0 {
+		r.access = &Access{Owner: e.Owner, Ownership: e.Ownership, Grants: slices.Clone(e.Grants)}
+	}
 	if e.Policy != nil {
 		p := *e.Policy
 		r.policy = &p

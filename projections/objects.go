@@ -248,6 +248,7 @@ func (s *State) putObject(bucket, key string, o *objRec) {
 		s.shareKey(o.blob, bucket, ok)
 	}
 	old, replaced := s.t.objects.Set(ok, o)
+	s.dropObjectACL(ok)
 	if replaced {
 		for _, e := range old.extents() {
 			s.decref(e.Blob)
@@ -274,6 +275,7 @@ func (s *State) deleteObject(objKey string) {
 	if !ok {
 		return
 	}
+	s.dropObjectACL(objKey)
 	for _, e := range old.extents() {
 		s.decref(e.Blob)
 	}

@@ -27,7 +27,12 @@ import (
 //	parts    array of snapPart
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
+//	access    array of snapAccess     (version 4)
+//	objACLs   array of snapObjACL     (version 4)
 //
+// Version 4 added the buckets' access configuration (owner, ACL, policy,
+// public access block, object ownership) and the ACLs set on objects;
+// buckets of older snapshots belong to the root key with nothing set.
 // Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
 // versions 1 and 2 with blobs whose queue time is unknown (0: purged
@@ -37,7 +42,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 3
+	snapVersion = 4
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -58,6 +63,23 @@ type snapBucket struct {
 	Location string
 	Policy   *log.Policy
 	Ready    []string
+}
+
+type snapAccess struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Bucket    string
+	Owner     string
+	Ownership string
+	Grants    []log.Grant
+	Policy    string
+	Block     *log.PublicAccessBlock
+}
+
+type snapObjACL struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Key      string // bucket + "\x00" + key
+	Blob     []byte
+	Grants   []log.Grant
 }
 
 type snapShipped struct {
@@ -281,6 +303,25 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
 		return err == nil
 	})
+	n := 0
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if b.access != nil {
+			n++
+		}
+		return true
+	})
+	section(n)
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if a := b.access; a != nil {
+			put(snapAccess{Bucket: b.name, Owner: a.Owner, Ownership: a.Ownership, Grants: a.Grants, Policy: a.Policy, Block: a.Block})
+		}
+		return err == nil
+	})
+	section(t.objACLs.Len())
+	t.objACLs.Scan(func(k string, a objACL) bool {
+		put(snapObjACL{Key: k, Blob: a.blob[:], Grants: a.grants})
+		return err == nil
+	})
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -456,6 +497,11 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 			return nil, err
 		}
 	}
+	if h.Version >= 4 {
+		if err := s.loadAccessSections(each, bad); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.derive(); err != nil {
 		return nil, err
 	}
@@ -483,6 +529,34 @@ func (s *State) loadV2Sections(each func(string, func() any, func() error) error
 			return bad("duplicate completed upload %q", c.id)
 		}
 		s.t.doneByAge.Set(completedAge{c.at, c.id})
+		return nil
+	})
+}
+
+// loadAccessSections reads the sections version 4 added: the buckets'
+// access configuration and the ACLs set on objects.
+func (s *State) loadAccessSections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+	var sa snapAccess
+	if err := each("bucket access", func() any { sa = snapAccess{}; return &sa }, func() error {
+		b, ok := s.t.buckets.Get(sa.Bucket)
+		if !ok || b.access != nil {
+			return bad("access of unknown or repeated bucket %q", sa.Bucket)
+		}
+		b.access = &Access{Owner: sa.Owner, Ownership: sa.Ownership, Grants: sa.Grants, Policy: sa.Policy, Block: sa.Block}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var so snapObjACL
+	return each("object acl", func() any { so = snapObjACL{}; return &so }, func() error {
+		id, err := blobID(so.Blob)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.t.objects.Get(so.Key); !ok {
+			return bad("acl of unknown object %q", so.Key)
+		}
+		s.t.objACLs.Set(so.Key, objACL{blob: id, grants: so.Grants})
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -35,6 +36,7 @@ type tables struct {
 	regionIDs *btree.Map[string, string]          // region → identity marker id
 	completed *btree.Map[string, completedUpload] // recently completed uploads, by id
 	doneByAge *btree.BTreeG[completedAge]         // the same, oldest first
+	objACLs   *btree.Map[string, objACL]          // bucket + "\x00" + key → ACL set on the object
 	schemes   []*scheme                           // append-only; a View keeps its own slice header
 	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
 	pendingN  int64                               // total pending shards of referenced blobs
@@ -66,6 +68,7 @@ func newTables() tables {
 		regionIDs: btree.NewMap[string, string](0),
 		completed: btree.NewMap[string, completedUpload](0),
 		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
+		objACLs:   btree.NewMap[string, objACL](0),
 		ctypes:    []string{""},
 	}
 }
@@ -90,6 +93,7 @@ func (t *tables) copy() tables {
 	c.regionIDs = t.regionIDs.Copy()
 	c.completed = t.completed.Copy()
 	c.doneByAge = t.doneByAge.Copy()
+	c.objACLs = t.objACLs.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -248,6 +252,17 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		s.snapshotShipped(e)
 	case log.SegmentShipped:
 		s.segmentShipped(e)
+
+	case log.BucketACLSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Grants = slices.Clone(e.Grants) })
+	case log.ObjectACLSet:
+		return s.objectACLSet(e)
+	case log.BucketAccessPolicySet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Policy = e.Policy })
+	case log.PublicAccessBlockSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Block = clonePAB(e.Block) })
+	case log.OwnershipControlsSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Ownership = e.Ownership })
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil
