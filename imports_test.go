@@ -25,7 +25,8 @@ var allowed = map[string][]string{
 	"replica/storetest":    {"replica"},
 	"engine":               {"log", "projections", "backends", "replica", "engine/datapath"},
 	"engine/datapath":      {"log", "backends"},
-	"s3":                   {"engine", "log"},
+	"access":               {"log"},
+	"s3":                   {"engine", "log", "access"},
 	"admin":                {"engine", "log", "s3"},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
 }
