@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"backends/backendtest": {"backends"},
 	"replica":              {"log", "backends"},
 	"replica/storetest":    {"replica"},
-	"engine":               {"log", "projections", "backends", "replica", "engine/datapath"},
+	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access"},
 	"engine/datapath":      {"log", "backends"},
 	"access":               {"log"},
 	"s3":                   {"engine", "log", "access"},

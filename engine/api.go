@@ -10,6 +10,7 @@ type BucketInfo struct {
 	Name     string
 	Created  time.Time
 	Location string
+	Owner    string // access key id of the owner; "" the root key
 }
 
 // ObjectInfo describes a committed object (or a part, for UploadPart).
