@@ -26,7 +26,7 @@ var docTime = time.Date(2013, 5, 24, 0, 0, 0, 0, time.UTC)
 
 func docServer(now time.Time) (*Server, *fakeEngine) {
 	f := newFakeEngine()
-	f.keys[docKey] = engine.AccessKey{AccessKey: docKey, Secret: docSecret}
+	f.keys[docKey] = engine.AccessKey{AccessKey: docKey, Secret: docSecret, Root: true}
 	return New(Config{Engine: f, Now: func() time.Time { return now }, Domain: "s3.amazonaws.com"}), f
 }
 

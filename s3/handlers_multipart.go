@@ -77,7 +77,7 @@ func parseCopyRange(v string) (*engine.Range, error) {
 }
 
 func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	srcBucket, srcKey, err := s.copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 	}
 	out := listPartsResult{
 		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
-		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
+		Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket), StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,
 	}
@@ -226,7 +226,7 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 	}
 	for _, u := range res.Uploads {
 		out.Uploads = append(out.Uploads, uploadItem{
-			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: defaultOwner, Owner: defaultOwner,
+			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket),
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
 		})
 	}

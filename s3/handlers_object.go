@@ -391,12 +391,12 @@ func parseCopySource(v string) (string, string, error) {
 }
 
 // copySource reads and authorizes the copy source of a request.
-func copySource(rq *request) (string, string, error) {
+func (s *Server) copySource(rq *request) (string, string, error) {
 	b, k, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return "", "", err
 	}
-	if !bucketAllowed(rq.auth.Key, b) {
+	if ok, err := s.allowed(rq, "s3:GetObject", false, b, k); err != nil || !ok {
 		return "", "", ErrAccessDenied
 	}
 	return b, k, nil
@@ -412,7 +412,7 @@ func copyCondError(err error) error {
 }
 
 func handleCopyObject(s *Server, rq *request) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	srcBucket, srcKey, err := s.copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -504,6 +504,10 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 		}
 		if o.VersionID != "" && o.VersionID != "null" {
 			errs[i] = ErrNoSuchVersion
+			continue
+		}
+		if ok, err := s.allowed(rq, "s3:DeleteObject", true, rq.bucket, o.Key); err != nil || !ok {
+			errs[i] = ErrAccessDenied
 			continue
 		}
 		wg.Add(1)
