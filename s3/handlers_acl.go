@@ -132,6 +132,23 @@ func handlePutObjectACL(s *Server, rq *request) (*response, error) {
 	return newResponse(), nil
 }
 
+// newObjectACL reads the ACL a request writing an object asks for; nil
+// when it asks for none (or for the owner's only, on an enforced bucket).
+func (s *Server) newObjectACL(rq *request) ([]plog.Grant, error) {
+	if !hasACLHeaders(rq) {
+		return nil, nil
+	}
+	st, err := s.existingBucket(rq)
+	if err != nil {
+		return nil, err
+	}
+	grants, set, err := s.requestACL(rq, &st, st.Owner, nil)
+	if err != nil || !set {
+		return nil, err
+	}
+	return grants, nil
+}
+
 // setNewObjectACL applies the ACL a PutObject, CopyObject or
 // CompleteMultipartUpload asked for, once the object is committed. An
 // object rewritten meanwhile keeps its own (default) ACL.

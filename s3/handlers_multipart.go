@@ -22,6 +22,11 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if grants, err := s.newObjectACL(rq); err != nil {
+		return nil, err
+	} else if grants != nil {
+		return nil, detail(ErrNotImplemented, "An ACL other than the bucket owner's on CreateMultipartUpload is not implemented: set it with PutObjectAcl after CompleteMultipartUpload.")
+	}
 	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta)
 	if err != nil {
 		return nil, err

@@ -339,12 +339,19 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
 		return handleCopyObject(s, rq)
 	}
+	grants, err := s.newObjectACL(rq)
+	if err != nil {
+		return nil, err
+	}
 	in, err := putInput(rq)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.engine().PutObject(rq.ctx(), in)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.setNewObjectACL(rq, grants); err != nil {
 		return nil, err
 	}
 	return storedResponse(rq, info.ETag, info.Checksums), nil
@@ -416,6 +423,10 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	grants, err := s.newObjectACL(rq)
+	if err != nil {
+		return nil, err
+	}
 	in := engine.CopyInput{
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		Bucket: rq.bucket, Key: rq.key,
@@ -440,6 +451,9 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	info, err := s.engine().CopyObject(rq.ctx(), in)
 	if err != nil {
 		return nil, copyCondError(err)
+	}
+	if err := s.setNewObjectACL(rq, grants); err != nil {
+		return nil, err
 	}
 	out := copyObjectResult{Xmlns: s3NS, LastModified: timeISO(info.LastModified), ETag: quoteETag(info.ETag)}
 	out.ChecksumCRC32 = info.Checksums["CRC32"]
