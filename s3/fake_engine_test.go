@@ -67,7 +67,7 @@ func (f *fakeEngine) snapshot() string {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "bucket %s\n", n)
+		fmt.Fprintf(&b, "bucket %s %+v %v\n", n, f.buckets[n].access, f.buckets[n].acls)
 		keys := make([]string, 0)
 		for k := range f.buckets[n].objects {
 			keys = append(keys, k)
