@@ -141,10 +141,10 @@ func TestParsePolicyRefuses(t *testing.T) {
 
 func TestPublic(t *testing.T) {
 	for doc, want := range map[string]bool{
-		`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                             true,
-		`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                     true,
-		`{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                              false,
-		`{"Statement":{"Effect":"Allow","Principal":{"AWS":"K"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                     false,
+		`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                         true,
+		`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                 true,
+		`{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                          false,
+		`{"Statement":{"Effect":"Allow","Principal":{"AWS":"K"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`:                                                 false,
 		`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}`: false,
 		`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}}`:  true,
 	} {

@@ -77,7 +77,7 @@ type snapAccess struct {
 
 type snapObjACL struct {
 	_msgpack struct{} `msgpack:",as_array"`
-	Key      string // bucket + "\x00" + key
+	Key      string   // bucket + "\x00" + key
 	Blob     []byte
 	Grants   []log.Grant
 }

@@ -19,7 +19,6 @@ type owner struct {
 	DisplayName string `xml:"DisplayName"`
 }
 
-
 // --- buckets ---
 
 type listAllMyBucketsResult struct {
