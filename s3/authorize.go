@@ -182,6 +182,9 @@ func (s *Server) authorize(rq *request) error {
 		return err
 	}
 	if d != access.Allow {
+		if rt.level == levelObject && !rt.write && st.Exists && s.objectMissing(bucket, key) {
+			return s.hideMissingKey(rq, ErrNoSuchKey)
+		}
 		return ErrAccessDenied
 	}
 	if want := rq.r.Header.Get("X-Amz-Expected-Bucket-Owner"); want != "" && st.Exists && want != st.Owner {
@@ -209,6 +212,12 @@ func (s *Server) hideMissingKey(rq *request, err error) error {
 		return ErrAccessDenied
 	}
 	return err
+}
+
+// objectMissing reports whether bucket holds no object at key.
+func (s *Server) objectMissing(bucket, key string) bool {
+	_, _, err := s.engine().ObjectACL(bucket, key)
+	return errors.Is(err, engine.ErrNoSuchKey)
 }
 
 // ownerOf is the Owner element of an access key.
