@@ -206,4 +206,3 @@ print(s3.get_public_access_block(Bucket='`+pub+`')['PublicAccessBlockConfigurati
 		t.Fatalf("anonymous read of bob's private bucket: %d %s", resp.StatusCode, b)
 	}
 }
-
