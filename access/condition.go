@@ -49,9 +49,11 @@ func parseCondition(op, key string, raw json.RawMessage) (Condition, error) {
 				return c, malformed("Condition %s %s: %q is not true or false", op, key, v)
 			}
 		case lop == "ipaddress" || lop == "notipaddress":
-			if _, err := parsePrefix(v); err != nil {
+			p, err := parsePrefix(v)
+			if err != nil {
 				return c, malformed("Condition %s %s: %q is not an IP address or CIDR block", op, key, v)
 			}
+			c.prefixes = append(c.prefixes, p)
 		}
 	}
 	return c, nil
@@ -116,6 +118,9 @@ func normalizeKey(k string) string {
 
 // holds reports whether the condition holds for the request.
 func (c *Condition) holds(r *Request) bool {
+	if c.prefixes != nil && c.Key == "aws:sourceip" {
+		return c.holdsIP(r.SourceIP)
+	}
 	v, ok := r.value(c.Key)
 	if !ok {
 		return c.IfExists || operators[c.Op]
@@ -131,6 +136,22 @@ func (c *Condition) holds(r *Request) bool {
 		return !any
 	}
 	return any
+}
+
+// holdsIP is holds for an IP operator on aws:SourceIp.
+func (c *Condition) holdsIP(a netip.Addr) bool {
+	if !a.IsValid() {
+		return c.IfExists || operators[c.Op]
+	}
+	a = a.Unmap()
+	in := false
+	for _, p := range c.prefixes {
+		if p.Contains(a) {
+			in = true
+			break
+		}
+	}
+	return in != operators[c.Op]
 }
 
 // matches applies the operator (its positive form) to one value.

@@ -124,9 +124,10 @@ func Decide(p Principal, r Request, b Bucket) Decision {
 // Allow does (ignored when restrict), else ImplicitDeny.
 func (pol *Policy) eval(p *Principal, r *Request, restrict bool) Decision {
 	d := ImplicitDeny
+	action, res := strings.ToLower(r.Action), r.resource()
 	for i := range pol.Statements {
 		st := &pol.Statements[i]
-		if (!st.Deny && (restrict || d == Allow)) || !st.applies(p, r) {
+		if (!st.Deny && (restrict || d == Allow)) || !st.applies(p, r, action, res) {
 			continue
 		}
 		if st.Deny {
@@ -137,11 +138,12 @@ func (pol *Policy) eval(p *Principal, r *Request, restrict bool) Decision {
 	return d
 }
 
-func (st *Statement) applies(p *Principal, r *Request) bool {
+// applies reports whether the statement covers the request; action is
+// lower-case, res the request's ARN.
+func (st *Statement) applies(p *Principal, r *Request, action, res string) bool {
 	if !st.principalMatches(p) {
 		return false
 	}
-	action := strings.ToLower(r.Action)
 	hit := false
 	for _, a := range st.Actions {
 		if match(a, action, false) {
@@ -152,7 +154,6 @@ func (st *Statement) applies(p *Principal, r *Request) bool {
 	if hit == st.NotAction {
 		return false
 	}
-	res := r.resource()
 	hit = false
 	for _, pat := range st.Resources {
 		if match(pat, res, false) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -33,6 +34,7 @@ type Condition struct {
 	IfExists bool
 	Key      string // normalized (see normalizeKey)
 	Values   []string
+	prefixes []netip.Prefix // IpAddress / NotIpAddress: Values parsed
 }
 
 type rawPolicy struct {
