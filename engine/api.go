@@ -161,7 +161,7 @@ type ListPartsResult struct {
 type AccessKey struct {
 	AccessKey string
 	Secret    string   // unsealed, in memory only
-	Buckets   []string // empty: every bucket
+	Buckets   []string // the buckets the key may use whoever owns them; empty: none listed
 	ReadOnly  bool
 	Root      bool
 }

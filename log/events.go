@@ -329,7 +329,9 @@ type RegionRemoved struct {
 	Name string `msgpack:"name"`
 }
 
-// AccessKeyCreated adds a client key. Buckets empty means every bucket.
+// AccessKeyCreated adds a client key. Buckets lists the buckets the key may
+// use whoever owns them (and the only ones it may use); empty: its own and
+// those an ACL or policy grants it.
 type AccessKeyCreated struct {
 	AccessKey    string   `msgpack:"akey"`
 	SealedSecret []byte   `msgpack:"secret"`
