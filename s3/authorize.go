@@ -181,6 +181,11 @@ func (s *Server) authorize(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if d == access.Allow && !st.Exists {
+		// Answered here, not by the handler: a bucket created meanwhile by
+		// someone else must not take a write decided without its owner.
+		return ErrNoSuchBucket
+	}
 	if d != access.Allow {
 		if rt.level == levelObject && !rt.write && st.Exists && s.objectMissing(bucket, key) {
 			return s.hideMissingKey(rq, ErrNoSuchKey)
@@ -195,8 +200,13 @@ func (s *Server) authorize(rq *request) error {
 
 // allowed reports whether the caller may make action on bucket/key, for
 // what a request touches besides its own target.
+// A missing bucket is ErrNoSuchBucket: nothing is allowed in a bucket
+// that might be created, by someone else, before the request runs.
 func (s *Server) allowed(rq *request, action string, write bool, bucket, key string) (bool, error) {
-	d, _, err := s.decide(rq, action, write, bucket, key)
+	d, st, err := s.decide(rq, action, write, bucket, key)
+	if err == nil && d == access.Allow && !st.Exists {
+		return false, ErrNoSuchBucket
+	}
 	return d == access.Allow, err
 }
 

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -404,6 +405,9 @@ func (s *Server) copySource(rq *request) (string, string, error) {
 		return "", "", err
 	}
 	if ok, err := s.allowed(rq, "s3:GetObject", false, b, k); err != nil || !ok {
+		if errors.Is(err, ErrNoSuchBucket) {
+			return "", "", err
+		}
 		return "", "", ErrAccessDenied
 	}
 	return b, k, nil
@@ -521,7 +525,7 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 			continue
 		}
 		if ok, err := s.allowed(rq, "s3:DeleteObject", true, rq.bucket, o.Key); err != nil || !ok {
-			errs[i] = ErrAccessDenied
+			errs[i] = cmp.Or(err, error(ErrAccessDenied))
 			continue
 		}
 		wg.Add(1)
