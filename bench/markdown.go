@@ -83,6 +83,17 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		writeCPUTable(&b, rep.Relay, !explained, m.CPUs, "relay")
 	}
 
+	if wr := rep.WAN; wr != nil {
+		p("## Over distant regions (issue 15)\n\n")
+		p("The three versitygw regions each behind a `Shaper` (bench/shaper.go), a TCP relay that delays every byte by half the round trip each way: region-1 %v, region-2 %v, region-3 %v round trips, no bandwidth limit; prismd erasure 2+1 over them against the ideal of a 2+1 gateway, region-2 (the second-nearest) talked to directly through its Shaper. Then the same with region-3 also limited to %s/s per connection (starved).\n\n",
+			WANRoundTrips[0], WANRoundTrips[1], WANRoundTrips[2], FormatSize(WANStarvedBandwidth))
+		writeComparisonTableVs(&b, wr.Normal, "prismd", "ideal")
+		if len(wr.Starved) > 0 {
+			p("Far region starved:\n\n")
+			writeComparisonTableVs(&b, wr.Starved, "prismd", "ideal")
+		}
+	}
+
 	if mr := rep.Memory; mr != nil {
 		p("## Large objects and the gateway's memory\n\n")
 		p("A fresh gateway (erasure 2+1) runs %s objects, then %s objects (PUT then GET, concurrency 2, both against direct). Peak RSS is VmHWM of /proc/PID/status of `prismd serve`.\n\n", FormatSize(mr.SmallSize), FormatSize(mr.LargeSize))
