@@ -19,8 +19,12 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 
 	m := rep.Machine
 	p("## Machine\n\n| | |\n|---|---|\n")
-	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n| kernel | %s |\n| OS/arch | %s |\n| Go | %s |\n| prismd | %s |\n\n",
+	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n| kernel | %s |\n| OS/arch | %s |\n| Go | %s |\n| prismd | %s |\n",
 		m.CPUs, m.CPUModel, float64(m.MemoryMiB)/1024, m.Kernel, m.OS, m.GoVersion, m.Prismd)
+	if m.LoadAvg != "" {
+		p("| load average at the start (1, 5, 15 min) | %s |\n", m.LoadAvg)
+	}
+	p("\n")
 	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
 
 	p("## Targets (issues 5, 10 and 15)\n\n")
