@@ -22,8 +22,10 @@ type ObjectInfo struct {
 	ContentType  string
 	Headers      map[string]string // Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires (canonical header names)
 	UserMeta     map[string]string // x-amz-meta-* without the prefix, lower-case names
-	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64
+	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64 ("<base64>-N" for a COMPOSITE one)
 	PartsCount   int               // 0 for a single PUT
+	PartSizes    []int64           // multipart: the size of each part, in order
+	PartSums     []map[string]string
 	// VersionID is the version's id; "" in a bucket that was never versioned.
 	VersionID string
 	// DeleteMarker: this is a delete marker (no data), or the error answered
@@ -120,6 +122,19 @@ type UploadInfo struct {
 	Bucket    string
 	Key       string
 	Initiated time.Time
+	// ChecksumAlgorithm and ChecksumType are what CreateUpload was asked
+	// for ("" when nothing: the object then gets the full-object
+	// DefaultChecksum when every part has it).
+	ChecksumAlgorithm string
+	ChecksumType      string
+}
+
+// UploadChecksum is the checksum a multipart upload is created with: an
+// algorithm of ChecksumAlgorithms and ChecksumComposite or
+// ChecksumFullObject ("" takes DefaultChecksumType).
+type UploadChecksum struct {
+	Algorithm string
+	Type      string
 }
 
 // PartInfo describes one uploaded part.

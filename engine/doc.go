@@ -21,6 +21,15 @@
 //     turned into the domain error (ErrNoSuchBucket, ErrPreconditionFailed,
 //     ErrNoSuchUpload, ErrInvalidPart, …). No lock is held across an fsync
 //     or a network call.
+//   - Checksums (checksums.go): an object carries the one S3 additional
+//     checksum its writer computed (the S3 layer gives every PUT and part a
+//     CRC64NVME when the client named none). A multipart object gets the
+//     checksum its upload was created with (UploadCreated's
+//     Meta.Checksums, algorithm → type), else the full-object
+//     DefaultChecksum, computed at completion from the parts' checksums:
+//     COMPOSITE is the digest of the part digests plus "-N", FULL_OBJECT
+//     the parts' CRCs combined; a part without it leaves the object without
+//     a checksum.
 //   - Readers pin the blobs they stream (GET, copy sources): the purge
 //     worker skips pinned blobs and claims a blob before deleting it, so an
 //     object overwritten or deleted during a GET keeps its bytes until the
@@ -38,7 +47,10 @@
 //     shards, and completion rewrites the shard.
 //   - A PUT that never commits (error, client gone, crash) leaves only a
 //     PutStarted; its blob is queued for purge — at once, or at the next
-//     start-up when the process died.
+//     start-up when the process died. The PutStarted is appended while the
+//     body is encoded and written, and every shard stream's end is held
+//     back until it is durable, so that no shard can appear on a region
+//     before the log knows its blob (datapath.Writer.EndAfter).
 //   - Data is deleted only by the purge worker, for blobs no object version
 //     or upload references any more (delete, overwrite, abort, unused
 //     parts, a copy's last reference gone).

@@ -231,10 +231,10 @@ func span(meta plog.ObjectMeta, opts GetOptions) (int64, int64, error) {
 			if opts.PartNumber == 1 {
 				return 0, size, nil
 			}
-			return 0, 0, fmt.Errorf("part %d of a single-part object: %w", opts.PartNumber, ErrInvalidRange)
+			return 0, 0, fmt.Errorf("part %d of a single-part object: %w", opts.PartNumber, ErrInvalidPartNumber)
 		}
 		if opts.PartNumber > len(meta.PartSizes) {
-			return 0, 0, fmt.Errorf("part %d of %d: %w", opts.PartNumber, len(meta.PartSizes), ErrInvalidRange)
+			return 0, 0, fmt.Errorf("part %d of %d: %w", opts.PartNumber, len(meta.PartSizes), ErrInvalidPartNumber)
 		}
 		off := int64(0)
 		for _, s := range meta.PartSizes[:opts.PartNumber-1] {
@@ -366,7 +366,7 @@ func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, err
 
 func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
-		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes)}
+		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums}
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

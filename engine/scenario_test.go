@@ -71,7 +71,7 @@ func arg(td *datadriven.TestData, key, def string) string {
 }
 
 func errName(err error) string {
-	for _, e := range []error{engine.ErrNoSuchBucket, engine.ErrNoSuchKey, engine.ErrBucketExists, engine.ErrBucketNotEmpty, engine.ErrInvalidRange,
+	for _, e := range []error{engine.ErrNoSuchBucket, engine.ErrNoSuchKey, engine.ErrBucketExists, engine.ErrBucketNotEmpty, engine.ErrInvalidRange, engine.ErrInvalidPartNumber,
 		engine.ErrPreconditionFailed, engine.ErrNotModified, engine.ErrInvalidPart, engine.ErrInvalidPartOrder, engine.ErrEntityTooSmall,
 		engine.ErrNoSuchUpload, engine.ErrQuorum, engine.ErrInvalidKey, engine.ErrInvalidBucketName, engine.ErrIncompleteBody, engine.ErrBadDigest,
 		engine.ErrNoSuchVersion, engine.ErrInvalidVersion, engine.ErrDeleteMarker, engine.ErrCopyFromDeleteMarker} {

@@ -104,6 +104,9 @@ var schemas = map[Type]*schema{
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
 
+	TypeAdminPasswordSet:  v1[AdminPasswordSet](),
+	TypeAdminTokenCreated: v1[AdminTokenCreated](),
+	TypeAdminTokenRevoked: v1[AdminTokenRevoked](),
 	TypeBucketVersioningSet:  v1[BucketVersioningSet](),
 	TypeObjectVersionDeleted: v1[ObjectVersionDeleted](),
 }

@@ -44,6 +44,10 @@ const (
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
 
+	// The management listener's login (events_admin.go).
+	TypeAdminPasswordSet  Type = 100
+	TypeAdminTokenCreated Type = 101
+	TypeAdminTokenRevoked Type = 102
 	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
 	TypeBucketVersioningSet  Type = 60
 	TypeObjectVersionDeleted Type = 61
@@ -201,12 +205,16 @@ type ObjectCopied struct {
 	Cond      *Precondition `msgpack:"cond,omitempty"`
 }
 
+// UploadCreated starts a multipart upload. Meta holds the content type,
+// headers and user metadata to apply at completion; its Checksums, when
+// set, holds the one checksum the completed object is to get, as algorithm
+// → type ("CRC32" → "COMPOSITE" or "FULL_OBJECT"), not a digest.
 type UploadCreated struct {
 	Upload  string     `msgpack:"upload"`
 	Bucket  string     `msgpack:"bucket"`
 	Key     string     `msgpack:"key"`
 	Created int64      `msgpack:"created"`
-	Meta    ObjectMeta `msgpack:"meta"` // content type, headers and user metadata to apply at completion
+	Meta    ObjectMeta `msgpack:"meta"`
 }
 
 // PartCommitted stores part Number of Upload as Blob. A part committed again replaces the earlier blob.

@@ -28,11 +28,14 @@ import (
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
 //	versions  array of snapObject     (version 4: noncurrent versions and delete markers)
+//	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //
 // Version 4 added a bucket's versioning status (snapBucket.Versioning), a
-// version word to every object (snapObject.Ver: see versions.go) and the
-// versions section; older snapshots load with unversioned buckets whose
-// objects are null versions. Version 3 added the time a blob was queued for purge (snapBlob.Queued).
+// version word to every object (snapObject.Ver: see versions.go), the
+// versions section and the admin section (the management listener's
+// password hash and API tokens); older snapshots load with unversioned
+// buckets whose objects are null versions, and no admin password.
+// Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
 // versions 1 and 2 with blobs whose queue time is unknown (0: purged
 // without waiting).
@@ -314,6 +317,7 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(t.snapObject(e.key, e.o))
 		return err == nil
 	})
+	put(t.snapAdmin())
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -540,6 +544,11 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		}); err != nil {
 			return nil, err
 		}
+		var a snapAdmin
+		if err := dec.Decode(&a); err != nil {
+			return nil, bad("admin: %v", err)
+		}
+		s.loadAdmin(a)
 	}
 	if err := s.derive(); err != nil {
 		return nil, err

@@ -39,6 +39,9 @@ type tables struct {
 	schemes   []*scheme                           // append-only; a View keeps its own slice header
 	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
 	pendingN  int64                               // total pending shards of referenced blobs
+
+	adminPassword string                                    // argon2id hash (admin.go)
+	adminTokens   *btree.Map[string, log.AdminTokenCreated] // by id
 }
 
 type shipped struct{ snapshot, segment uint64 }
@@ -69,6 +72,8 @@ func newTables() tables {
 		completed: btree.NewMap[string, completedUpload](0),
 		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
 		ctypes:    []string{""},
+
+		adminTokens: btree.NewMap[string, log.AdminTokenCreated](0),
 	}
 }
 
@@ -93,6 +98,7 @@ func (t *tables) copy() tables {
 	c.regionIDs = t.regionIDs.Copy()
 	c.completed = t.completed.Copy()
 	c.doneByAge = t.doneByAge.Copy()
+	c.adminTokens = t.adminTokens.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -253,6 +259,12 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		s.snapshotShipped(e)
 	case log.SegmentShipped:
 		s.segmentShipped(e)
+	case log.AdminPasswordSet:
+		s.t.adminPassword = e.Hash
+	case log.AdminTokenCreated:
+		s.t.adminTokens.Set(e.ID, cloneAdminToken(e))
+	case log.AdminTokenRevoked:
+		s.t.adminTokens.Delete(e.ID)
 	case log.BucketVersioningSet:
 		return s.bucketVersioningSet(e)
 	case log.ObjectVersionDeleted:

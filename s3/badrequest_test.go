@@ -181,12 +181,12 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"two checksums", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/obj", body, hash, map[string]string{"X-Amz-Checksum-Crc32": "AAAAAA==", "X-Amz-Checksum-Crc32c": "AAAAAA=="})
 		}, 400, "InvalidRequest"},
-		{"no Content-Length", func() *http.Request {
+		{"Transfer-Encoding: chunked, no Content-Length", func() *http.Request {
 			r := signedRequest(t, "PUT", u+"/bkt/obj", nil, unsignedPayload, nil)
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body)))
 			r.ContentLength = -1
 			return r
-		}, 411, "MissingContentLength"},
+		}, 501, "NotImplemented"},
 		{"dot-dot key", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/a/../obj", body, hash, nil) }, 400, "InvalidArgument"},
 		{"long key", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/"+strings.Repeat("k", 1025), body, hash, nil)

@@ -34,7 +34,12 @@
 //     verified, the final 0-length chunk and the trailer signature included)
 //     or STREAMING-UNSIGNED-PAYLOAD-TRAILER. x-amz-checksum-{crc32, crc32c,
 //     sha1, sha256, crc64nvme}, as a header or a trailer, are computed while
-//     streaming and verified (BadDigest). All these checks run in
+//     streaming and verified (BadDigest); a body that names none gets a
+//     CRC64NVME, as on S3, so every object has a FULL_OBJECT checksum. A
+//     plain body sent with Transfer-Encoding: chunked and no
+//     Content-Length is 501 NotImplemented with <Header>Transfer-Encoding
+//     </Header>, as AWS answers; an aws-chunked body may come that way (its
+//     length is x-amz-decoded-content-length, else MissingContentLength). All these checks run in
 //     engine.PutInput.BeforeCommit, after the engine read the body and before
 //     it commits: a short body (IncompleteBody), extra bytes, a bad chunk or a
 //     wrong digest never commits anything.
@@ -67,20 +72,39 @@
 //
 // # Operations
 //
-// Service: ListBuckets.
+// Service: ListBuckets (max-buckets 1..10000, continuation-token, prefix,
+// bucket-region; without max-buckets every bucket).
 // Buckets: CreateBucket (with CreateBucketConfiguration), HeadBucket,
 // DeleteBucket, GetBucketLocation, GetBucketVersioning (always unversioned),
 // GetBucketAcl (owner FULL_CONTROL), ListObjects, ListObjectsV2,
 // ListMultipartUploads, DeleteObjects; GET ?tagging, ?policy, ?cors,
 // ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
-// Objects: PutObject (conditional with If-Match / If-None-Match: *),
-// GetObject (Range, partNumber, response-* overrides, If-* conditions,
-// x-amz-checksum-mode), HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
-// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty).
-// Multipart: CreateMultipartUpload, UploadPart, UploadPartCopy,
-// CompleteMultipartUpload, AbortMultipartUpload, ListParts.
+// Objects: PutObject (conditional with If-Match — NoSuchKey when the key
+// is absent, PreconditionFailed when the ETag differs — and If-None-Match:
+// *, checked atomically with the commit), GetObject (Range, partNumber —
+// 416 InvalidPartNumber past the object's parts, partNumber=1 of a
+// single-part object is all of it —, response-* overrides, If-*
+// conditions, x-amz-checksum-mode: the checksum and x-amz-checksum-type),
+// HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
+// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty),
+// GetObjectAttributes (ETag unquoted, Checksum with ChecksumType,
+// ObjectParts with part sizes and checksums paged by x-amz-max-parts and
+// x-amz-part-number-marker, StorageClass, ObjectSize; attributes.go).
+// Multipart: CreateMultipartUpload (x-amz-checksum-algorithm and
+// x-amz-checksum-type: COMPOSITE, the default but for CRC64NVME, or
+// FULL_OBJECT for the CRCs; impossible pairs are InvalidRequest), UploadPart,
+// UploadPartCopy, CompleteMultipartUpload (the object gets the upload's
+// checksum computed from its parts' — "<base64>-N" when COMPOSITE, the
+// combined CRC when FULL_OBJECT, CRC64NVME FULL_OBJECT when the upload
+// named none; an object checksum sent with it is verified; a completion
+// retried after it succeeded answers the same ETag), AbortMultipartUpload,
+// ListParts.
 //
+// Not implemented (501): versioning (only versionId "null" is accepted),
+// object and bucket tagging writes, ACL and policy writes, lifecycle,
+// replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
+// ListObjectVersions, SelectObjectContent.
 // Versioning (versions.go, versioning.go): Put/GetBucketVersioning
 // (Enabled, Suspended; a never-versioned bucket answers no Status; MFA
 // delete is 501), ListObjectVersions (prefix, delimiter, key-marker,
@@ -117,6 +141,12 @@
 // size is served at the page size.
 //
 // # XML
+//
+// With encoding-type=url, every key, prefix, marker, start-after and
+// delimiter of ListObjects V1/V2 and ListMultipartUploads is written as AWS
+// writes it: every byte but A-Z a-z 0-9 - _ . ~ and '/' as %XX (a space is
+// %20, a '+' %2B). ListObjectsV2 with an empty continuation-token is a first
+// page that echoes <ContinuationToken></ContinuationToken>.
 //
 // Without encoding-type=url, a key, prefix, marker or delimiter holding a
 // character XML 1.0 cannot carry (a C0 control but tab, LF and CR) is

@@ -21,6 +21,9 @@ type APIError struct {
 	// HeadersNotSigned names the headers a signature should have covered
 	// ("a, b"), as AWS adds to that AccessDenied.
 	HeadersNotSigned string
+	// Header names the request header a NotImplemented is about, as AWS
+	// adds it.
+	Header string
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
@@ -75,6 +78,7 @@ var (
 	ErrEntityTooSmall                 = apiErr("EntityTooSmall", http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed object size.")
 	ErrEntityTooLarge                 = apiErr("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size.")
 	ErrInvalidRange                   = apiErr("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable.")
+	ErrInvalidPartNumber              = apiErr("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 	ErrPreconditionFailed             = apiErr("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
 	ErrNotModified                    = apiErr("NotModified", http.StatusNotModified, "Not Modified.")
 	ErrBadDigest                      = apiErr("BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received.")
@@ -118,6 +122,7 @@ var engineErrors = []struct {
 	{engine.ErrEntityTooSmall, ErrEntityTooSmall},
 	{engine.ErrEntityTooLarge, ErrEntityTooLarge},
 	{engine.ErrInvalidRange, ErrInvalidRange},
+	{engine.ErrInvalidPartNumber, ErrInvalidPartNumber},
 	{engine.ErrPreconditionFailed, ErrPreconditionFailed},
 	{engine.ErrNotModified, ErrNotModified},
 	{engine.ErrBadDigest, ErrBadDigest},
@@ -156,6 +161,13 @@ func headersNotSigned(names []string) error {
 	e := *ErrHeadersNotSigned
 	e.HeadersNotSigned = strings.Join(names, ", ")
 	return &e
+}
+
+// notImplementedHeader is AWS's NotImplemented for a header that asks for
+// functionality S3 lacks, with the Header element naming it.
+func notImplementedHeader(name string) error {
+	return &APIError{Code: ErrNotImplemented.Code, Status: ErrNotImplemented.Status,
+		Message: "A header you provided implies functionality that is not implemented", Header: name}
 }
 
 // badArgument is InvalidArgument naming the argument and its value.

@@ -243,7 +243,7 @@ func (f *fakeEngine) GetObject(ctx context.Context, bucket, key string, opts eng
 		}
 	}
 	if opts.PartNumber > 1 {
-		return nil, engine.ErrInvalidPart
+		return nil, engine.ErrInvalidPartNumber
 	}
 	return &engine.ObjectReader{ReadCloser: io.NopCloser(bytes.NewReader(o.data[off : off+n])), Info: o.info, Offset: off, Length: n}, nil
 }
@@ -348,7 +348,7 @@ func (f *fakeEngine) ListObjects(ctx context.Context, in engine.ListInput) (engi
 	return res, nil
 }
 
-func (f *fakeEngine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (engine.UploadInfo, error) {
+func (f *fakeEngine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.buckets[bucket]; !ok {

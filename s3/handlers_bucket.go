@@ -11,21 +11,6 @@ import (
 // two layers never disagree).
 func validBucketName(name string) bool { return engine.ValidBucketName(name) }
 
-func handleListBuckets(s *Server, rq *request) (*response, error) {
-	bs, err := s.engine().ListBuckets(rq.ctx())
-	if err != nil {
-		return nil, err
-	}
-	out := listAllMyBucketsResult{Xmlns: s3NS, Owner: defaultOwner, Buckets: []bucketItem{}}
-	for _, b := range bs {
-		if !bucketAllowed(rq.auth.Key, b.Name) {
-			continue
-		}
-		out.Buckets = append(out.Buckets, bucketItem{Name: b.Name, CreationDate: timeISO(b.Created), BucketRegion: b.Location})
-	}
-	return xmlResponse(out), nil
-}
-
 func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	if !validBucketName(rq.bucket) {
 		return nil, ErrInvalidBucketName

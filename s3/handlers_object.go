@@ -188,7 +188,7 @@ func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(info.PartsCount))
 	}
 	if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		setChecksumHeaders(h, info.Checksums)
+		setObjectChecksumHeaders(h, info.Checksums)
 	}
 	for q, name := range responseOverrides {
 		if v := rq.q.Get(q); v != "" {
@@ -266,6 +266,7 @@ func objectResponse(rq *request, rd *engine.ObjectReader, opts engine.GetOptions
 		for _, alg := range checksumAlgorithms {
 			resp.header.Del(checksumHeader(alg))
 		}
+		resp.header.Del("x-amz-checksum-type")
 		if rd.Length > 0 || opts.Range != nil {
 			resp.status = http.StatusPartialContent
 			resp.header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rd.Offset, rd.Offset+rd.Length-1, info.Size))
@@ -345,6 +346,7 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	resp := storedResponse(rq, info.ETag, info.Checksums)
+	setObjectChecksumHeaders(resp.header, info.Checksums)
 	setVersionHeaders(resp.header, info)
 	return resp, nil
 }
@@ -449,11 +451,10 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 		return nil, copyCondError(err)
 	}
 	out := copyObjectResult{Xmlns: s3NS, LastModified: timeISO(info.LastModified), ETag: quoteETag(info.ETag)}
-	out.ChecksumCRC32 = info.Checksums["CRC32"]
-	out.ChecksumCRC32C = info.Checksums["CRC32C"]
-	out.ChecksumSHA1 = info.Checksums["SHA1"]
-	out.ChecksumSHA256 = info.Checksums["SHA256"]
-	out.ChecksumCRC64N = info.Checksums["CRC64NVME"]
+	out.checksumElements = newChecksumElements(info.Checksums)
+	if _, v := objectChecksum(info.Checksums); v != "" {
+		out.ChecksumType = engine.ChecksumType(v)
+	}
 	resp := xmlResponse(out)
 	setVersionHeaders(resp.header, info)
 	if src.versionID != "" {

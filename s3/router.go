@@ -37,7 +37,7 @@ type Engine interface {
 	ListObjectVersions(ctx context.Context, in engine.ListVersionsInput) (engine.ListVersionsResult, error)
 	CopyObject(ctx context.Context, in engine.CopyInput) (engine.ObjectInfo, error)
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
-	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (engine.UploadInfo, error)
+	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
 	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
 	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
@@ -211,6 +211,7 @@ var routeTable = []route{
 	{"DELETE", levelObject, "", true, handleDeleteObject},
 	{"GET", levelObject, "acl", false, handleGetACL},
 	{"GET", levelObject, "tagging", false, handleGetObjectTagging},
+	{"GET", levelObject, "attributes", false, handleGetObjectAttributes},
 	{"POST", levelObject, "uploads", true, handleCreateUpload},
 	{"PUT", levelObject, "uploadId", true, handleUploadPart},
 	{"POST", levelObject, "uploadId", true, handleCompleteUpload},

@@ -24,10 +24,12 @@ var defaultOwner = owner{ID: "prismd", DisplayName: "prismd"}
 // --- buckets ---
 
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	Xmlns   string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketItem `xml:"Buckets>Bucket"`
+	XMLName           xml.Name     `xml:"ListAllMyBucketsResult"`
+	Xmlns             string       `xml:"xmlns,attr"`
+	Owner             owner        `xml:"Owner"`
+	Buckets           []bucketItem `xml:"Buckets>Bucket"`
+	ContinuationToken *string      `xml:"ContinuationToken,omitempty"`
+	Prefix            *string      `xml:"Prefix,omitempty"`
 }
 
 type bucketItem struct {
@@ -75,15 +77,12 @@ type tagging struct {
 // --- objects ---
 
 type copyObjectResult struct {
-	XMLName        xml.Name `xml:"CopyObjectResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	LastModified   string   `xml:"LastModified"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64N string   `xml:"ChecksumCRC64NVME,omitempty"`
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type copyPartResult struct {
@@ -91,6 +90,7 @@ type copyPartResult struct {
 	Xmlns        string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumElements
 }
 
 // deleteRequest is the body of DeleteObjects.
@@ -135,7 +135,7 @@ type listBucketResult struct {
 	Prefix                xmlText        `xml:"Prefix"`
 	Marker                *xmlText       `xml:"Marker"`
 	NextMarker            xmlText        `xml:"NextMarker,omitempty"`
-	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+	ContinuationToken     *string        `xml:"ContinuationToken"`
 	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
 	StartAfter            xmlText        `xml:"StartAfter,omitempty"`
 	KeyCount              *int           `xml:"KeyCount"`
@@ -152,6 +152,7 @@ type objectItem struct {
 	LastModified      string  `xml:"LastModified"`
 	ETag              string  `xml:"ETag"`
 	ChecksumAlgorithm string  `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string  `xml:"ChecksumType,omitempty"`
 	Size              int64   `xml:"Size"`
 	Owner             *owner  `xml:"Owner,omitempty"`
 	StorageClass      string  `xml:"StorageClass"`
@@ -194,6 +195,8 @@ type completeMultipartUploadResult struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      xmlText  `xml:"Key"`
 	ETag     string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type listPartsResult struct {
@@ -209,19 +212,17 @@ type listPartsResult struct {
 	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
 	MaxParts             int        `xml:"MaxParts"`
 	IsTruncated          bool       `xml:"IsTruncated"`
+	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string     `xml:"ChecksumType,omitempty"`
 	Parts                []partItem `xml:"Part"`
 }
 
 type partItem struct {
-	PartNumber        int    `xml:"PartNumber"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	Size              int64  `xml:"Size"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumElements
 }
 
 type listMultipartUploadsResult struct {
