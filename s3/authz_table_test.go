@@ -121,7 +121,7 @@ func authzExpect(rt route, caller string) bool {
 		return false
 	case callerGrantee:
 		switch rt.action {
-		case "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
+		case "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:GetBucketAcl", "s3:PutBucketAcl":
 			return true
 		}
