@@ -389,7 +389,10 @@ func TestVersionsAWSCLI(t *testing.T) {
 	cli := awsCLI{bin: "/usr/bin/aws", endpoint: p.Endpoint, env: clientEnv(t)}
 	b := uniqueBucket("vcli")
 	cli.mb(t, b)
-	t.Cleanup(func() { deleteAllVersions(t, c, b); c.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: &b}) })
+	t.Cleanup(func() {
+		deleteAllVersions(t, c, b)
+		c.DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: &b})
+	})
 	cli.run(t, "s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Enabled")
 	var vc struct{ Status string }
 	if err := json.Unmarshal([]byte(cli.run(t, "s3api", "get-bucket-versioning", "--bucket", b)), &vc); err != nil || vc.Status != "Enabled" {

@@ -49,8 +49,8 @@ const (
 	TypeAdminTokenCreated Type = 101
 	TypeAdminTokenRevoked Type = 102
 	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
-	TypeBucketVersioningSet  Type = 60
-	TypeObjectVersionDeleted Type = 61
+	TypeBucketVersioningSet   Type = 60
+	TypeObjectVersionDeleted  Type = 61
 	TypeBucketACLSet          Type = 80
 	TypeObjectACLSet          Type = 81
 	TypeBucketAccessPolicySet Type = 82
