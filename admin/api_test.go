@@ -337,3 +337,28 @@ func TestDrainRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryAPI: the catalogue, a measurement of a local endpoint, a
+// proposal, and the validation of each.
+func TestDiscoveryAPI(t *testing.T) {
+	g := newTestGateway(t, Config{})
+	b := g.browser()
+	if out := b.must(http.StatusOK, "GET", "/api/discovery/providers", ""); !strings.Contains(out, `"name":"wasabi"`) || !strings.Contains(out, `"name":"idrive"`) {
+		t.Errorf("providers: %s", out)
+	}
+	ep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) }))
+	defer ep.Close()
+	out := b.must(http.StatusOK, "POST", "/api/discovery/measure", `{"endpoints":[{"provider":"local","geo":"here","url":"`+ep.URL+`"}],"samples":3}`)
+	if !strings.Contains(out, `"samples":3,"failed":0`) {
+		t.Fatalf("measure: %s", out)
+	}
+	prop := b.must(http.StatusOK, "POST", "/api/discovery/propose", `{"results":`+out+`,"k":1,"m":0}`)
+	if !strings.Contains(prop, `"overhead":1`) || !strings.Contains(prop, ep.URL) {
+		t.Errorf("propose: %s", prop)
+	}
+	for _, bad := range []string{`{"provider":"nope"}`, `{"endpoints":[]}`, `{"endpoints":[{"url":"ftp://x"}]}`, `{"provider":"r2"}`,
+		`{"endpoints":[{"url":"` + ep.URL + `"}],"samples":1000}`} {
+		b.must(http.StatusBadRequest, "POST", "/api/discovery/measure", bad)
+	}
+	b.must(http.StatusBadRequest, "POST", "/api/discovery/propose", `{"k":0}`)
+}
