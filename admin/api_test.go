@@ -362,3 +362,20 @@ func TestDiscoveryAPI(t *testing.T) {
 	}
 	b.must(http.StatusBadRequest, "POST", "/api/discovery/propose", `{"k":0}`)
 }
+
+// TestBucketMetrics: with BucketMetrics, /metrics has the largest buckets' counts only.
+func TestBucketMetrics(t *testing.T) {
+	g := newTestGateway(t, Config{BucketMetrics: 1})
+	for _, name := range []string{"small", "large"} {
+		if err := g.e.CreateBucket(context.Background(), name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.put("small", "a", "x")
+	g.put("large", "a", strings.Repeat("y", 1000))
+	g.put("large", "b", "z")
+	out := g.anonymous().must(http.StatusOK, "GET", "/metrics", "")
+	if !strings.Contains(out, `prismd_bucket_objects{bucket="large"} 2`) || !strings.Contains(out, `prismd_bucket_bytes{bucket="large"} 1001`) || strings.Contains(out, `bucket="small"`) {
+		t.Errorf("bucket metrics: %s", out)
+	}
+}

@@ -127,6 +127,15 @@ func TestWebUI(t *testing.T) {
 	b.waitText(`span[data-region="r3"]`, "ok", 5*time.Second)
 	b.screenshot("regions")
 
+	// Region discovery: the new region's endpoint measured.
+	b.page("discovery")
+	b.run("measure", chromedp.SetValue(`textarea[name=endpoints]`, extra.Endpoint()), chromedp.SetValue(`input[name=samples]`, "3"),
+		submit(`textarea[name=endpoints]`))
+	b.waitText("#page", "0/3", 20*time.Second)
+	b.run("propose", chromedp.SetValue(`input[name=k]`, "1"), chromedp.SetValue(`input[name=m]`, "0"), submit(`input[name=k]`))
+	b.waitText("#page", "1 regions over 1 providers", 10*time.Second)
+	b.screenshot("discovery")
+
 	// A bucket with objects, its policy set in the UI.
 	bucket := cl.createBucket(ctx, "ui")
 	for i := range 5 {
