@@ -62,7 +62,7 @@ func (b *browser) page(name string) {
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	var buf []byte
-	b.run("screenshot "+name, chromedp.FullScreenshot(&buf, 90))
+	b.run("screenshot "+name, chromedp.FullScreenshot(&buf, 100)) // quality 100 writes PNG (below it, JPEG)
 	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), buf, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
