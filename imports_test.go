@@ -26,7 +26,8 @@ var allowed = map[string][]string{
 	"engine":               {"log", "projections", "backends", "replica", "engine/datapath"},
 	"engine/datapath":      {"log", "backends"},
 	"s3":                   {"engine", "log"},
-	"admin":                {"engine", "log", "s3"},
+	"admin":                {"engine", "log", "s3", "admin/discovery"},
+	"admin/discovery":      {},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
 }
 
