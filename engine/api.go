@@ -10,6 +10,7 @@ type BucketInfo struct {
 	Name     string
 	Created  time.Time
 	Location string
+	Owner    string // access key id of the owner; "" the root key
 }
 
 // ObjectInfo describes a committed object (or a part, for UploadPart).
@@ -22,8 +23,16 @@ type ObjectInfo struct {
 	ContentType  string
 	Headers      map[string]string // Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires (canonical header names)
 	UserMeta     map[string]string // x-amz-meta-* without the prefix, lower-case names
-	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64
+	Checksums    map[string]string // "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME" → base64 ("<base64>-N" for a COMPOSITE one)
 	PartsCount   int               // 0 for a single PUT
+	PartSizes    []int64           // multipart: the size of each part, in order
+	PartSums     []map[string]string
+	// VersionID is the version's id; "" in a bucket that was never versioned.
+	VersionID string
+	// DeleteMarker: this is a delete marker (no data), or the error answered
+	// is about one (the latest version of the key, or the version named).
+	DeleteMarker bool
+	IsLatest     bool // in version listings
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -66,6 +75,7 @@ type GetOptions struct {
 	Range      *Range
 	PartNumber int // 1-based; 0 means whole object
 	Cond       Conditions
+	VersionID  string // "" means the latest version
 }
 
 // ObjectReader streams an object's bytes. Info describes the whole object;
@@ -80,6 +90,7 @@ type ObjectReader struct {
 // CopyInput copies SrcBucket/SrcKey to Bucket/Key.
 type CopyInput struct {
 	SrcBucket, SrcKey string
+	SrcVersionID      string // "" means the source's latest version
 	Bucket, Key       string
 	SrcCond           Conditions // x-amz-copy-source-if-*
 	ReplaceMeta       bool       // MetadataDirective REPLACE
@@ -112,6 +123,19 @@ type UploadInfo struct {
 	Bucket    string
 	Key       string
 	Initiated time.Time
+	// ChecksumAlgorithm and ChecksumType are what CreateUpload was asked
+	// for ("" when nothing: the object then gets the full-object
+	// DefaultChecksum when every part has it).
+	ChecksumAlgorithm string
+	ChecksumType      string
+}
+
+// UploadChecksum is the checksum a multipart upload is created with: an
+// algorithm of ChecksumAlgorithms and ChecksumComposite or
+// ChecksumFullObject ("" takes DefaultChecksumType).
+type UploadChecksum struct {
+	Algorithm string
+	Type      string
 }
 
 // PartInfo describes one uploaded part.
@@ -160,7 +184,7 @@ type ListPartsResult struct {
 type AccessKey struct {
 	AccessKey string
 	Secret    string   // unsealed, in memory only
-	Buckets   []string // empty: every bucket
+	Buckets   []string // the buckets the key may use whoever owns them; empty: none listed
 	ReadOnly  bool
 	Root      bool
 }

@@ -34,6 +34,9 @@ var (
 	ErrEntityTooLarge = errors.New("entity too large")
 	// ErrInvalidRange is returned when a range does not overlap the object.
 	ErrInvalidRange = errors.New("invalid range")
+	// ErrInvalidPartNumber is returned when a GET or HEAD asks for a part
+	// number the object does not have.
+	ErrInvalidPartNumber = errors.New("invalid part number")
 	// ErrPreconditionFailed is returned when If-Match / If-None-Match: * / If-Unmodified-Since fails.
 	ErrPreconditionFailed = errors.New("precondition failed")
 	// ErrNotModified is returned when If-None-Match (an ETag) / If-Modified-Since says the client's copy is current.
@@ -52,6 +55,16 @@ var (
 	ErrNoSuchAccessKey = errors.New("no such access key")
 	// ErrNoSuchAdminToken is returned when a management API token is unknown.
 	ErrNoSuchAdminToken = errors.New("no such admin token")
+	// ErrNoSuchVersion is returned when a version id names no version of the key.
+	ErrNoSuchVersion = errors.New("no such version")
+	// ErrInvalidVersion is returned for a version id prismd never gives.
+	ErrInvalidVersion = errors.New("invalid version id")
+	// ErrDeleteMarker is returned when a GET, HEAD or copy names a delete
+	// marker by its version id.
+	ErrDeleteMarker = errors.New("version is a delete marker")
+	// ErrCopyFromDeleteMarker is returned when a copy's source version id
+	// names a delete marker.
+	ErrCopyFromDeleteMarker = errors.New("copy source is a delete marker")
 )
 
 // rejections maps the projections' refusals of an event to domain errors.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -20,10 +22,23 @@ const (
 	MaxParts    = 10000
 )
 
-// CreateUpload starts a multipart upload; the metadata applies at completion.
-func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string) (UploadInfo, error) {
+// CreateUpload starts a multipart upload; the metadata applies at
+// completion. An UploadChecksum (at most one) names the checksum the object
+// gets; it is kept in the UploadCreated event's Meta.Checksums as
+// algorithm → type.
+func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...UploadChecksum) (UploadInfo, error) {
 	if err := e.checkBucketKey(bucket, key); err != nil {
 		return UploadInfo{}, err
+	}
+	var intent map[string]string
+	for _, c := range checksum {
+		if c.Type == "" {
+			c.Type = DefaultChecksumType(c.Algorithm)
+		}
+		if len(checksum) > 1 || !ChecksumTypeAllowed(c.Algorithm, c.Type) {
+			return UploadInfo{}, fmt.Errorf("checksum %s %s: %w", c.Algorithm, c.Type, ErrInvalidArgument)
+		}
+		intent = map[string]string{c.Algorithm: c.Type}
 	}
 	var raw [18]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -32,11 +47,11 @@ func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType stri
 	id := hex.EncodeToString(raw[:])
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
-		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta)}}
+		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta), Checksums: intent}}
 	if _, err := e.append(ctx, ev); err != nil {
 		return UploadInfo{}, err
 	}
-	return UploadInfo{UploadID: id, Bucket: bucket, Key: key, Initiated: now.UTC()}, nil
+	return uploadInfo(projections.Upload{ID: id, Bucket: bucket, Key: key, Created: now.UnixNano(), Meta: ev.Meta}), nil
 }
 
 func (e *Engine) upload(bucket, key, id string) (projections.Upload, error) {
@@ -91,7 +106,7 @@ func (e *Engine) UploadPart(ctx context.Context, uploadID string, number int, in
 func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, number int, size int64, etag string, sums map[string]string) (PartInfo, error) {
 	now := e.now()
 	ev := plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums}
-	if err := e.commit(ctx, w, ev); err != nil {
+	if _, err := e.commit(ctx, w, ev); err != nil {
 		w.abort(err)
 		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
 	}
@@ -99,18 +114,22 @@ func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, 
 }
 
 // UploadPartCopy stores a range of an existing object as a part.
-func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond Conditions, rng *Range) (PartInfo, error) {
-	if _, err := e.upload(bucket, key, uploadID); err != nil {
+// The part gets the checksum of the upload's algorithm, computed as it is
+// copied. srcVersionID "" copies the source's latest version.
+func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond Conditions, rng *Range) (PartInfo, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
 		return PartInfo{}, err
 	}
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	src, unpin, err := e.lookupPinned(srcBucket, srcKey)
+	srcVersion, _, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
 	if err != nil {
-		return PartInfo{}, err
+		return PartInfo{}, copySourceError(err)
 	}
 	defer unpin()
+	src := srcVersion.Object
 	if err := copyConditions(src.Meta, srcCond); err != nil {
 		return PartInfo{}, err
 	}
@@ -127,11 +146,14 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	}
 	defer rc.Close()
 	sum := md5.New()
-	w, err := e.writeBlob(ctx, bucket, key, uploadID, e.policyFor(bucket), length, rc, sum)
+	alg, _ := uploadChecksum(u.Meta)
+	ck := NewChecksum(alg)
+	w, err := e.writeBlob(ctx, bucket, key, uploadID, e.policyFor(bucket), length, io.TeeReader(rc, ck), sum)
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
-	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), nil)
+	sums := map[string]string{alg: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
+	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data
@@ -184,13 +206,20 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 		partSums = append(partSums, p.Checksums)
 		anySums = anySums || p.Checksums != nil
 	}
+	meta.Checksums = nil
 	if anySums {
 		meta.PartSums = partSums
+		if alg, typ := uploadChecksum(u.Meta); alg != "" {
+			if sum, ok := MultipartChecksum(alg, typ, partSums, meta.PartSizes); ok {
+				meta.Checksums = map[string]string{alg: sum}
+			}
+		}
 	}
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
 	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: completed, Meta: meta, Cond: cond.precondition()}
-	if err := e.commit(ctx, nil, ev); err != nil {
+	idx, err := e.commit(ctx, nil, ev)
+	if err != nil {
 		// The same completion may have won the race (a retry racing the
 		// original request): answer as it did.
 		if errors.Is(err, ErrNoSuchUpload) {
@@ -200,7 +229,9 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 		}
 		return ObjectInfo{}, err
 	}
-	return objectInfo(bucket, key, meta), nil
+	info := objectInfo(bucket, key, meta)
+	info.VersionID = e.writtenVersion(bucket, key, idx)
+	return info, nil
 }
 
 // completedBefore returns the answer of an earlier completion of the same
@@ -273,5 +304,18 @@ func (e *Engine) ListUploads(ctx context.Context, in ListUploadsInput) (ListUplo
 }
 
 func uploadInfo(u projections.Upload) UploadInfo {
-	return UploadInfo{UploadID: u.ID, Bucket: u.Bucket, Key: u.Key, Initiated: time.Unix(0, u.Created).UTC()}
+	info := UploadInfo{UploadID: u.ID, Bucket: u.Bucket, Key: u.Key, Initiated: time.Unix(0, u.Created).UTC()}
+	for alg, typ := range u.Meta.Checksums {
+		info.ChecksumAlgorithm, info.ChecksumType = alg, typ
+	}
+	return info
+}
+
+// uploadChecksum returns the checksum an upload's object gets: the one it
+// was created with, else the full-object DefaultChecksum.
+func uploadChecksum(m plog.ObjectMeta) (alg, typ string) {
+	for alg, typ := range m.Checksums {
+		return alg, typ
+	}
+	return DefaultChecksum, ChecksumFullObject
 }

@@ -14,6 +14,9 @@ type Bucket struct {
 	Location string
 	Policy   *log.Policy // nil: the global default policy
 	Ready    []string    // regions holding the backend bucket, sorted
+	// Versioning is "" (never set), log.VersioningEnabled or log.VersioningSuspended.
+	Versioning string
+	Access     Access
 }
 
 // ReadyOn reports whether region holds the bucket's backend bucket (or prefix).
@@ -23,15 +26,20 @@ func (b Bucket) ReadyOn(region string) bool {
 }
 
 type bucketRec struct {
-	name     string
-	created  int64
-	location string
-	policy   *log.Policy
-	ready    []string // sorted
+	name       string
+	created    int64
+	location   string
+	policy     *log.Policy
+	ready      []string // sorted
+	versioning string
+	access     *Access // nil: owned by the root key, nothing set
 }
 
 func (r *bucketRec) export() Bucket {
-	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready)}
+	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready), Versioning: r.versioning}
+	if r.access != nil {
+		b.Access = *r.access.clone()
+	}
 	if r.policy != nil {
 		p := *r.policy
 		b.Policy = &p
@@ -44,6 +52,9 @@ func (s *State) bucketCreated(e log.BucketCreated) error {
 		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrBucketExists)
 	}
 	r := &bucketRec{name: e.Bucket, created: e.Created, location: e.Location}
+	if e.Owner != "" || e.Ownership != "" || len(e.Grants) > 0 {
+		r.access = &Access{Owner: e.Owner, Ownership: e.Ownership, Grants: slices.Clone(e.Grants)}
+	}
 	if e.Policy != nil {
 		p := *e.Policy
 		r.policy = &p
@@ -143,6 +154,9 @@ func (v *View) BucketIsEmpty(name string) bool { return v.t.bucketIsEmpty(name) 
 
 func (t *tables) bucketIsEmpty(name string) bool {
 	base := name + "\x00"
+	if t.hasVersions(name) {
+		return false
+	}
 	empty := true
 	t.objects.Ascend(base, func(k string, _ *objRec) bool {
 		empty = len(k) < len(base) || k[:len(base)] != base

@@ -270,6 +270,39 @@ func goldenState() *State {
 	return s
 }
 
+// addGoldenVersions adds what snapshot version 4 pins: a versioned bucket
+// with a noncurrent version, a current one and a delete marker.
+func addGoldenVersions(s *State) {
+	ap := func(evs ...log.Event) {
+		for _, ev := range evs {
+			i := s.Applied() + 1
+			s.Apply(i, int64(i)*1000, ev)
+		}
+	}
+	ap(log.BucketCreated{Bucket: "v", Created: 9}, log.BucketVersioningSet{Bucket: "v", Status: log.VersioningEnabled})
+	ap(putObject(bid(4), "v", "k", 10)...)
+	ap(putObject(bid(5), "v", "k", 10)...)
+	ap(log.ObjectDeleted{Bucket: "v", Key: "gone"})
+}
+
+// addGoldenAccess adds what version 4 of the snapshot carries for access:
+// an owned bucket with a grant, a policy, a public access block, an object ACL.
+func addGoldenAccess(s *State) {
+	i := s.Applied()
+	for _, ev := range []log.Event{
+		log.BucketCreated{Bucket: "owned", Created: 6, Owner: "K", Ownership: "ObjectWriter",
+			Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
+		log.BucketAccessPolicySet{Bucket: "b", Policy: `{"Version":"2012-10-17","Statement":[]}`},
+		log.PublicAccessBlockSet{Bucket: "b", Block: &log.PublicAccessBlock{IgnorePublicAcls: true}},
+		log.ObjectACLSet{Bucket: "b", Key: "kept", Blob: bid(1), Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
+	} {
+		i++
+		if err := s.Apply(i, int64(i)*1000, ev); err != nil {
+			panic(err)
+		}
+	}
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -277,6 +310,9 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<curre
 // the code of their time) still load into the same state.
 func TestSnapshotGolden(t *testing.T) {
 	want := goldenState()
+	unversioned := want.Applied()
+	addGoldenAccess(want)
+	addGoldenVersions(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +351,17 @@ func TestSnapshotGolden(t *testing.T) {
 			}
 			return true
 		})
-		if b, _ := got.Bucket("b"); queued != 1 || !b.ReadyOn("a") || got.Applied() != want.Applied() {
+		applied := want.Applied()
+		if v < 4 {
+			applied = unversioned
+		} else {
+			vs := got.ListVersions("v", VersionQuery{})
+			if b, _ := got.Bucket("v"); b.Versioning != log.VersioningEnabled || len(vs.Versions) != 3 ||
+				!vs.Versions[0].DeleteMarker || vs.Versions[0].Key != "gone" || vs.Versions[2].IsLatest || !vs.Versions[1].IsLatest {
+				t.Errorf("version %d: versioned bucket %+v: %+v", v, b, vs)
+			}
+		}
+		if b, _ := got.Bucket("b"); queued != 1 || !b.ReadyOn("a") || got.Applied() != applied {
 			t.Errorf("version %d: %d queued, bucket %+v, applied %d", v, queued, b, got.Applied())
 		}
 		if _, ok := got.AccessKey("K"); !ok {
@@ -324,6 +370,18 @@ func TestSnapshotGolden(t *testing.T) {
 		if _, ok := got.Region("r"); !ok {
 			t.Errorf("version %d: region lost", v)
 		}
+		if v < 4 {
+			continue
+		}
+		if a, _ := got.Access("owned"); a.Owner != "K" || a.Ownership != "ObjectWriter" || len(a.Grants) != 1 {
+			t.Errorf("version %d: access of owned %+v", v, a)
+		}
+		if a, _ := got.Access("b"); a.Policy == "" || a.Block == nil || !a.Block.IgnorePublicAcls {
+			t.Errorf("version %d: access of b %+v", v, a)
+		}
+		if g, ok := got.ObjectACL("b", "kept"); !ok || len(g) != 1 {
+			t.Errorf("version %d: object acl %v", v, g)
+		}
 	}
 	// A version from the future is refused.
 	future := bytes.Clone(data)
@@ -331,5 +389,39 @@ func TestSnapshotGolden(t *testing.T) {
 	future[i+len(snapMagic)] = snapVersion + 1
 	if _, err := LoadSnapshot(future); !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("version %d: %v", snapVersion+1, err)
+	}
+}
+
+// TestObjectACLFollowsTheObject: an ACL names the object it was set on;
+// it is refused for another one and forgotten when the key is rewritten.
+func TestObjectACLFollowsTheObject(t *testing.T) {
+	s := New()
+	i := uint64(0)
+	ap := func(evs ...log.Event) error {
+		var err error
+		for _, ev := range evs {
+			i++
+			err = s.Apply(i, int64(i)*1000, ev)
+		}
+		return err
+	}
+	ap(log.BucketCreated{Bucket: "b", Created: 1})
+	ap(putObject(bid(1), "b", "k", 10)...)
+	pub := []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}
+	if err := ap(log.ObjectACLSet{Bucket: "b", Key: "k", Blob: bid(2), Grants: pub}); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("acl for another object: %v", err)
+	}
+	if err := ap(log.ObjectACLSet{Bucket: "b", Key: "k", Blob: bid(1), Grants: pub}); err != nil {
+		t.Fatal(err)
+	}
+	s.Publish()
+	if g, ok := s.View().ObjectACL("b", "k"); !ok || len(g) != 1 {
+		t.Fatalf("acl %v %v", g, ok)
+	}
+	checkSnapshot(t, s)
+	ap(putObject(bid(3), "b", "k", 10)...)
+	s.Publish()
+	if g, ok := s.View().ObjectACL("b", "k"); ok {
+		t.Fatalf("a new object kept the old one's acl %v", g)
 	}
 }

@@ -27,8 +27,19 @@ import (
 //	parts    array of snapPart
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
+//	versions  array of snapObject     (version 4: noncurrent versions and delete markers)
+//	access    array of snapAccess     (version 4)
+//	objACLs   array of snapObjACL     (version 4)
 //	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //
+// Version 4 added a bucket's versioning status (snapBucket.Versioning), a
+// version word to every object (snapObject.Ver: see versions.go), the
+// versions section, the buckets' access configuration (owner, ACL, policy,
+// public access block, object ownership), the ACLs set on objects and the
+// admin section (the management listener's password hash and API tokens);
+// older snapshots load with unversioned buckets whose objects are null
+// versions, buckets that belong to the root key with nothing set, and no
+// admin password.
 // Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
 // versions 1 and 2 with blobs whose queue time is unknown (0: purged
@@ -53,12 +64,40 @@ type snapHeader struct {
 }
 
 type snapBucket struct {
+	_msgpack   struct{} `msgpack:",as_array"`
+	Name       string
+	Created    int64
+	Location   string
+	Policy     *log.Policy
+	Ready      []string
+	Versioning string // version 4
+}
+
+// snapBucketV3 is a bucket in snapshot versions 1 to 3: no versioning.
+type snapBucketV3 struct {
 	_msgpack struct{} `msgpack:",as_array"`
 	Name     string
 	Created  int64
 	Location string
 	Policy   *log.Policy
 	Ready    []string
+}
+
+type snapAccess struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Bucket    string
+	Owner     string
+	Ownership string
+	Grants    []log.Grant
+	Policy    string
+	Block     *log.PublicAccessBlock
+}
+
+type snapObjACL struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Key      string   // bucket + "\x00" + key
+	Blob     []byte
+	Grants   []log.Grant
 }
 
 type snapShipped struct {
@@ -149,6 +188,29 @@ type snapObject struct {
 	Extents   []snapExtent
 	PartSizes []int64
 	PartSums  []map[string]string
+	Ver       uint64 // version 4
+}
+
+// snapObjectV3 is an object in snapshot versions 1 to 3: no version word.
+type snapObjectV3 struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Key       string
+	Blob      []byte
+	Size      int64
+	MTime     int64
+	MD5       []byte
+	Parts     int32
+	CType     string
+	Attrs     string
+	Multi     bool
+	Extents   []snapExtent
+	PartSizes []int64
+	PartSums  []map[string]string
+}
+
+func (o snapObjectV3) upgrade() snapObject {
+	return snapObject{Key: o.Key, Blob: o.Blob, Size: o.Size, MTime: o.MTime, MD5: o.MD5, Parts: o.Parts, CType: o.CType,
+		Attrs: o.Attrs, Multi: o.Multi, Extents: o.Extents, PartSizes: o.PartSizes, PartSums: o.PartSums, Ver: verNull}
 }
 
 type snapUpload struct {
@@ -218,7 +280,7 @@ func (t *tables) writeTo(w io.Writer) error {
 
 	section(t.buckets.Len())
 	t.buckets.Scan(func(_ string, b *bucketRec) bool {
-		put(snapBucket{Name: b.name, Created: b.created, Location: b.location, Policy: b.policy, Ready: b.ready})
+		put(snapBucket{Name: b.name, Created: b.created, Location: b.location, Policy: b.policy, Ready: b.ready, Versioning: b.versioning})
 		return err == nil
 	})
 	section(t.regions.Len())
@@ -249,17 +311,7 @@ func (t *tables) writeTo(w io.Writer) error {
 	})
 	section(t.objects.Len())
 	t.objects.Scan(func(k string, o *objRec) bool {
-		so := snapObject{Key: k, Blob: o.blob[:], Size: o.size, MTime: o.mtime, MD5: o.md5[:], Parts: o.parts, Attrs: o.attrs}
-		if int(o.ctype) < len(t.ctypes) {
-			so.CType = t.ctypes[o.ctype]
-		}
-		if o.x != nil {
-			so.Multi, so.PartSizes, so.PartSums = o.x.multi, o.x.partSizes, o.x.partSums
-			for _, e := range o.x.extents {
-				so.Extents = append(so.Extents, snapExtent{Blob: e.Blob[:], Size: e.Size})
-			}
-		}
-		put(so)
+		put(t.snapObject(k, o))
 		return err == nil
 	})
 	section(t.uploads.Len())
@@ -282,11 +334,49 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
 		return err == nil
 	})
+	section(t.versions.Len())
+	t.versions.Scan(func(e verEntry) bool {
+		put(t.snapObject(e.key, e.o))
+		return err == nil
+	})
+	n := 0
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if b.access != nil {
+			n++
+		}
+		return true
+	})
+	section(n)
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if a := b.access; a != nil {
+			put(snapAccess{Bucket: b.name, Owner: a.Owner, Ownership: a.Ownership, Grants: a.Grants, Policy: a.Policy, Block: a.Block})
+		}
+		return err == nil
+	})
+	section(t.objACLs.Len())
+	t.objACLs.Scan(func(k string, a objACL) bool {
+		put(snapObjACL{Key: k, Blob: a.blob[:], Grants: a.grants})
+		return err == nil
+	})
 	put(t.snapAdmin())
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
+}
+
+func (t *tables) snapObject(k string, o *objRec) snapObject {
+	so := snapObject{Key: k, Blob: o.blob[:], Size: o.size, MTime: o.mtime, MD5: o.md5[:], Parts: o.parts, Attrs: o.attrs, Ver: o.ver}
+	if int(o.ctype) < len(t.ctypes) {
+		so.CType = t.ctypes[o.ctype]
+	}
+	if o.x != nil {
+		so.Multi, so.PartSizes, so.PartSums = o.x.multi, o.x.partSizes, o.x.partSums
+		for _, e := range o.x.extents {
+			so.Extents = append(so.Extents, snapExtent{Blob: e.Blob[:], Size: e.Size})
+		}
+	}
+	return so
 }
 
 func blobID(b []byte) (log.BlobID, error) {
@@ -356,11 +446,28 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 	s.t.applied, s.t.time = h.Applied, h.Time
 
 	var sb snapBucket
-	if err := each("bucket", func() any { sb = snapBucket{}; return &sb }, func() error {
+	var oldBucket snapBucketV3
+	if err := each("bucket", func() any {
+		if h.Version < 4 {
+			oldBucket = snapBucketV3{}
+			return &oldBucket
+		}
+		sb = snapBucket{}
+		return &sb
+	}, func() error {
+		if h.Version < 4 {
+			b := oldBucket
+			sb = snapBucket{Name: b.Name, Created: b.Created, Location: b.Location, Policy: b.Policy, Ready: b.Ready}
+		}
 		if !slices.IsSorted(sb.Ready) {
 			return bad("bucket %q: ready regions not sorted", sb.Name)
 		}
-		s.t.buckets.Set(sb.Name, &bucketRec{name: sb.Name, created: sb.Created, location: sb.Location, policy: sb.Policy, ready: sb.Ready})
+		switch sb.Versioning {
+		case "", log.VersioningEnabled, log.VersioningSuspended:
+		default:
+			return bad("bucket %q: versioning %q", sb.Name, sb.Versioning)
+		}
+		s.t.buckets.Set(sb.Name, &bucketRec{name: sb.Name, created: sb.Created, location: sb.Location, policy: sb.Policy, ready: sb.Ready, versioning: sb.Versioning})
 		return nil
 	}); err != nil {
 		return nil, err
@@ -419,8 +526,22 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		return nil, err
 	}
 	var so snapObject
-	if err := each("object", func() any { so = snapObject{}; return &so }, func() error {
-		return s.loadObject(&so)
+	var oldObject snapObjectV3
+	if err := each("object", func() any {
+		if h.Version < 4 {
+			oldObject = snapObjectV3{}
+			return &oldObject
+		}
+		so = snapObject{}
+		return &so
+	}, func() error {
+		if h.Version < 4 {
+			so = oldObject.upgrade()
+		}
+		if so.Ver&verMarker != 0 {
+			return bad("object %q: a delete marker is never current", so.Key)
+		}
+		return s.loadObject(&so, false)
 	}); err != nil {
 		return nil, err
 	}
@@ -459,6 +580,14 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		}
 	}
 	if h.Version >= 4 {
+		if err := each("version", func() any { so = snapObject{}; return &so }, func() error {
+			return s.loadObject(&so, true)
+		}); err != nil {
+			return nil, err
+		}
+		if err := s.loadAccessSections(each, bad); err != nil {
+			return nil, err
+		}
 		var a snapAdmin
 		if err := dec.Decode(&a); err != nil {
 			return nil, bad("admin: %v", err)
@@ -492,6 +621,34 @@ func (s *State) loadV2Sections(each func(string, func() any, func() error) error
 			return bad("duplicate completed upload %q", c.id)
 		}
 		s.t.doneByAge.Set(completedAge{c.at, c.id})
+		return nil
+	})
+}
+
+// loadAccessSections reads the sections version 4 added: the buckets'
+// access configuration and the ACLs set on objects.
+func (s *State) loadAccessSections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+	var sa snapAccess
+	if err := each("bucket access", func() any { sa = snapAccess{}; return &sa }, func() error {
+		b, ok := s.t.buckets.Get(sa.Bucket)
+		if !ok || b.access != nil {
+			return bad("access of unknown or repeated bucket %q", sa.Bucket)
+		}
+		b.access = &Access{Owner: sa.Owner, Ownership: sa.Ownership, Grants: sa.Grants, Policy: sa.Policy, Block: sa.Block}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var so snapObjACL
+	return each("object acl", func() any { so = snapObjACL{}; return &so }, func() error {
+		id, err := blobID(so.Blob)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.t.objects.Get(so.Key); !ok {
+			return bad("acl of unknown object %q", so.Key)
+		}
+		s.t.objACLs.Set(so.Key, objACL{blob: id, grants: so.Grants})
 		return nil
 	})
 }
@@ -556,12 +713,14 @@ func (s *State) loadBlob(b *snapBlob) error {
 	return nil
 }
 
-func (s *State) loadObject(so *snapObject) error {
+// loadObject loads a current object, or a noncurrent version or delete
+// marker into the versions tree.
+func (s *State) loadObject(so *snapObject, noncurrent bool) error {
 	bucket, _, ok := strings.Cut(so.Key, "\x00")
 	if !ok {
 		return fmt.Errorf("%w: object key %q has no bucket", ErrBadSnapshot, so.Key)
 	}
-	o := &objRec{size: so.Size, mtime: so.MTime, parts: so.Parts, attrs: so.Attrs}
+	o := &objRec{size: so.Size, mtime: so.MTime, parts: so.Parts, attrs: so.Attrs, ver: so.Ver}
 	if len(so.MD5) != len(o.md5) {
 		return fmt.Errorf("%w: object %q: md5 of %d bytes", ErrBadSnapshot, so.Key, len(so.MD5))
 	}
@@ -588,7 +747,18 @@ func (s *State) loadObject(so *snapObject) error {
 			}
 		}
 	}
-	s.t.objects.Set(so.Key, o)
+	if noncurrent {
+		if o.marker() && (o.x != nil || o.size != 0) {
+			return fmt.Errorf("%w: delete marker %q with data", ErrBadSnapshot, so.Key)
+		}
+		if _, dup := s.t.versions.Set(verEntry{key: so.Key, seq: o.seq(), o: o}); dup {
+			return fmt.Errorf("%w: duplicate version %q %d", ErrBadSnapshot, so.Key, o.seq())
+		}
+		return nil
+	}
+	if _, dup := s.t.objects.Set(so.Key, o); dup {
+		return fmt.Errorf("%w: duplicate object %q", ErrBadSnapshot, so.Key)
+	}
 	if !o.x.isMulti() {
 		s.shareKey(o.blob, bucket, so.Key)
 	}
@@ -602,6 +772,14 @@ func (s *State) derive() error {
 	s.t.objects.Scan(func(_ string, o *objRec) bool {
 		for _, e := range o.extents() {
 			refs[e.Blob]++
+		}
+		return true
+	})
+	s.t.versions.Scan(func(e verEntry) bool {
+		if !e.o.marker() {
+			for _, x := range e.o.extents() {
+				refs[x.Blob]++
+			}
 		}
 		return true
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -20,7 +21,8 @@ type tables struct {
 	time    int64 // unixNano of the last applied event
 
 	buckets   *btree.Map[string, *bucketRec]
-	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key
+	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key: current versions
+	versions  *btree.BTreeG[verEntry]     // noncurrent versions and delete markers (versions.go)
 	blobs     *btree.BTreeG[*blobRec]     // by id
 	pending   *btree.BTreeG[log.BlobID]   // referenced blobs with pending shards
 	open      *btree.BTreeG[log.BlobID]   // started, never referenced, not queued
@@ -35,6 +37,7 @@ type tables struct {
 	regionIDs *btree.Map[string, string]          // region → identity marker id
 	completed *btree.Map[string, completedUpload] // recently completed uploads, by id
 	doneByAge *btree.BTreeG[completedAge]         // the same, oldest first
+	objACLs   *btree.Map[string, objACL]          // bucket + "\x00" + key → ACL set on the object
 	schemes   []*scheme                           // append-only; a View keeps its own slice header
 	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
 	pendingN  int64                               // total pending shards of referenced blobs
@@ -51,8 +54,9 @@ func lessBlobID(a, b log.BlobID) bool { return bytes.Compare(a[:], b[:]) < 0 }
 
 func newTables() tables {
 	return tables{
-		buckets: btree.NewMap[string, *bucketRec](0),
-		objects: btree.NewMap[string, *objRec](0),
+		buckets:  btree.NewMap[string, *bucketRec](0),
+		objects:  btree.NewMap[string, *objRec](0),
+		versions: btree.NewBTreeGOptions(lessVerEntry, noLocks),
 		blobs: btree.NewBTreeGOptions(func(a, b *blobRec) bool {
 			return lessBlobID(a.id, b.id)
 		}, noLocks),
@@ -69,6 +73,7 @@ func newTables() tables {
 		regionIDs: btree.NewMap[string, string](0),
 		completed: btree.NewMap[string, completedUpload](0),
 		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
+		objACLs:   btree.NewMap[string, objACL](0),
 		ctypes:    []string{""},
 
 		adminTokens: btree.NewMap[string, log.AdminTokenCreated](0),
@@ -81,6 +86,7 @@ func (t *tables) copy() tables {
 	c := *t
 	c.buckets = t.buckets.Copy()
 	c.objects = t.objects.Copy()
+	c.versions = t.versions.Copy()
 	c.blobs = t.blobs.Copy()
 	c.pending = t.pending.Copy()
 	c.open = t.open.Copy()
@@ -96,6 +102,7 @@ func (t *tables) copy() tables {
 	c.completed = t.completed.Copy()
 	c.doneByAge = t.doneByAge.Copy()
 	c.adminTokens = t.adminTokens.Copy()
+	c.objACLs = t.objACLs.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -117,6 +124,7 @@ type State struct {
 
 	probe blobRec // lookup key for the blobs tree, used by the apply goroutine only
 	now   int64   // unix nanoseconds of the event being applied
+	index uint64  // log index of the event being applied
 
 	view atomic.Pointer[View]
 }
@@ -177,6 +185,7 @@ func (s *State) Apply(index uint64, unixNano int64, ev log.Event) error {
 		panic(fmt.Sprintf("projections: gap in applied log: applied %d, got %d", s.t.applied, index))
 	}
 	s.now = unixNano
+	s.index = index
 	err := s.apply(ev, unixNano)
 	s.t.applied = index
 	s.t.time = unixNano
@@ -260,6 +269,21 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		s.t.adminTokens.Set(e.ID, cloneAdminToken(e))
 	case log.AdminTokenRevoked:
 		s.t.adminTokens.Delete(e.ID)
+	case log.BucketVersioningSet:
+		return s.bucketVersioningSet(e)
+	case log.ObjectVersionDeleted:
+		return s.objectVersionDeleted(e)
+
+	case log.BucketACLSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Grants = slices.Clone(e.Grants) })
+	case log.ObjectACLSet:
+		return s.objectACLSet(e)
+	case log.BucketAccessPolicySet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Policy = e.Policy })
+	case log.PublicAccessBlockSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Block = clonePAB(e.Block) })
+	case log.OwnershipControlsSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Ownership = e.Ownership })
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil

@@ -153,9 +153,10 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"PUT ?tagging", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/obj?tagging", []byte("<Tagging><TagSet/></Tagging>"), unsignedPayload, nil)
 		}, 501, "NotImplemented"},
-		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 400, "MalformedACLError"},
 		{"PUT ?retention", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?retention", nil, emptySHA256, nil) }, 501, "NotImplemented"},
-		{"PUT bucket ?versioning", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?versioning", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"PUT bucket ?lifecycle", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?lifecycle", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"PUT bucket ?versioning empty body", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?versioning", nil, emptySHA256, nil) }, 400, "MalformedXML"},
 		{"POST ?select", func() *http.Request {
 			return signedRequest(t, "POST", u+"/bkt/obj?select&select-type=2", nil, emptySHA256, nil)
 		}, 501, "NotImplemented"},
@@ -180,12 +181,12 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"two checksums", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/obj", body, hash, map[string]string{"X-Amz-Checksum-Crc32": "AAAAAA==", "X-Amz-Checksum-Crc32c": "AAAAAA=="})
 		}, 400, "InvalidRequest"},
-		{"no Content-Length", func() *http.Request {
+		{"Transfer-Encoding: chunked, no Content-Length", func() *http.Request {
 			r := signedRequest(t, "PUT", u+"/bkt/obj", nil, unsignedPayload, nil)
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body)))
 			r.ContentLength = -1
 			return r
-		}, 411, "MissingContentLength"},
+		}, 501, "NotImplemented"},
 		{"dot-dot key", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/a/../obj", body, hash, nil) }, 400, "InvalidArgument"},
 		{"long key", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/"+strings.Repeat("k", 1025), body, hash, nil)

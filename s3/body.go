@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/prismd/prismd/engine"
 )
 
 // payload is a request body as the engine reads it: aws-chunked decoded,
@@ -36,17 +38,21 @@ type payload struct {
 	sums     map[string]string
 }
 
-// newPayload wraps r's body according to the authentication result. It
-// returns MissingContentLength when no length is known.
+// newPayload wraps r's body according to the authentication result. An
+// aws-chunked body needs x-amz-decoded-content-length (else
+// MissingContentLength) and may come with Transfer-Encoding: chunked; any
+// other body sent with Transfer-Encoding: chunked (no Content-Length) gets
+// 501 NotImplemented naming the header, as AWS answers.
 func newPayload(r *http.Request, auth *authResult) (*payload, error) {
 	ck, err := parseChecksumRequest(r.Header)
 	if err != nil {
 		return nil, err
 	}
-	p := &payload{ck: ck}
-	if ck.alg != "" {
-		p.ckHash = newChecksum(ck.alg)
+	if ck.alg == "" {
+		// Every object gets a full-object checksum, as on S3.
+		ck.alg = engine.DefaultChecksum
 	}
+	p := &payload{ck: ck, ckHash: newChecksum(ck.alg)}
 	hashHdr := auth.PayloadHash
 	switch hashHdr {
 	case streamingSigned, streamingSignedT, streamingUnsignT:
@@ -77,6 +83,9 @@ func newPayload(r *http.Request, auth *authResult) (*payload, error) {
 			return nil, detail(ErrInvalidRequest, "x-amz-trailer needs an aws-chunked STREAMING-*-TRAILER payload.")
 		}
 		if r.ContentLength < 0 {
+			if len(r.TransferEncoding) > 0 {
+				return nil, notImplementedHeader("Transfer-Encoding")
+			}
 			return nil, ErrMissingContentLength
 		}
 		p.declared = r.ContentLength

@@ -1,43 +1,20 @@
 package s3
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"net/http"
 	"strings"
+
+	"github.com/prismd/prismd/engine"
 )
 
-// Checksum algorithms of the S3 "additional checksums", by the name S3 uses
+// checksumAlgorithms are the S3 "additional checksums", by the name S3 uses
 // in x-amz-sdk-checksum-algorithm and in engine.ObjectInfo.Checksums.
-var checksumAlgorithms = []string{"CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"}
-
-// crc64NVMETable is CRC-64/NVME: polynomial 0xad93d23594c93659, reflected
-// (0x9a6c9329ac4bc9b5), init and xorout all ones — exactly what hash/crc64
-// computes given the reflected polynomial.
-var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
-
-var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+var checksumAlgorithms = engine.ChecksumAlgorithms
 
 // newChecksum returns the hash for an algorithm name, or nil if unknown.
-func newChecksum(alg string) hash.Hash {
-	switch alg {
-	case "CRC32":
-		return crc32.NewIEEE()
-	case "CRC32C":
-		return crc32.New(crc32cTable)
-	case "SHA1":
-		return sha1.New()
-	case "SHA256":
-		return sha256.New()
-	case "CRC64NVME":
-		return crc64.New(crc64NVMETable)
-	}
-	return nil
-}
+func newChecksum(alg string) hash.Hash { return engine.NewChecksum(alg) }
 
 // checksumSize is the digest length of alg in bytes.
 func checksumSize(alg string) int {
@@ -145,4 +122,62 @@ func setChecksumHeaders(h http.Header, sums map[string]string) {
 			h.Set(checksumHeader(alg), v)
 		}
 	}
+}
+
+// setObjectChecksumHeaders writes an object's x-amz-checksum-* headers and
+// x-amz-checksum-type.
+func setObjectChecksumHeaders(h http.Header, sums map[string]string) {
+	setChecksumHeaders(h, sums)
+	if alg, v := objectChecksum(sums); alg != "" {
+		h.Set("x-amz-checksum-type", engine.ChecksumType(v))
+	}
+}
+
+// objectChecksum returns the algorithm and value of an object's checksum
+// ("" when it has none).
+func objectChecksum(sums map[string]string) (alg, value string) {
+	for _, a := range checksumAlgorithms {
+		if v := sums[a]; v != "" {
+			return a, v
+		}
+	}
+	return "", ""
+}
+
+// checksumElements are the Checksum* elements of an XML answer.
+type checksumElements struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+}
+
+func newChecksumElements(sums map[string]string) checksumElements {
+	return checksumElements{ChecksumCRC32: sums["CRC32"], ChecksumCRC32C: sums["CRC32C"], ChecksumCRC64NVME: sums["CRC64NVME"],
+		ChecksumSHA1: sums["SHA1"], ChecksumSHA256: sums["SHA256"]}
+}
+
+// uploadChecksumRequest reads x-amz-checksum-algorithm and
+// x-amz-checksum-type of a CreateMultipartUpload.
+func uploadChecksumRequest(h http.Header) ([]engine.UploadChecksum, error) {
+	alg := strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Checksum-Algorithm")))
+	typ := strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Checksum-Type")))
+	switch {
+	case alg == "" && typ == "":
+		return nil, nil
+	case alg == "":
+		return nil, detail(ErrInvalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+	case newChecksum(alg) == nil:
+		return nil, detail(ErrInvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+	case typ != "" && typ != engine.ChecksumComposite && typ != engine.ChecksumFullObject:
+		return nil, detail(ErrInvalidRequest, "Value for x-amz-checksum-type header is invalid.")
+	}
+	if typ == "" {
+		typ = engine.DefaultChecksumType(alg)
+	}
+	if !engine.ChecksumTypeAllowed(alg, typ) {
+		return nil, detail(ErrInvalidRequest, "The %s checksum type cannot be used with the %s checksum algorithm.", typ, strings.ToLower(alg))
+	}
+	return []engine.UploadChecksum{{Algorithm: alg, Type: typ}}, nil
 }

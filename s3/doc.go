@@ -12,12 +12,13 @@
 //
 // # Contract
 //
-//   - Every request must be signed (Authorization header or presigned URL,
-//     AWS4-HMAC-SHA256). Unsigned requests get AccessDenied, unknown keys
-//     InvalidAccessKeyId, wrong signatures SignatureDoesNotMatch, a clock more
-//     than 15 minutes off RequestTimeTooSkewed. Signatures are compared in
-//     constant time. The credential-scope region is not checked (any region,
-//     service "s3"); the signature is.
+//   - A request is signed (Authorization header or presigned URL,
+//     AWS4-HMAC-SHA256) or anonymous. Unknown keys get InvalidAccessKeyId,
+//     wrong signatures SignatureDoesNotMatch, a clock more than 15 minutes
+//     off RequestTimeTooSkewed; a presigned X-Amz-Expires of 0, negative or
+//     over a week AccessDenied naming the problem. Signatures are compared
+//     in constant time. The credential-scope region is not checked (any
+//     region, service "s3"); the signature is.
 //   - Every request is signed in full: once the signature verified, an
 //     x-amz-* header or a Content-MD5 that is not in SignedHeaders gets 403
 //     AccessDenied "There were headers present in the request which were not
@@ -25,16 +26,27 @@
 //     header-signed and presigned alike (auth_coverage.go). Exempt:
 //     x-amz-content-sha256 (the payload hash binds it) and Content-Type,
 //     which a presigned URL may leave unsigned, as on AWS.
-//   - Scoped access keys: engine.AccessKey.Buckets (empty means all) limits
-//     every bucket a request names, including copy sources; ListBuckets shows
-//     only those. ReadOnly keys get AccessDenied on PUT, POST and DELETE.
+//   - Who may do what is decided by access.Decide alone (authorize.go), for
+//     every request, from the caller, the route's IAM action (routeTable),
+//     the bucket's owner, ACLs, policy and public access block: refused
+//     requests get AccessDenied before any handler runs, anonymous ones
+//     included. What a request touches besides its target is decided the
+//     same way: the copy source (s3:GetObject), each key of DeleteObjects
+//     (s3:DeleteObject). NoSuchKey is answered only to a caller allowed
+//     s3:ListBucket; others get AccessDenied. ListBuckets shows the root
+//     key every bucket, a key with a bucket list those, others their own.
 //   - Bodies: x-amz-content-sha256 may be a hex digest (verified as the body
 //     streams: XAmzContentSHA256Mismatch), UNSIGNED-PAYLOAD,
 //     STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] (every chunk signature
 //     verified, the final 0-length chunk and the trailer signature included)
 //     or STREAMING-UNSIGNED-PAYLOAD-TRAILER. x-amz-checksum-{crc32, crc32c,
 //     sha1, sha256, crc64nvme}, as a header or a trailer, are computed while
-//     streaming and verified (BadDigest). All these checks run in
+//     streaming and verified (BadDigest); a body that names none gets a
+//     CRC64NVME, as on S3, so every object has a FULL_OBJECT checksum. A
+//     plain body sent with Transfer-Encoding: chunked and no
+//     Content-Length is 501 NotImplemented with <Header>Transfer-Encoding
+//     </Header>, as AWS answers; an aws-chunked body may come that way (its
+//     length is x-amz-decoded-content-length, else MissingContentLength). All these checks run in
 //     engine.PutInput.BeforeCommit, after the engine read the body and before
 //     it commits: a short body (IncompleteBody), extra bytes, a bad chunk or a
 //     wrong digest never commits anything.
@@ -55,8 +67,8 @@
 //     X-Amz-Security-Token (names in any case) read REDACTED: a presigned
 //     URL is a bearer credential for up to 7 days (redact.go).
 //   - A write carrying a header that asks for a feature prismd lacks —
-//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging, x-amz-grant-*,
-//     x-amz-acl other than private, x-amz-website-redirect-location,
+//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging,
+//     x-amz-website-redirect-location,
 //     x-amz-storage-class other than STANDARD, x-amz-bucket-object-lock-enabled:
 //     true — gets 501 NotImplemented naming the header, never a 200 that
 //     silently dropped it. The list is the table unsupportedHeaders
@@ -67,24 +79,59 @@
 //
 // # Operations
 //
-// Service: ListBuckets.
+// Service: ListBuckets (max-buckets 1..10000, continuation-token, prefix,
+// bucket-region; without max-buckets every bucket).
 // Buckets: CreateBucket (with CreateBucketConfiguration), HeadBucket,
-// DeleteBucket, GetBucketLocation, GetBucketVersioning (always unversioned),
-// GetBucketAcl (owner FULL_CONTROL), ListObjects, ListObjectsV2,
-// ListMultipartUploads, DeleteObjects; GET ?tagging, ?policy, ?cors,
+// DeleteBucket, GetBucketLocation,
+// ListObjects, ListObjectsV2, ListMultipartUploads, DeleteObjects;
+// Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus,
+// Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
+// Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
+// CreateBucket, PutObject and CopyObject); GET ?tagging, ?cors,
 // ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
-// Objects: PutObject (conditional with If-Match / If-None-Match: *),
-// GetObject (Range, partNumber, response-* overrides, If-* conditions,
-// x-amz-checksum-mode), HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
-// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty).
-// Multipart: CreateMultipartUpload, UploadPart, UploadPartCopy,
-// CompleteMultipartUpload, AbortMultipartUpload, ListParts.
+// Objects: PutObject (conditional with If-Match — NoSuchKey when the key
+// is absent, PreconditionFailed when the ETag differs — and If-None-Match:
+// *, checked atomically with the commit), GetObject (Range, partNumber —
+// 416 InvalidPartNumber past the object's parts, partNumber=1 of a
+// single-part object is all of it —, response-* overrides, If-*
+// conditions, x-amz-checksum-mode: the checksum and x-amz-checksum-type),
+// HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
+// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty),
+// GetObjectAttributes (ETag unquoted, Checksum with ChecksumType,
+// ObjectParts with part sizes and checksums paged by x-amz-max-parts and
+// x-amz-part-number-marker, StorageClass, ObjectSize; attributes.go).
+// Multipart: CreateMultipartUpload (x-amz-checksum-algorithm and
+// x-amz-checksum-type: COMPOSITE, the default but for CRC64NVME, or
+// FULL_OBJECT for the CRCs; impossible pairs are InvalidRequest), UploadPart,
+// UploadPartCopy, CompleteMultipartUpload (the object gets the upload's
+// checksum computed from its parts' — "<base64>-N" when COMPOSITE, the
+// combined CRC when FULL_OBJECT, CRC64NVME FULL_OBJECT when the upload
+// named none; an object checksum sent with it is verified; a completion
+// retried after it succeeded answers the same ETag), AbortMultipartUpload,
+// ListParts.
 //
-// Not implemented (501): versioning (only versionId "null" is accepted),
-// object and bucket tagging writes, ACL and policy writes, lifecycle,
-// replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
-// ListObjectVersions, GetObjectAttributes, SelectObjectContent.
+// Versioning (versions.go, versioning.go): Put/GetBucketVersioning
+// (Enabled, Suspended; a never-versioned bucket answers no Status; MFA
+// delete is 501), ListObjectVersions (prefix, delimiter, key-marker,
+// version-id-marker, max-keys, encoding-type; Version and DeleteMarker in
+// order, newest first within a key; a never-versioned bucket lists its
+// objects as "null" versions). GET, HEAD, DELETE, GetObjectTagging and
+// copy sources (x-amz-copy-source: /b/k?versionId=…, also UploadPartCopy)
+// take a versionId: an empty or malformed one is 400 InvalidArgument
+// "Invalid version id specified", a missing one 404 NoSuchVersion (a
+// DELETE of a missing version succeeds, as on AWS). Answers carry
+// x-amz-version-id in buckets that were ever versioned. A DELETE without
+// a version id in such a bucket writes a delete marker (x-amz-delete-marker:
+// true, x-amz-version-id of the marker); GET/HEAD of a key whose latest
+// version is a marker is 404 NoSuchKey with x-amz-delete-marker: true, of
+// a marker by its version id 405 MethodNotAllowed; a copy naming a marker
+// is 400 InvalidRequest. DeleteObjects takes VersionId per object and
+// answers DeleteMarker / DeleteMarkerVersionId.
+//
+// Not implemented (501): object and bucket tagging writes, an ACL on
+// CreateMultipartUpload, CORS, lifecycle, replication, object lock, SSE-C,
+// SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
 //
 // # Integer parameters
 //
@@ -100,6 +147,12 @@
 // size is served at the page size.
 //
 // # XML
+//
+// With encoding-type=url, every key, prefix, marker, start-after and
+// delimiter of ListObjects V1/V2 and ListMultipartUploads is written as AWS
+// writes it: every byte but A-Z a-z 0-9 - _ . ~ and '/' as %XX (a space is
+// %20, a '+' %2B). ListObjectsV2 with an empty continuation-token is a first
+// page that echoes <ContinuationToken></ContinuationToken>.
 //
 // Without encoding-type=url, a key, prefix, marker or delimiter holding a
 // character XML 1.0 cannot carry (a C0 control but tab, LF and CR) is

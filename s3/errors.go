@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prismd/prismd/access"
 	"github.com/prismd/prismd/engine"
 )
 
@@ -21,6 +22,9 @@ type APIError struct {
 	// HeadersNotSigned names the headers a signature should have covered
 	// ("a, b"), as AWS adds to that AccessDenied.
 	HeadersNotSigned string
+	// Header names the request header a NotImplemented is about, as AWS
+	// adds it.
+	Header string
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
@@ -42,6 +46,16 @@ func apiErr(code string, status int, msg string) *APIError {
 // The protocol errors of the S3 API, one per code.
 var (
 	ErrAccessDenied                   = apiErr("AccessDenied", http.StatusForbidden, "Access Denied.")
+	ErrBucketAlreadyExists            = apiErr("BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+	ErrMalformedPolicy                = apiErr("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
+	ErrUnexpectedContent              = apiErr("UnexpectedContent", http.StatusBadRequest, "This request does not support content.")
+	ErrMalformedACL                   = apiErr("MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrUnresolvableGrant              = apiErr("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record.")
+	ErrInvalidGrantee                 = apiErr("InvalidArgument", http.StatusBadRequest, "Invalid id")
+	ErrACLNotSupported                = apiErr("AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs")
+	ErrInvalidBucketACLOwnership      = apiErr("InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+	ErrNoSuchPublicAccessBlock        = apiErr("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found")
+	ErrOwnershipControlsNotFound      = apiErr("OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found")
 	ErrInvalidAccessKeyID             = apiErr("InvalidAccessKeyId", http.StatusForbidden, "The AWS access key Id you provided does not exist in our records.")
 	ErrSignatureDoesNotMatch          = apiErr("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	ErrRequestTimeTooSkewed           = apiErr("RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large.")
@@ -63,6 +77,8 @@ var (
 	ErrNoSuchKey                      = apiErr("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
 	ErrNoSuchUpload                   = apiErr("NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.")
 	ErrNoSuchVersion                  = apiErr("NoSuchVersion", http.StatusNotFound, "The specified version does not exist.")
+	ErrInvalidVersionID               = apiErr("InvalidArgument", http.StatusBadRequest, "Invalid version id specified")
+	ErrCopyFromDeleteMarker           = apiErr("InvalidRequest", http.StatusBadRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
 	ErrBucketAlreadyOwnedByYou        = apiErr("BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it.")
 	ErrBucketNotEmpty                 = apiErr("BucketNotEmpty", http.StatusConflict, "The bucket you tried to delete is not empty.")
 	ErrInvalidBucketName              = apiErr("InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid.")
@@ -73,6 +89,7 @@ var (
 	ErrEntityTooSmall                 = apiErr("EntityTooSmall", http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed object size.")
 	ErrEntityTooLarge                 = apiErr("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size.")
 	ErrInvalidRange                   = apiErr("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable.")
+	ErrInvalidPartNumber              = apiErr("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 	ErrPreconditionFailed             = apiErr("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
 	ErrNotModified                    = apiErr("NotModified", http.StatusNotModified, "Not Modified.")
 	ErrBadDigest                      = apiErr("BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received.")
@@ -116,6 +133,7 @@ var engineErrors = []struct {
 	{engine.ErrEntityTooSmall, ErrEntityTooSmall},
 	{engine.ErrEntityTooLarge, ErrEntityTooLarge},
 	{engine.ErrInvalidRange, ErrInvalidRange},
+	{engine.ErrInvalidPartNumber, ErrInvalidPartNumber},
 	{engine.ErrPreconditionFailed, ErrPreconditionFailed},
 	{engine.ErrNotModified, ErrNotModified},
 	{engine.ErrBadDigest, ErrBadDigest},
@@ -124,6 +142,11 @@ var engineErrors = []struct {
 	{engine.ErrClosed, ErrShuttingDown},
 	{engine.ErrInvalidArgument, ErrInvalidArgument},
 	{engine.ErrNoSuchAccessKey, ErrInvalidAccessKeyID},
+	{engine.ErrNoSuchVersion, ErrNoSuchVersion},
+	{engine.ErrInvalidVersion, ErrInvalidVersionID},
+	{engine.ErrDeleteMarker, ErrMethodNotAllowed},
+	{engine.ErrCopyFromDeleteMarker, ErrCopyFromDeleteMarker},
+	{access.ErrMalformedPolicy, ErrMalformedPolicy},
 }
 
 // toAPIError maps any error to the S3 error to answer with. Protocol errors
@@ -133,6 +156,10 @@ func toAPIError(err error) *APIError {
 	var api *APIError
 	if errors.As(err, &api) {
 		return api
+	}
+	if errors.Is(err, access.ErrMalformedPolicy) {
+		msg := strings.Replace(err.Error(), access.ErrMalformedPolicy.Error()+": ", "", 1)
+		return &APIError{Code: ErrMalformedPolicy.Code, Status: ErrMalformedPolicy.Status, Message: msg}
 	}
 	for _, e := range engineErrors {
 		if errors.Is(err, e.err) {
@@ -150,6 +177,13 @@ func headersNotSigned(names []string) error {
 	e := *ErrHeadersNotSigned
 	e.HeadersNotSigned = strings.Join(names, ", ")
 	return &e
+}
+
+// notImplementedHeader is AWS's NotImplemented for a header that asks for
+// functionality S3 lacks, with the Header element naming it.
+func notImplementedHeader(name string) error {
+	return &APIError{Code: ErrNotImplemented.Code, Status: ErrNotImplemented.Status,
+		Message: "A header you provided implies functionality that is not implemented", Header: name}
 }
 
 // badArgument is InvalidArgument naming the argument and its value.

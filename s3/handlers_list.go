@@ -3,14 +3,15 @@ package s3
 import (
 	"encoding/base64"
 	"net/url"
-	"strings"
 
 	"github.com/prismd/prismd/engine"
 )
 
 const maxListKeys = 1000
 
-// listEncoder applies encoding-type=url to names in listings.
+// listEncoder applies encoding-type=url to names in listings: every byte
+// but A-Z a-z 0-9 - _ . ~ and '/' is %XX, as AWS encodes them (a space is
+// %20, a '+' is %2B).
 type listEncoder bool
 
 func parseEncodingType(q url.Values) (listEncoder, error) {
@@ -27,7 +28,7 @@ func (e listEncoder) enc(s string) xmlText {
 	if !e {
 		return xmlText(s)
 	}
-	return xmlText(strings.ReplaceAll(url.QueryEscape(s), "%2F", "/"))
+	return xmlText(awsURIEncode(s, true))
 }
 
 func (e listEncoder) name() string {
@@ -78,13 +79,16 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 		in.After = q.Get("start-after")
 		out.StartAfter = enc.enc(in.After)
 		if q.Has("continuation-token") {
+			// An empty token is a first page that echoes it, as on AWS.
 			tok := q.Get("continuation-token")
-			after, err := decodeToken(tok)
-			if err != nil {
-				return nil, err
+			if tok != "" {
+				after, err := decodeToken(tok)
+				if err != nil {
+					return nil, err
+				}
+				in.After = after
 			}
-			in.After = after
-			out.ContinuationToken = tok
+			out.ContinuationToken = &tok
 		}
 	} else {
 		in.After = q.Get("marker")
@@ -100,10 +104,16 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ow owner
+	if withOwner {
+		ow = s.bucketOwner(rq.bucket)
+	}
 	for _, o := range res.Objects {
 		item := objectItem{Key: enc.enc(o.Key), LastModified: timeISO(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size, StorageClass: "STANDARD"}
+		if alg, v := objectChecksum(o.Checksums); alg != "" {
+			item.ChecksumAlgorithm, item.ChecksumType = alg, engine.ChecksumType(v)
+		}
 		if withOwner {
-			ow := defaultOwner
 			item.Owner = &ow
 		}
 		out.Contents = append(out.Contents, item)

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,13 +21,23 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta)
+	if grants, err := s.newObjectACL(rq); err != nil {
+		return nil, err
+	} else if grants != nil {
+		return nil, detail(ErrNotImplemented, "An ACL other than the bucket owner's on CreateMultipartUpload is not implemented: set it with PutObjectAcl after CompleteMultipartUpload.")
+	}
+	sum, err := uploadChecksumRequest(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta, sum...)
 	if err != nil {
 		return nil, err
 	}
 	resp := xmlResponse(initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: up.UploadID})
-	if alg := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); alg != "" {
-		resp.header.Set("x-amz-checksum-algorithm", strings.ToUpper(alg))
+	if up.ChecksumAlgorithm != "" {
+		resp.header.Set("x-amz-checksum-algorithm", up.ChecksumAlgorithm)
+		resp.header.Set("x-amz-checksum-type", up.ChecksumType)
 	}
 	return resp, nil
 }
@@ -77,7 +86,7 @@ func parseCopyRange(v string) (*engine.Range, error) {
 }
 
 func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	src, err := s.copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +97,16 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 		}
 	}
 	cond := parseConditions(rq.r.Header, "X-Amz-Copy-Source-")
-	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, srcBucket, srcKey, cond, rng)
+	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, src.bucket, src.key, src.versionID, cond, rng)
 	if err != nil {
 		return nil, copyCondError(err)
 	}
-	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag)}), nil
+	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
+		checksumElements: newChecksumElements(part.Checksums)})
+	if src.versionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	}
+	return resp, nil
 }
 
 // parseCompleteRequest decodes and checks a CompleteMultipartUpload body.
@@ -151,7 +165,13 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 		scheme = "https"
 	}
 	loc := scheme + "://" + rq.r.Host + "/" + rq.bucket + "/" + awsURIEncode(rq.key, true)
-	resp := xmlResponse(completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: xmlText(rq.key), ETag: quoteETag(info.ETag)})
+	out := completeMultipartUploadResult{Xmlns: s3NS, Location: loc, Bucket: rq.bucket, Key: xmlText(rq.key), ETag: quoteETag(info.ETag),
+		checksumElements: newChecksumElements(info.Checksums)}
+	if _, v := objectChecksum(info.Checksums); v != "" {
+		out.ChecksumType = engine.ChecksumType(v)
+	}
+	resp := xmlResponse(out)
+	setVersionHeaders(resp.header, info)
 	return resp, nil
 }
 
@@ -178,15 +198,15 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 	}
 	out := listPartsResult{
 		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
-		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
+		Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket), StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,
+		ChecksumAlgorithm: res.Upload.ChecksumAlgorithm, ChecksumType: res.Upload.ChecksumType,
 	}
 	for _, p := range res.Parts {
 		out.Parts = append(out.Parts, partItem{
 			PartNumber: p.Number, LastModified: timeISO(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size,
-			ChecksumCRC32: p.Checksums["CRC32"], ChecksumCRC32C: p.Checksums["CRC32C"], ChecksumSHA1: p.Checksums["SHA1"],
-			ChecksumSHA256: p.Checksums["SHA256"], ChecksumCRC64NVME: p.Checksums["CRC64NVME"],
+			checksumElements: newChecksumElements(p.Checksums),
 		})
 	}
 	return xmlResponse(out), nil
@@ -226,7 +246,7 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 	}
 	for _, u := range res.Uploads {
 		out.Uploads = append(out.Uploads, uploadItem{
-			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: defaultOwner, Owner: defaultOwner,
+			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket),
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
 		})
 	}
@@ -236,50 +256,56 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 	return xmlResponse(out), nil
 }
 
-// checkCompositeChecksums verifies "<base64>-N" object checksums sent with
-// CompleteMultipartUpload: the checksum of the concatenated part checksums.
-// A full-object value (no "-N") is accepted as is: it cannot be derived from
-// the parts' checksums without CRC combination.
+// checkCompositeChecksums verifies the object checksums sent with
+// CompleteMultipartUpload against the listed parts' checksums: a
+// COMPOSITE one is the checksum of the concatenated part checksums (sent
+// with or without its "-N"), a FULL_OBJECT one the parts' CRCs combined.
+// The type is x-amz-checksum-type, else the upload's for its algorithm,
+// else COMPOSITE exactly when the value ends in "-N".
 func checkCompositeChecksums(s *Server, rq *request, parts []engine.CompletePart, objSums map[string]string) error {
 	if len(objSums) == 0 {
 		return nil
 	}
-	sums := map[int]map[string]string{}
+	byNumber := map[int]engine.PartInfo{}
+	var upload engine.UploadInfo
 	marker := 0
 	for {
 		page, err := s.engine().ListParts(rq.ctx(), rq.bucket, rq.key, rq.q.Get("uploadId"), marker, 1000)
 		if err != nil {
 			return err
 		}
+		upload = page.Upload
 		for _, p := range page.Parts {
-			sums[p.Number] = p.Checksums
+			byNumber[p.Number] = p
 		}
 		if !page.Truncated {
 			break
 		}
 		marker = page.NextPartNumberMarker
 	}
+	sums := make([]map[string]string, len(parts))
+	sizes := make([]int64, len(parts))
+	for i, cp := range parts {
+		sums[i], sizes[i] = byNumber[cp.Number].Checksums, byNumber[cp.Number].Size
+	}
 	for alg, v := range objSums {
-		want, n, composite := strings.Cut(v, "-")
-		if !composite {
-			continue
-		}
-		if n != strconv.Itoa(len(parts)) {
-			return checksumMismatch(alg)
-		}
-		h := newChecksum(alg)
-		for _, cp := range parts {
-			ps, ok := sums[cp.Number][alg]
-			if !ok {
+		for i, cp := range parts {
+			if sums[i][alg] == "" {
 				return detail(ErrInvalidRequest, "Part %d was uploaded without a %s checksum.", cp.Number, alg)
 			}
-			raw, err := base64.StdEncoding.DecodeString(ps)
-			if err != nil {
-				return checksumMismatch(alg)
-			}
-			h.Write(raw)
 		}
-		if base64.StdEncoding.EncodeToString(h.Sum(nil)) != want {
+		typ := strings.ToUpper(rq.r.Header.Get("X-Amz-Checksum-Type"))
+		switch {
+		case typ != "":
+		case upload.ChecksumAlgorithm == alg:
+			typ = upload.ChecksumType
+		default:
+			typ = engine.ChecksumType(v)
+		}
+		want, ok := engine.MultipartChecksum(alg, typ, sums, sizes)
+		digest, _, _ := strings.Cut(want, "-")
+		sent, n, hasN := strings.Cut(v, "-")
+		if !ok || digest != sent || hasN && n != strconv.Itoa(len(parts)) {
 			return checksumMismatch(alg)
 		}
 	}

@@ -168,6 +168,7 @@ type errorBody struct {
 	ArgumentName     string  `xml:"ArgumentName,omitempty"`
 	ArgumentValue    string  `xml:"ArgumentValue,omitempty"`
 	HeadersNotSigned string  `xml:"HeadersNotSigned,omitempty"`
+	Header           string  `xml:"Header,omitempty"`
 	Resource         xmlText `xml:"Resource,omitempty"`
 	RequestID        string  `xml:"RequestId"`
 	HostID           string  `xml:"HostId"`
@@ -194,7 +195,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Header: api.Header, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)

@@ -39,7 +39,7 @@ func TestVirtualHostedStyle(t *testing.T) {
 		t.Fatalf("got %q", b)
 	}
 	l, err := c.ListObjectsV2(ctx, &s3sdk.ListObjectsV2Input{Bucket: aws.String("vhost"), EncodingType: "url"})
-	if err != nil || len(l.Contents) != 1 || aws.ToString(l.Contents[0].Key) != "dir/k+ey" { // botocore decodes with unquote_plus
+	if err != nil || len(l.Contents) != 1 || aws.ToString(l.Contents[0].Key) != "dir/k%20ey" { // AWS encodes a space as %20
 		t.Fatalf("list %+v %v", l, err)
 	}
 }

@@ -13,21 +13,21 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 // timeISO formats times as S3 XML does.
 func timeISO(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// owner is the single owner every bucket and object reports.
+// owner is the Owner (or Initiator) element: an access key's canonical id and name.
 type owner struct {
 	ID          string `xml:"ID"`
 	DisplayName string `xml:"DisplayName"`
 }
 
-var defaultOwner = owner{ID: "prismd", DisplayName: "prismd"}
-
 // --- buckets ---
 
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	Xmlns   string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketItem `xml:"Buckets>Bucket"`
+	XMLName           xml.Name     `xml:"ListAllMyBucketsResult"`
+	Xmlns             string       `xml:"xmlns,attr"`
+	Owner             owner        `xml:"Owner"`
+	Buckets           []bucketItem `xml:"Buckets>Bucket"`
+	ContinuationToken *string      `xml:"ContinuationToken,omitempty"`
+	Prefix            *string      `xml:"Prefix,omitempty"`
 }
 
 type bucketItem struct {
@@ -47,11 +47,6 @@ type locationConstraint struct {
 	Value   string   `xml:",chardata"`
 }
 
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	Xmlns   string   `xml:"xmlns,attr"`
-}
-
 type accessControlPolicy struct {
 	XMLName xml.Name `xml:"AccessControlPolicy"`
 	Xmlns   string   `xml:"xmlns,attr"`
@@ -67,8 +62,9 @@ type grant struct {
 type grantee struct {
 	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
 	XSIType     string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
 }
 
 type tagging struct {
@@ -80,15 +76,12 @@ type tagging struct {
 // --- objects ---
 
 type copyObjectResult struct {
-	XMLName        xml.Name `xml:"CopyObjectResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	LastModified   string   `xml:"LastModified"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64N string   `xml:"ChecksumCRC64NVME,omitempty"`
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type copyPartResult struct {
@@ -96,6 +89,7 @@ type copyPartResult struct {
 	Xmlns        string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumElements
 }
 
 // deleteRequest is the body of DeleteObjects.
@@ -118,8 +112,10 @@ type deleteResult struct {
 }
 
 type deletedEntry struct {
-	Key       xmlText `xml:"Key"`
-	VersionID string  `xml:"VersionId,omitempty"`
+	Key                   xmlText `xml:"Key"`
+	VersionID             string  `xml:"VersionId,omitempty"`
+	DeleteMarker          bool    `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string  `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteError struct {
@@ -138,7 +134,7 @@ type listBucketResult struct {
 	Prefix                xmlText        `xml:"Prefix"`
 	Marker                *xmlText       `xml:"Marker"`
 	NextMarker            xmlText        `xml:"NextMarker,omitempty"`
-	ContinuationToken     string         `xml:"ContinuationToken,omitempty"`
+	ContinuationToken     *string        `xml:"ContinuationToken"`
 	NextContinuationToken string         `xml:"NextContinuationToken,omitempty"`
 	StartAfter            xmlText        `xml:"StartAfter,omitempty"`
 	KeyCount              *int           `xml:"KeyCount"`
@@ -155,6 +151,7 @@ type objectItem struct {
 	LastModified      string  `xml:"LastModified"`
 	ETag              string  `xml:"ETag"`
 	ChecksumAlgorithm string  `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string  `xml:"ChecksumType,omitempty"`
 	Size              int64   `xml:"Size"`
 	Owner             *owner  `xml:"Owner,omitempty"`
 	StorageClass      string  `xml:"StorageClass"`
@@ -197,6 +194,8 @@ type completeMultipartUploadResult struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      xmlText  `xml:"Key"`
 	ETag     string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type listPartsResult struct {
@@ -212,19 +211,17 @@ type listPartsResult struct {
 	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
 	MaxParts             int        `xml:"MaxParts"`
 	IsTruncated          bool       `xml:"IsTruncated"`
+	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string     `xml:"ChecksumType,omitempty"`
 	Parts                []partItem `xml:"Part"`
 }
 
 type partItem struct {
-	PartNumber        int    `xml:"PartNumber"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	Size              int64  `xml:"Size"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumElements
 }
 
 type listMultipartUploadsResult struct {
