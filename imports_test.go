@@ -27,7 +27,8 @@ var allowed = map[string][]string{
 	"engine/datapath":      {"log", "backends"},
 	"access":               {"log"},
 	"s3":                   {"engine", "log", "access"},
-	"admin":                {"engine", "log", "s3"},
+	"admin":                {"engine", "log", "s3", "admin/discovery"},
+	"admin/discovery":      {},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
 }
 

@@ -87,6 +87,9 @@ type Config struct {
 	Token string
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// BucketMetrics, when > 0, adds the objects and bytes of that many of
+	// the largest buckets to /metrics (each scrape walks every object).
+	BucketMetrics int
 	// Hosts are the names (besides localhost and IP addresses) the Host
 	// header may carry.
 	Hosts []string
@@ -161,6 +164,9 @@ func New(cfg Config) *Server {
 		scrubCollector{cfg.Engine},
 		s.requests, s.duration,
 	)
+	if cfg.BucketMetrics > 0 {
+		s.registry.MustRegister(bucketCollector{cfg.Engine, cfg.BucketMetrics})
+	}
 	s.routes()
 	return s
 }

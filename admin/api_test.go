@@ -337,3 +337,45 @@ func TestDrainRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryAPI: the catalogue, a measurement of a local endpoint, a
+// proposal, and the validation of each.
+func TestDiscoveryAPI(t *testing.T) {
+	g := newTestGateway(t, Config{})
+	b := g.browser()
+	if out := b.must(http.StatusOK, "GET", "/api/discovery/providers", ""); !strings.Contains(out, `"name":"wasabi"`) || !strings.Contains(out, `"name":"idrive"`) {
+		t.Errorf("providers: %s", out)
+	}
+	ep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) }))
+	defer ep.Close()
+	out := b.must(http.StatusOK, "POST", "/api/discovery/measure", `{"endpoints":[{"provider":"local","geo":"here","url":"`+ep.URL+`"}],"samples":3}`)
+	if !strings.Contains(out, `"samples":3,"failed":0`) {
+		t.Fatalf("measure: %s", out)
+	}
+	prop := b.must(http.StatusOK, "POST", "/api/discovery/propose", `{"results":`+out+`,"k":1,"m":0}`)
+	if !strings.Contains(prop, `"overhead":1`) || !strings.Contains(prop, ep.URL) {
+		t.Errorf("propose: %s", prop)
+	}
+	for _, bad := range []string{`{"provider":"nope"}`, `{"endpoints":[]}`, `{"endpoints":[{"url":"ftp://x"}]}`, `{"provider":"r2"}`,
+		`{"endpoints":[{"url":"` + ep.URL + `"}],"samples":1000}`} {
+		b.must(http.StatusBadRequest, "POST", "/api/discovery/measure", bad)
+	}
+	b.must(http.StatusBadRequest, "POST", "/api/discovery/propose", `{"k":0}`)
+}
+
+// TestBucketMetrics: with BucketMetrics, /metrics has the largest buckets' counts only.
+func TestBucketMetrics(t *testing.T) {
+	g := newTestGateway(t, Config{BucketMetrics: 1})
+	for _, name := range []string{"small", "large"} {
+		if err := g.e.CreateBucket(context.Background(), name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.put("small", "a", "x")
+	g.put("large", "a", strings.Repeat("y", 1000))
+	g.put("large", "b", "z")
+	out := g.anonymous().must(http.StatusOK, "GET", "/metrics", "")
+	if !strings.Contains(out, `prismd_bucket_objects{bucket="large"} 2`) || !strings.Contains(out, `prismd_bucket_bytes{bucket="large"} 1001`) || strings.Contains(out, `bucket="small"`) {
+		t.Errorf("bucket metrics: %s", out)
+	}
+}

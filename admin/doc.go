@@ -54,4 +54,6 @@
 //	prismd_scrub_last{count}                   the last complete pass's counts (objects, shards_checked,
 //	                                           bytes_read, missing, corrupt, repaired, unrepairable,
 //	                                           orphans_found, orphans_purged, failed)
+//	prismd_bucket_objects{bucket}              objects of the largest buckets (Config.BucketMetrics of them; off by default)
+//	prismd_bucket_bytes{bucket}                their object bytes
 package admin

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -43,32 +42,53 @@ func HashPassword(password string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// errBadHash: a stored hash is not an argon2id PHC string this code reads.
-var errBadHash = errors.New("not an argon2id hash")
+// maxArgonMemory bounds the memory a stored hash may ask for (KiB): four
+// times what HashPassword uses.
+const maxArgonMemory = 4 * argonMemory
 
-// maxArgonMemory bounds the memory a stored hash may ask for (KiB).
-const maxArgonMemory = 1 << 20
+// argonHash is a parsed PHC string.
+type argonHash struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseHash reads an argon2id PHC string, refusing parameters beyond
+// what this code would ever write (a hash must not make a login cost
+// gigabytes).
+func parseHash(hash string) (argonHash, bool) {
+	var h argonHash
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return h, false
+	}
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.time, &h.threads); err != nil || n != 3 ||
+		h.memory < 8 || h.memory > maxArgonMemory || h.time == 0 || h.time > 16 || h.threads == 0 {
+		return h, false
+	}
+	if parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", h.memory, h.time, h.threads) {
+		return h, false // not canonical: trailing bytes, leading zeros, signs
+	}
+	b64 := base64.RawStdEncoding.Strict()
+	var err1, err2 error
+	h.salt, err1 = b64.DecodeString(parts[4])
+	h.key, err2 = b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.salt) < 8 || len(h.key) < 16 || len(h.key) > 64 ||
+		b64.EncodeToString(h.salt) != parts[4] || b64.EncodeToString(h.key) != parts[5] { // the decoder skips newlines
+		return h, false
+	}
+	return h, true
+}
 
 // VerifyPassword reports whether password matches hash, comparing in
 // constant time. A malformed hash matches nothing.
 func VerifyPassword(hash, password string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+	h, ok := parseHash(hash)
+	if !ok {
 		return false
 	}
-	var m, t uint32
-	var p uint8
-	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || n != 3 || m == 0 || m > maxArgonMemory || t == 0 || t > 16 || p == 0 {
-		return false
-	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(want) < 16 || len(want) > 64 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got := argon2.IDKey([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1
 }
 
 // NewPassword returns a random password for the banner: 24 characters of

@@ -43,6 +43,10 @@ func (s *Server) routes() {
 		{"POST /api/regions/{name}/drain", login, api(s.drainRegion)},
 		{"DELETE /api/regions/{name}", login, api(s.deleteRegion)},
 
+		{"GET /api/discovery/providers", login, api(s.providers)},
+		{"POST /api/discovery/measure", login, api(s.measure)},
+		{"POST /api/discovery/propose", login, api(s.propose)},
+
 		{"GET /api/policies", login, api(s.listPolicies)},
 		{"POST /api/policies/preview", login, api(s.previewPolicy)},
 		{"PUT /api/policies/{bucket}", login, api(s.setPolicy)},

@@ -62,7 +62,7 @@ func (b *browser) page(name string) {
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	var buf []byte
-	b.run("screenshot "+name, chromedp.FullScreenshot(&buf, 90))
+	b.run("screenshot "+name, chromedp.FullScreenshot(&buf, 100)) // quality 100 writes PNG (below it, JPEG)
 	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), buf, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
@@ -126,6 +126,15 @@ func TestWebUI(t *testing.T) {
 		chromedp.WaitVisible(`span[data-region="r3"]`))
 	b.waitText(`span[data-region="r3"]`, "ok", 5*time.Second)
 	b.screenshot("regions")
+
+	// Region discovery: the new region's endpoint measured.
+	b.page("discovery")
+	b.run("measure", chromedp.SetValue(`textarea[name=endpoints]`, extra.Endpoint()), chromedp.SetValue(`input[name=samples]`, "3"),
+		submit(`textarea[name=endpoints]`))
+	b.waitText("#page", "0/3", 20*time.Second)
+	b.run("propose", chromedp.SetValue(`input[name=k]`, "1"), chromedp.SetValue(`input[name=m]`, "0"), submit(`input[name=k]`))
+	b.waitText("#page", "1 regions over 1 providers", 10*time.Second)
+	b.screenshot("discovery")
 
 	// A bucket with objects, its policy set in the UI.
 	bucket := cl.createBucket(ctx, "ui")

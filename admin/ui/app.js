@@ -195,6 +195,33 @@ pages.regions = async page => {
   page.append(card("Add a region", f, out));
 };
 
+pages.discovery = async page => {
+  const cat = await call("GET", "/api/discovery/providers");
+  let results = [];
+  const out = h("div", {});
+  const prop = h("div", {});
+  page.append(card("Measure latency",
+    form([h("label", {}, "Provider ", h("select", { name: "provider" }, h("option", { value: "" }, "(the endpoints below)"),
+      cat.map(p => h("option", { value: p.name }, p.title)))),
+      field("Account (R2, IDrive e2)", "account"),
+      h("label", {}, "Endpoints, one URL a line ", h("textarea", { name: "endpoints" })),
+      field("Samples", "samples", { type: "number", value: 10, min: 1, max: 50 })], "Measure", async f => {
+      const q = { samples: +val(f, "samples") };
+      if (val(f, "provider")) { q.provider = val(f, "provider"); if (val(f, "account")) q.vars = { account: val(f, "account") }; }
+      else q.endpoints = val(f, "endpoints").split("\n").map(s => s.trim()).filter(Boolean).map(url => ({ provider: new URL(url).host, geo: new URL(url).host, url }));
+      out.textContent = "measuring…";
+      results = results.concat(await call("POST", "/api/discovery/measure", q));
+      out.replaceChildren(table(["Endpoint", "p50", "p95", "p99", "Jitter", "Failed"],
+        results.map(r => [r.url, r.p50_ms.toFixed(1), r.p95_ms.toFixed(1), r.p99_ms.toFixed(1), r.jitter_ms.toFixed(1), `${r.failed}/${r.samples}`])));
+    }), out));
+  page.append(card("Propose regions", form([field("k", "k", { type: "number", value: 2, min: 1 }), field("m", "m", { type: "number", value: 1, min: 0 })], "Propose", async f => {
+    const p = await call("POST", "/api/discovery/propose", { results, k: +val(f, "k"), m: +val(f, "m") });
+    prop.replaceChildren(h("p", {}, `${p.regions.length} regions over ${p.providers} providers and ${p.geos} geographies; stores ${p.overhead.toFixed(2)}× the data` + (p.error ? " — " + p.error : "")),
+      table(["Provider", "Region", "Endpoint", "p50"], p.regions.map(r => [r.provider, r.region, r.url, r.p50_ms.toFixed(1)])),
+      h("p", {}, "Add each as a region (with its credentials) on the Regions page."));
+  }), prop));
+};
+
 pages.policies = async page => {
   const p = await call("GET", "/api/policies");
   const show = x => `${x.mode} k=${x.k} m=${x.m}` + (x.mode === "hybrid" && x.threshold ? ` threshold=${bytes(x.threshold)}` : "") + (x.quorum ? ` quorum=${x.quorum}` : "") + ` ${x.placement || ""}`;

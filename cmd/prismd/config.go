@@ -54,6 +54,9 @@ type Config struct {
 	AdminHosts string
 	// MetricsToken, when set, is the bearer token /metrics requires. Default "": open.
 	MetricsToken string
+	// MetricsBuckets, when > 0, adds the objects and bytes of that many of
+	// the largest buckets to /metrics. Default 0.
+	MetricsBuckets int
 	// S3Region is the region the S3 API reports (GetBucketLocation). Default "us-east-1".
 	S3Region string
 	// S3Domain enables virtual-hosted-style requests for Host "bucket.<domain>";
@@ -207,6 +210,7 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("admin_tls_key_file", &c.AdminTLSKeyFile)
 	root.str("admin_hosts", &c.AdminHosts)
 	root.str("metrics_token", &c.MetricsToken)
+	root.int("metrics_buckets", &c.MetricsBuckets)
 	root.str("s3_region", &c.S3Region)
 	root.str("s3_domain", &c.S3Domain)
 	root.str("log_level", &c.LogLevel)
@@ -343,6 +347,9 @@ func (c *Config) Validate() error {
 	}
 	bothOrNeither("tls", c.TLSCertFile, c.TLSKeyFile)
 	bothOrNeither("admin_tls", c.AdminTLSCertFile, c.AdminTLSKeyFile)
+	if c.MetricsBuckets < 0 || c.MetricsBuckets > 100 {
+		bad("metrics_buckets", "%d: want 0 to 100", c.MetricsBuckets)
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("log_level", "%v", err)
 	}

@@ -159,7 +159,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg),
-		Hosts: splitList(cfg.AdminHosts), MetricsToken: cfg.MetricsToken})
+		Hosts: splitList(cfg.AdminHosts), MetricsToken: cfg.MetricsToken, BucketMetrics: cfg.MetricsBuckets})
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
 		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
