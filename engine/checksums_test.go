@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc64"
-	"encoding/hex"
 	"strconv"
 	"testing"
 
@@ -132,7 +132,9 @@ func TestUploadPartCopyChecksum(t *testing.T) {
 	}
 	tail := []byte("tail")
 	p2, err := c.e.UploadPart(ctx, up.UploadID, 2, engine.PutInput{Bucket: "bkt", Key: "k", Size: int64(len(tail)), Body: bytes.NewReader(tail),
-		BeforeCommit: func() (map[string]string, error) { return map[string]string{"CRC64NVME": sumOf("CRC64NVME", tail)}, nil }})
+		BeforeCommit: func() (map[string]string, error) {
+			return map[string]string{"CRC64NVME": sumOf("CRC64NVME", tail)}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
