@@ -237,6 +237,7 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 		out.Uploads = append(out.Uploads, uploadItem{
 			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: defaultOwner, Owner: defaultOwner,
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 		})
 	}
 	for _, p := range res.CommonPrefixes {
