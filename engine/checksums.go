@@ -192,3 +192,19 @@ func gf2Square(square, mat []uint64) {
 		square[n] = gf2Times(mat, mat[n])
 	}
 }
+
+// fullObjectChecksums returns sums without its COMPOSITE values (nil when
+// nothing is left): those describe parts, which a copy into one part does
+// not keep.
+func fullObjectChecksums(sums map[string]string) map[string]string {
+	var out map[string]string
+	for alg, v := range sums {
+		if ChecksumType(v) == ChecksumFullObject {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[alg] = v
+		}
+	}
+	return out
+}

@@ -154,3 +154,44 @@ func BenchmarkDefaultChecksum(b *testing.B) {
 		h.Write(data)
 	}
 }
+
+// TestCopyReencodedChecksum: a copy into a bucket of another policy is one
+// part; a source with a COMPOSITE checksum gives it the full-object
+// CRC64NVME of its bytes, a full-object checksum is kept.
+func TestCopyReencodedChecksum(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	c.e.CreateBucket(ctx, "rep", "")
+	if err := c.e.SetBucketPolicy(ctx, "rep", plog.Policy{Mode: "replica", DataShards: 1, ParityShards: 1, Placement: "shuffle"}); err != nil {
+		t.Fatal(err)
+	}
+	data := payload(5, 5<<20+10)
+	up, _ := c.e.CreateUpload(ctx, "bkt", "mp", "", nil, nil, engine.UploadChecksum{Algorithm: "SHA256"})
+	var parts []engine.CompletePart
+	for i, p := range [][]byte{data[:5<<20], data[5<<20:]} {
+		pi, err := c.e.UploadPart(ctx, up.UploadID, i+1, engine.PutInput{Bucket: "bkt", Key: "mp", Size: int64(len(p)), Body: bytes.NewReader(p),
+			BeforeCommit: func() (map[string]string, error) { return map[string]string{"SHA256": sumOf("SHA256", p)}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, engine.CompletePart{Number: i + 1, ETag: pi.ETag})
+	}
+	mp, err := c.e.CompleteUpload(ctx, "bkt", "mp", up.UploadID, parts, engine.Conditions{})
+	if err != nil || engine.ChecksumType(mp.Checksums["SHA256"]) != engine.ChecksumComposite {
+		t.Fatalf("complete: %v %v", mp.Checksums, err)
+	}
+	cp, err := c.e.CopyObject(ctx, engine.CopyInput{SrcBucket: "bkt", SrcKey: "mp", Bucket: "rep", Key: "copy"})
+	if err != nil || len(cp.Checksums) != 1 || cp.Checksums["CRC64NVME"] != sumOf("CRC64NVME", data) {
+		t.Fatalf("re-encoded copy of a composite object: %v %v", cp.Checksums, err)
+	}
+	single := map[string]string{"CRC32": sumOf("CRC32", data)}
+	if _, err := c.e.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "one", Size: int64(len(data)), Body: bytes.NewReader(data),
+		BeforeCommit: func() (map[string]string, error) { return single, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	cp, err = c.e.CopyObject(ctx, engine.CopyInput{SrcBucket: "bkt", SrcKey: "one", Bucket: "rep", Key: "copy1"})
+	if err != nil || len(cp.Checksums) != 1 || cp.Checksums["CRC32"] != single["CRC32"] {
+		t.Fatalf("re-encoded copy of a full-object checksum: %v %v", cp.Checksums, err)
+	}
+}
