@@ -3,6 +3,7 @@
 #   make build   bin/prismd
 #   make test    install missing test tools, then go vet and go test ./...
 #   make fuzz    run every fuzz target for FUZZTIME
+#   make stress  make test STRESS_RUNS times in a row with a second go test ./... looping beside it
 #   make bench   run the standard benchmark set (prismd vs direct), write BENCHMARKS.md
 
 SHELL := /bin/bash
@@ -19,13 +20,16 @@ VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || ech
 LDFLAGS       := -X main.version=$(VERSION)
 TEST_TIMEOUT  ?= 30m
 FUZZTIME      ?= 30s
+STRESS_RUNS   ?= 5
 VERSITYGW     := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+# The MinIO server prismd is compared with (bench.MinIOPackage).
+MINIO         := github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 DEBIAN_PKGS   := awscli python3-boto3 s3cmd rclone
 
 # sudo only when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build test test-deps vet fuzz bench bench-go clean
+.PHONY: all build test test-deps vet fuzz stress bench bench-go clean
 
 all: build
 
@@ -40,17 +44,31 @@ test-deps:
 	command -v s3cmd >/dev/null || missing="$$missing s3cmd"; \
 	command -v rclone >/dev/null || missing="$$missing rclone"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 	@command -v versitygw >/dev/null || { echo "installing $(VERSITYGW)"; $(GO) install $(VERSITYGW); }
+	@case " $(BENCH_FLAGS) " in *" --no-minio "*) ;; *) command -v minio >/dev/null || { echo "installing $(MINIO)"; $(GO) install $(MINIO); } ;; esac
 
 vet:
 	$(GO) vet ./...
 
 test: test-deps vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+# stress checks that the suite does not depend on a quiet machine: make test
+# STRESS_RUNS times in a row (stopping at the first failure) while another
+# CPU-heavy process, a second uncached go test ./..., runs beside it.
+stress: test-deps
+	@setsid bash -c 'while :; do $(GO) test -count=1 ./... >/dev/null 2>&1; done' & load=$$!; \
+	trap 'kill -- -$$load 2>/dev/null' EXIT; \
+	for i in $$(seq $(STRESS_RUNS)); do \
+		start=$$(date +%s); \
+		GOFLAGS=-count=1 $(MAKE) --no-print-directory test >/tmp/prismd-stress-$$i.log 2>&1 || { echo "run $$i FAILED (/tmp/prismd-stress-$$i.log)"; exit 1; }; \
+		echo "run $$i passed in $$(( $$(date +%s) - start )) s, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	done
 
 # fuzz runs each `func FuzzX` for FUZZTIME (go test -fuzz takes one target
 # of one package at a time).
@@ -64,7 +82,9 @@ fuzz:
 	done
 
 # make bench builds bin/prismd and runs the standard set of issue 5 through
-# it: three versitygw regions and `prismd serve` on 127.0.0.1, the workloads
+# it: prismd over three fs regions against MinIO over three drives (both
+# erasure 2+1; BENCH_FLAGS=--no-minio skips it), three versitygw regions and
+# `prismd serve` on 127.0.0.1, the workloads
 # against direct (and a plain relay against direct: what passing bytes
 # through any process costs here), CPU time per operation of every process,
 # the gateway's memory, a CPU profile, the engine's Go benchmarks; it stops
@@ -74,6 +94,7 @@ BENCH_FLAGS ?=
 
 bench: build
 	@command -v versitygw >/dev/null || { echo "installing $(VERSITYGW)"; $(GO) install $(VERSITYGW); }
+	@case " $(BENCH_FLAGS) " in *" --no-minio "*) ;; *) command -v minio >/dev/null || { echo "installing $(MINIO)"; $(GO) install $(MINIO); } ;; esac
 	bin/prismd bench standard --out BENCHMARKS.md --json-out bin/benchmarks.json --profile-dir bin --source . $(BENCH_FLAGS)
 
 # The Go benchmarks alone, every package.

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
-	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,6 +36,39 @@ type Engine interface {
 	// Scrub runs a scrub (the scrub API); ScrubStatus reports the background scrubber.
 	Scrub(ctx context.Context, opts engine.ScrubOptions) (engine.ScrubSummary, error)
 	ScrubStatus() engine.ScrubStatus
+
+	// The login (login.go, tokens.go): hashes only.
+	AdminPasswordHash() string
+	SetAdminPassword(ctx context.Context, hash string) error
+	AdminTokens() []engine.AdminToken
+	LookupAdminToken(id string) (engine.AdminToken, bool)
+	CreateAdminToken(ctx context.Context, t engine.AdminToken) error
+	RevokeAdminToken(ctx context.Context, id string) error
+
+	// The admin API's resources.
+	LastIndex() uint64
+	FirstIndex() uint64
+	TestRegion(ctx context.Context, spec engine.RegionSpec) (time.Duration, error)
+	DrainRegion(ctx context.Context, name string) (engine.DrainResult, error)
+	DefaultPolicy() plog.Policy
+	BucketPolicy(bucket string) (*plog.Policy, error)
+	SetBucketPolicy(ctx context.Context, bucket string, p plog.Policy) error
+	ListBuckets(ctx context.Context) ([]engine.BucketInfo, error)
+	CreateBucket(ctx context.Context, name, location string) error
+	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
+	BucketStats(bucket string, limit int) (engine.BucketStats, error)
+	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
+	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
+	GetObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (*engine.ObjectReader, error)
+	Locate(bucket, key string) ([]engine.ShardLocation, error)
+	AccessKeys() []engine.AccessKey
+	CreateAccessKey(ctx context.Context, k engine.AccessKey) error
+	RevokeAccessKey(ctx context.Context, id string) error
+	PendingWork(limit int) []engine.WorkItem
+	PurgeWork(limit int) []engine.WorkItem
+	ReadLog(from uint64, limit int, fn func(engine.LogRecord)) (uint64, error)
+	ExportConfig() engine.ConfigExport
+	ImportConfig(ctx context.Context, in engine.ConfigExport, dryRun bool) ([]engine.ImportChange, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -48,9 +81,23 @@ type Config struct {
 	Version string
 	// Logger gets errors of the metrics handler. Default slog.Default().
 	Logger *slog.Logger
-	// Token is the bearer token the scrub API requires (see authorized);
-	// "" refuses every request to it.
+	// Token is a bearer token every route accepts besides a login (see
+	// auth.go): the one `prismd serve` writes to <data_dir>/admin.token.
+	// "" accepts none.
 	Token string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// Hosts are the names (besides localhost and IP addresses) the Host
+	// header may carry.
+	Hosts []string
+	// SessionTTL is how long a login lasts; default 12h.
+	SessionTTL time.Duration
+	// MaxLoginFailures wrong passwords from one address lock it out for
+	// LoginLockout (doubling each time); defaults 5 and 5 minutes.
+	MaxLoginFailures int
+	LoginLockout     time.Duration
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
 	// ScrubCheckpoint is the checkpoint file of scrubs the API starts.
 	ScrubCheckpoint string
 }
@@ -64,6 +111,12 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	scrubs   scrubs
+	sessions sessions
+	lockouts lockouts
+	argon    sync.Mutex // one password check at a time
+	patterns []routeInfo
+	started  time.Time
+	history  history
 }
 
 // New returns a Server that is not ready yet.
@@ -74,7 +127,19 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.MaxLoginFailures <= 0 {
+		cfg.MaxLoginFailures = 5
+	}
+	if cfg.LoginLockout <= 0 {
+		cfg.LoginLockout = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), registry: prometheus.NewRegistry(), started: cfg.Now()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "prismd_s3_requests_total", Help: "S3 requests served, by method and status code.",
 	}, []string{"method", "code"})
@@ -96,65 +161,25 @@ func New(cfg Config) *Server {
 		scrubCollector{cfg.Engine},
 		s.requests, s.duration,
 	)
-	s.mux.HandleFunc("GET /health", s.health)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slogErrorLog{cfg.Logger}}))
-	s.mux.Handle("GET /api/regions", loopbackOnly(http.HandlerFunc(s.listRegions)))
-	s.mux.Handle("PUT /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.putRegion)))
-	s.mux.Handle("DELETE /api/regions/{name}", loopbackOnly(http.HandlerFunc(s.deleteRegion)))
-	s.mux.Handle("POST /api/scrub", s.withToken(s.startScrub))
-	s.mux.Handle("GET /api/scrub", s.withToken(s.watchScrub))
-	s.mux.Handle("DELETE /api/scrub", s.withToken(s.stopScrub))
-	s.mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
-	s.mux.Handle("/debug/pprof/cmdline", loopbackOnly(http.HandlerFunc(pprof.Cmdline)))
-	s.mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
-	s.mux.Handle("/debug/pprof/symbol", loopbackOnly(http.HandlerFunc(pprof.Symbol)))
-	s.mux.Handle("/debug/pprof/trace", loopbackOnly(http.HandlerFunc(pprof.Trace)))
+	s.routes()
 	return s
-}
-
-// loopbackOnly serves h to clients on this machine only, and only when the
-// request's Host names this machine: a web page elsewhere that makes a
-// browser on this machine resolve its own name to 127.0.0.1 (DNS
-// rebinding) sends its own name as Host and is refused.
-func loopbackOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "served to loopback clients only", http.StatusForbidden)
-			return
-		}
-		if !localHost(r.Host) {
-			http.Error(w, "the Host header must name this machine (localhost or a loopback address)", http.StatusForbidden)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// localHost reports whether a Host header names this machine: localhost or
-// a loopback address, with any port.
-func localHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // SetReady switches /health between 200 (serving) and 503 (starting or draining).
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-// ServeHTTP serves /health and /metrics.
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// ServeHTTP serves the management listener.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // InstrumentS3 wraps the S3 handler so that its requests are counted and timed.
 func (s *Server) InstrumentS3(h http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerDuration(s.duration, promhttp.InstrumentHandlerCounter(s.requests, h))
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.history.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
+	return promhttp.InstrumentHandlerDuration(s.duration, promhttp.InstrumentHandlerCounter(s.requests, counted))
 }
 
 type healthBody struct {
@@ -208,7 +233,7 @@ func (s *Server) serving() error {
 var errNotReady = errors.New("not serving: starting or draining")
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	body := healthBody{Status: "serving", Version: s.cfg.Version, Regions: []regionState{}}
+	body := healthBody{Status: "serving", Version: s.cfg.Version}
 	code := http.StatusOK
 	if err := s.serving(); err != nil {
 		body.Status, code = "not serving", http.StatusServiceUnavailable
@@ -216,11 +241,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			body.Status, body.Error, body.Action = "failed", err.Error(), failedAction
 		}
 	}
-	usage := s.cfg.Engine.Usage()
-	for _, h := range s.cfg.Engine.Health() {
-		body.Regions = append(body.Regions, regionState{Name: h.Name, Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS,
-			ErrorRate: h.ErrorRate, WriteError: h.WriteError, PendingShards: usage[h.Name].Pending})
-	}
+	body.Regions = s.regionStates()
 	for _, st := range s.cfg.Engine.Shipping() {
 		body.Shipping = append(body.Shipping, shipState{Region: st.Region, Shipped: st.Shipped, Snapshot: st.Snapshot,
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, Error: st.Error})

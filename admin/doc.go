@@ -1,10 +1,21 @@
-// Package admin is prismd's management listener: GET /health, Prometheus
-// GET /metrics, the regions API and the scrub API. The web UI comes later.
+// Package admin is prismd's management listener: the web UI (ui/,
+// embedded), the JSON API under /api/ (one file per resource: status,
+// regions, policies, buckets, objects, keys, background, events, settings,
+// tokens, login, scrub), GET /health, Prometheus GET /metrics and pprof.
 //
-//	a := admin.New(admin.Config{Engine: eng, Version: version})
+//	a := admin.New(admin.Config{Engine: eng, Version: version, Token: dataDirToken})
 //	go http.Serve(adminListener, a)
 //	s3 := a.InstrumentS3(s3.New(...)) // request counts and latencies
+//	a.StartSampling(ctx)               // the charts' hour of samples
 //	a.SetReady(true)                   // /health answers 200 from now on
+//
+// Who may call what is decided in one place, guard (auth.go), from the one
+// route table (routes.go): everything but /health, /metrics and the UI's
+// static files needs a session (argon2id password, expiring cookie, CSRF
+// token on state-changing requests) or a bearer token, from every address;
+// the Host header must name this listener. Handlers of the JSON API return
+// a value or an error and api (api.go) writes it; secrets are never
+// returned, only shown once when made (access keys, API tokens).
 //
 // /health answers 503 until SetReady(true) and again after SetReady(false)
 // (a draining server), so a load balancer stops sending before shutdown,
@@ -19,15 +30,10 @@
 // next_due, the last pass's counts, and manual_running.
 //
 // The scrub API (scrub.go) runs a scrub in the server — what `prismd
-// scrub` asks for — and streams its progress as newline-delimited JSON. It
-// needs the bearer token Config.Token, from every address, loopback
-// included; `prismd serve` writes a new one to <data_dir>/admin.token
-// (mode 0600) at every start. One function, authorized, decides.
-//
-// The regions API and pprof answer clients on loopback only, and only with
-// a Host header naming this machine (localhost or a loopback address), so
-// that a web page cannot reach them from a browser on this machine by
-// rebinding its own name to 127.0.0.1.
+// scrub` asks for, with the bearer token `prismd serve` writes to
+// <data_dir>/admin.token (mode 0600) at every start — and streams its
+// progress as newline-delimited JSON. pprof answers loopback clients only,
+// on top of the login.
 //
 // Metrics (besides the Go runtime and process collectors):
 //

@@ -1,8 +1,8 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/prismd/prismd/engine"
@@ -10,15 +10,17 @@ import (
 
 // The regions API adds, changes and removes regions at run time:
 //
-//	GET    /api/regions          → [{"name": …, "type": …, "configured": true}, …]
-//	PUT    /api/regions/{name}   ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
-//	DELETE /api/regions/{name}
+//	GET    /api/regions              → [{"name", "type", "configured", "healthy", "state", "latency_ms",
+//	                                     "error_rate", "shards", "bytes", "pending_shards", "pending_purges", …}, …]
+//	PUT    /api/regions/{name}       ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
+//	POST   /api/regions/{name}/test  ← the same body → {"ok": true, "latency_ms": 12.5} or {"ok": false, "error": …}
+//	POST   /api/regions/{name}/drain → {"moved": n, "failed": n}: every shard copied off the region, then the region removed
+//	DELETE /api/regions/{name}       (its shards are rebuilt on the others from the remaining ones)
 //
 // Secrets go in and are sealed in the log; they never come back out. The
-// body is checked by the engine's one region validation (the config file's
-// too); an invalid field answers 400 naming it. Like pprof, the API answers
-// loopback clients only, with a Host header naming this machine, until the
-// management login exists.
+// body is checked by the engine's one region validation (the config
+// file's too: engine.RegionSpec.Validate); an invalid field answers 400
+// naming it.
 
 // regionBody is a region as the API reads and writes it.
 type regionBody struct {
@@ -35,53 +37,98 @@ type regionBody struct {
 	Configured         bool   `json:"configured"`
 }
 
-func (s *Server) listRegions(w http.ResponseWriter, r *http.Request) {
-	out := []regionBody{}
-	for _, ri := range s.cfg.Engine.Regions() {
-		out = append(out, regionBody{Name: ri.Name, Type: ri.Type, Path: ri.Path, Endpoint: ri.Endpoint, Region: ri.SigningRegion,
-			AccessKey: ri.AccessKey, PathStyle: ri.PathStyle, Bucket: ri.Bucket, InsecureSkipVerify: ri.Insecure, Configured: ri.Configured})
-	}
-	writeJSON(w, http.StatusOK, out)
+// regionView is a region as GET /api/regions lists it: its settings
+// (never its secret), health and usage.
+type regionView struct {
+	regionBody
+	Healthy       bool    `json:"healthy"`
+	State         string  `json:"state"`
+	LatencyMS     float64 `json:"latency_ms"`
+	ErrorRate     float64 `json:"error_rate"`
+	WriteError    string  `json:"write_error,omitempty"`
+	Shards        int64   `json:"shards"`
+	Bytes         int64   `json:"bytes"`
+	PendingShards int64   `json:"pending_shards"`
+	PendingPurges int64   `json:"pending_purges"`
 }
 
-func (s *Server) putRegion(w http.ResponseWriter, r *http.Request) {
+// spec is the body as the engine's region spec.
+func (b regionBody) spec(name string) engine.RegionSpec {
+	return engine.RegionSpec{Name: name, Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
+		AccessKey: b.AccessKey, SecretKey: b.SecretKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}
+}
+
+// bodyOf is a region as the API shows it: never its secret.
+func bodyOf(ri engine.RegionInfo) regionBody {
+	return regionBody{Name: ri.Name, Type: ri.Type, Path: ri.Path, Endpoint: ri.Endpoint, Region: ri.SigningRegion,
+		AccessKey: ri.AccessKey, PathStyle: ri.PathStyle, Bucket: ri.Bucket, InsecureSkipVerify: ri.Insecure, Configured: ri.Configured}
+}
+
+func (s *Server) listRegions(r *http.Request) (any, error) {
+	health := map[string]engine.RegionHealth{}
+	for _, h := range s.cfg.Engine.Health() {
+		health[h.Name] = h
+	}
+	usage := s.cfg.Engine.Usage()
+	out := []regionView{}
+	for _, ri := range s.cfg.Engine.Regions() {
+		h, u := health[ri.Name], usage[ri.Name]
+		out = append(out, regionView{regionBody: bodyOf(ri), Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS, ErrorRate: h.ErrorRate,
+			WriteError: h.WriteError, Shards: u.Shards, Bytes: u.Bytes, PendingShards: u.Pending, PendingPurges: u.Purges})
+	}
+	return out, nil
+}
+
+// testRegion reaches a region (new or changed) without using it.
+func (s *Server) testRegion(r *http.Request) (any, error) {
+	spec, err := regionSpec(r)
+	if err != nil {
+		return nil, err
+	}
+	took, err := s.cfg.Engine.TestRegion(r.Context(), spec)
+	if errors.Is(err, engine.ErrInvalidArgument) {
+		return nil, err
+	}
+	if err != nil {
+		return map[string]any{"ok": false, "error": err.Error()}, nil
+	}
+	return map[string]any{"ok": true, "latency_ms": float64(took.Microseconds()) / 1000}, nil
+}
+
+// regionSpec reads a region body for the region the path names.
+func regionSpec(r *http.Request) (engine.RegionSpec, error) {
 	var b regionBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "region body: " + err.Error()})
-		return
+	if err := decode(r, &b); err != nil {
+		return engine.RegionSpec{}, err
 	}
 	if b.Name != "" && b.Name != r.PathValue("name") {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "name: the body names another region than the path"})
-		return
+		return engine.RegionSpec{}, fmt.Errorf("name: the body names another region than the path: %w", ErrInvalid)
 	}
-	spec := engine.RegionSpec{Name: r.PathValue("name"), Type: b.Type, Path: b.Path, Endpoint: b.Endpoint, SigningRegion: b.Region,
-		AccessKey: b.AccessKey, SecretKey: b.SecretKey, PathStyle: b.PathStyle, Bucket: b.Bucket, Insecure: b.InsecureSkipVerify}
+	return b.spec(r.PathValue("name")), nil
+}
+
+func (s *Server) putRegion(r *http.Request) (any, error) {
+	spec, err := regionSpec(r)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.cfg.Engine.AddRegion(r.Context(), spec); err != nil {
-		writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return map[string]string{"status": "ok"}, nil
 }
 
-func (s *Server) deleteRegion(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteRegion(r *http.Request) (any, error) {
 	if err := s.cfg.Engine.RemoveRegion(r.Context(), r.PathValue("name")); err != nil {
-		writeJSON(w, statusOf(err), map[string]string{"error": err.Error()})
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return map[string]string{"status": "ok"}, nil
 }
 
-func statusOf(err error) int {
-	if errors.Is(err, engine.ErrInvalidArgument) {
-		return http.StatusBadRequest
+func (s *Server) drainRegion(r *http.Request) (any, error) {
+	res, err := s.cfg.Engine.DrainRegion(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return nil, err
 	}
-	return http.StatusInternalServerError
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	return map[string]int{"moved": res.Moved, "failed": res.Failed}, nil
 }

@@ -2,12 +2,10 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -115,26 +113,6 @@ type scrubs struct {
 	cur  *scrubRun
 }
 
-// authorized reports whether a request carries the management token, as
-// "Authorization: Bearer <token>". It is the one place that decides;
-// sessions of the management login will be checked here too.
-func (s *Server) authorized(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1
-}
-
-// withToken serves h to requests that carry the management token.
-func (s *Server) withToken(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="prismd"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a bearer token is required: the one in <data_dir>/admin.token"})
-			return
-		}
-		h(w, r)
-	})
-}
-
 func (s *Server) startScrub(w http.ResponseWriter, r *http.Request) {
 	var q ScrubRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -171,6 +149,24 @@ func (s *Server) startScrub(w http.ResponseWriter, r *http.Request) {
 			"repaired", sum.Repaired, "unrepairable", sum.Unrepairable, "orphans_purged", sum.OrphansPurged, "failed", sum.Failed, "err", err)
 	}()
 	writeJSON(w, http.StatusAccepted, map[string]int64{"id": run.id})
+}
+
+// last describes the scrub the API runs or ran last (nil: none yet).
+func (sc *scrubs) last() *ScrubEvent {
+	sc.mu.Lock()
+	run := sc.cur
+	sc.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	if !run.running() {
+		ev := run.result()
+		return &ev
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	p := run.progress
+	return &ScrubEvent{Type: "progress", ID: run.id, ScrubProgress: &p}
 }
 
 // findScrub returns the run a request names (?id=), or the current one.

@@ -16,6 +16,7 @@ const testToken = "0123456789abcdef"
 
 func scrubRequest(method, path, token, body string) *http.Request {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Host = "127.0.0.1:9090"
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}

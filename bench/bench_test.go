@@ -44,10 +44,15 @@ func TestRunWorkloads(t *testing.T) {
 		{Op: bench.OpPut, Size: 4 << 10, Concurrency: 4, Ops: 50},
 		{Op: bench.OpGet, Size: 64 << 10, Concurrency: 2, Duration: 500 * time.Millisecond, Objects: 8},
 		{Op: bench.OpMixed, Size: 1 << 10, MaxSize: 32 << 10, GetRatio: 0.5, Concurrency: 3, Ops: 40, Objects: 8},
+		{Op: bench.OpMixed, Size: 1 << 10, MaxSize: 32 << 10, GetRatio: 0.4, DeleteRatio: 0.3, Concurrency: 3, Ops: 60, Objects: 8},
 		{Op: bench.OpList, Size: 1, Concurrency: 2, Ops: 10, Objects: 20, ListMaxKeys: 5},
 	} {
-		t.Run(string(w.Op), func(t *testing.T) {
-			r, err := bench.Run(ctx, bench.Config{Target: endpoint(srv, "direct", "bench-"+string(w.Op)), Workload: w})
+		bucket := "bench-" + string(w.Op)
+		if w.DeleteRatio > 0 {
+			bucket += "-delete"
+		}
+		t.Run(bucket, func(t *testing.T) {
+			r, err := bench.Run(ctx, bench.Config{Target: endpoint(srv, "direct", bucket), Workload: w})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,6 +63,12 @@ func TestRunWorkloads(t *testing.T) {
 					t.Errorf("bytes %d, want %d ops × %d", r.Total.Bytes, r.Total.Count, w.Size)
 				}
 			case bench.OpMixed:
+				if w.DeleteRatio > 0 {
+					if r.Total.Count != 60 || len(r.Ops) != 3 || r.Ops[2].Op != "delete" {
+						t.Errorf("mixed with deletes: %d ops in %+v, want 60 in put, get and delete", r.Total.Count, r.Ops)
+					}
+					break
+				}
 				if r.Total.Count != 40 || len(r.Ops) != 2 {
 					t.Errorf("mixed: %d ops in %d kinds, want 40 in put and get", r.Total.Count, len(r.Ops))
 				}

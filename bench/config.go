@@ -38,8 +38,12 @@ type Op string
 const (
 	OpPut   Op = "put"   // PutObject of new keys
 	OpGet   Op = "get"   // GetObject of prepared keys, read to the end
-	OpMixed Op = "mixed" // GET with probability GetRatio, PUT otherwise
+	OpMixed Op = "mixed" // GET with probability GetRatio, DELETE with DeleteRatio, PUT otherwise
 	OpList  Op = "list"  // ListObjectsV2 pages over the prepared keys
+	// OpDelete is DeleteObject of a key the same worker PUT earlier (of a
+	// key never written when it has none left): a kind of operation of a
+	// mixed workload's results, not a workload of its own.
+	OpDelete Op = "delete"
 )
 
 // ParseOp returns the Op named s (put, get, mixed, list).
@@ -95,6 +99,9 @@ type Workload struct {
 	Objects int `json:"objects,omitempty"`
 	// GetRatio is the fraction of GETs in a mixed workload. Default 0.9.
 	GetRatio float64 `json:"get_ratio,omitempty"`
+	// DeleteRatio is the fraction of DELETEs in a mixed workload; the
+	// rest (1 − GetRatio − DeleteRatio) are PUTs. Default 0.
+	DeleteRatio float64 `json:"delete_ratio,omitempty"`
 	// ListMaxKeys is the page size of LIST. Default 1000.
 	ListMaxKeys int `json:"list_max_keys,omitempty"`
 	// Prefix is prepended to every key. Default "bench/".
@@ -159,6 +166,8 @@ func (w Workload) withDefaults() (Workload, error) {
 		return w, fmt.Errorf("%w: objects %d is not between 1 and %d", ErrInvalidConfig, w.Objects, MaxOps)
 	case w.GetRatio < 0 || w.GetRatio > 1:
 		return w, fmt.Errorf("%w: get ratio %v is not between 0 and 1", ErrInvalidConfig, w.GetRatio)
+	case w.DeleteRatio < 0 || w.GetRatio+w.DeleteRatio > 1:
+		return w, fmt.Errorf("%w: delete ratio %v is not between 0 and 1 − get ratio %v", ErrInvalidConfig, w.DeleteRatio, w.GetRatio)
 	case w.ListMaxKeys < 1 || w.ListMaxKeys > 1000:
 		return w, fmt.Errorf("%w: list max keys %d is not between 1 and 1000", ErrInvalidConfig, w.ListMaxKeys)
 	case w.OpTimeout < 0:
@@ -179,6 +188,9 @@ func (w Workload) String() string {
 	s := fmt.Sprintf("%s %s c%d", w.Op, size, w.Concurrency)
 	if w.Op == OpMixed {
 		s += fmt.Sprintf(" get=%.0f%%", w.GetRatio*100)
+		if w.DeleteRatio > 0 {
+			s += fmt.Sprintf(" del=%.0f%%", w.DeleteRatio*100)
+		}
 	}
 	if w.Op == OpList {
 		s = fmt.Sprintf("list %d/page of %d c%d", w.ListMaxKeys, w.Objects, w.Concurrency)

@@ -23,7 +23,7 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		m.CPUs, m.CPUModel, float64(m.MemoryMiB)/1024, m.Kernel, m.OS, m.GoVersion, m.Prismd)
 	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
 
-	p("## Targets (issue 5)\n\n")
+	p("## Targets (issues 5, 10 and 15)\n\n")
 	if len(rep.Relay) > 0 {
 		p("`relay/direct` is the same workload through a plain relay in front of region-1 (below): the floor any gateway that passes bytes through one process reaches on this machine. " +
 			"`bound` is the ratio prismd would reach if its gateway cost no more CPU per operation than that relay, its client and regions costing what they were measured to (direct total ÷ (client + regions + relay's gateway), from the CPU tables below): " +
@@ -59,6 +59,10 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 			p("- `%s`\n", strings.ReplaceAll(firstLine(e), "`", "'"))
 		}
 		p("\n")
+	}
+
+	if mr := rep.MinIO; mr != nil {
+		writeMinIO(&b, mr, m.CPUs)
 	}
 
 	explained := false
@@ -104,7 +108,11 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 
 	if pr := rep.Profile; pr != nil {
 		p("## CPU profile of the slowest workload\n\n")
-		p("Workload: **%s** (prismd/direct %.2f×), profiled on the gateway while it ran alone.\n\n", pr.Workload, pr.Ratio)
+		vs := pr.Versus
+		if vs == "" {
+			vs = "prismd/direct"
+		}
+		p("Workload: **%s** (%s %.2f×, the furthest from its goal), profiled on the gateway while it ran alone.\n\n", pr.Workload, vs, pr.Ratio)
 		if pr.Err != "" {
 			p("No profile: %s\n\n", pr.Err)
 		} else {
@@ -149,7 +157,13 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 
 // writeComparisonTable writes cs, their targets called name ("prismd").
 func writeComparisonTable(b *strings.Builder, cs []*Comparison, name string) {
-	fmt.Fprintf(b, "| workload | %[1]s MiB/s | direct MiB/s | %[1]s obj/s | direct obj/s | **ratio** | p50 ms %[1]s / direct | p99 ms %[1]s / direct | ops %[1]s / direct | errors | valid |\n", name)
+	writeComparisonTableVs(b, cs, name, "direct")
+}
+
+// writeComparisonTableVs writes cs, their targets called name and their
+// baselines base.
+func writeComparisonTableVs(b *strings.Builder, cs []*Comparison, name, base string) {
+	fmt.Fprintf(b, "| workload | %[1]s MiB/s | %[2]s MiB/s | %[1]s obj/s | %[2]s obj/s | **ratio** | p50 ms %[1]s / %[2]s | p99 ms %[1]s / %[2]s | ops %[1]s / %[2]s | errors | valid |\n", name, base)
 	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, c := range cs {
 		t, d := c.Target.Total, c.Baseline.Total
@@ -168,6 +182,30 @@ func writeComparisonTable(b *strings.Builder, cs []*Comparison, name string) {
 			}
 		}
 	}
+}
+
+// writeMinIO writes the MinIO comparison: throughput, then the CPU each
+// server spent per operation.
+func writeMinIO(b *strings.Builder, mr *MinIOReport, cpus int) {
+	fmt.Fprintf(b, "## prismd vs MinIO on local disks (issue 15)\n\n")
+	fmt.Fprintf(b, "prismd over three fs regions (directories on this machine's disk; prismd.toml below) against MinIO over three drive directories on the same disk with one parity drive: both erasure 2+1, the same client, interleaved rounds (prismd first). "+
+		"The mixed workload is 70 %% GET, 20 %% PUT and 10 %% DELETE (of keys the run PUT), object sizes uniform in 1 KiB–16 MiB. MinIO: `%s`.\n\n", mr.Command)
+	writeComparisonTableVs(b, mr.Comparisons, "prismd", "MinIO")
+	var rows []string
+	for _, c := range mr.Comparisons {
+		t, d := c.Target.CPU, c.Baseline.CPU
+		if t == nil || d == nil {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %.3f | %.3f | %s | %.3f | %.3f | %.2f |", c.Label, t.MsPerOp.Gateway, d.MsPerOp.Gateway,
+			fmtNum(ratio(d.MsPerOp.Gateway, t.MsPerOp.Gateway)), t.MsPerOp.Client, d.MsPerOp.Client, c.Ratios.OpsPerSec))
+	}
+	if len(rows) > 0 {
+		fmt.Fprintf(b, "### CPU per operation (ms) of each server\n\n")
+		fmt.Fprintf(b, "CPU time (user + system, /proc/PID/stat) of `prismd serve` (which also writes the fs regions) and of `minio server` during the timed rounds, divided by the operations; `client` is the bench process. The client and the server share this machine's %d CPUs, so a server that costs less CPU per operation leaves more for the other.\n\n", cpus)
+		fmt.Fprintf(b, "| workload | prismd server | MinIO server | MinIO/prismd server CPU | client (prismd) | client (MinIO) | prismd/MinIO obj/s |\n|---|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
+	}
+	fmt.Fprintf(b, "prismd.toml of this comparison:\n\n```toml\n%s```\n\n", mr.Config)
 }
 
 // writeCPUTable writes the CPU per operation of each process of the

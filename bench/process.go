@@ -338,7 +338,13 @@ func (b *bannerWriter) value(prefix string) string {
 
 // FindVersity returns the versitygw binary: on PATH, else in $GOPATH/bin.
 func FindVersity() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
+	return findTool("versitygw", "github.com/versity/versitygw/cmd/versitygw@v1.8.0")
+}
+
+// findTool returns the binary name, installed by `go install pkg`: on
+// PATH, else in $GOPATH/bin.
+func findTool(name, pkg string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
 	var dirs []string
@@ -352,10 +358,10 @@ func FindVersity() (string, error) {
 		dirs = append(dirs, filepath.Join(home, "go"))
 	}
 	for _, d := range dirs {
-		p := filepath.Join(d, "bin", "versitygw")
+		p := filepath.Join(d, "bin", name)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: versitygw not found on PATH or in $GOPATH/bin; install it with: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0", ErrProcess)
+	return "", fmt.Errorf("%w: %s not found on PATH or in $GOPATH/bin; install it with: go install %s", ErrProcess, name, pkg)
 }

@@ -222,3 +222,67 @@ func TestRelayInReport(t *testing.T) {
 		t.Errorf("relay comparisons do not round-trip through JSON: %v\n%s", err, data)
 	}
 }
+
+func TestMinIOInReport(t *testing.T) {
+	mixed := comparisonOf(OpMixed, 1<<10, 8, OpStats{Count: 100}, OpStats{Count: 100}) // 1.0: missed
+	mixed.Target.Workload, mixed.Baseline.Workload = MixedWorkload(), MixedWorkload()
+	rep := &Report{
+		Machine: Machine{CPUs: 2},
+		MinIO: &MinIOReport{Command: "minio server", Config: "[policy]\n", Comparisons: []*Comparison{
+			// 1.3: met. Server CPU 2 and 5 ms/op, clients 1 and 1.
+			withCPU(comparisonOf(OpGet, 8<<20, 8, OpStats{Count: 1300}, OpStats{Count: 1000}),
+				CPUByRole{Client: 1.3, Gateway: 2.6}, CPUByRole{Client: 1, Gateway: 5}),
+			comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 120}, OpStats{Count: 100}),             // 1.2: missed
+			comparisonOf(OpPut, 4<<10, 32, OpStats{Count: 200, Errors: 1}, OpStats{Count: 100}), // invalid
+			mixed,
+		}},
+	}
+	rep.Targets = evaluateTargets(rep)
+	want := map[string]bool{
+		"fs erasure: GET 8MiB c8, prismd/MinIO ops/s":                         true,
+		"fs erasure: PUT 8MiB c8, prismd/MinIO ops/s":                         false,
+		"fs erasure: PUT 4KiB c32, prismd/MinIO ops/s":                        false,
+		"fs erasure: GET 4KiB c32, prismd/MinIO ops/s":                        false, // not run
+		"fs erasure: MIXED 1KiB-16MiB c8 get=70% del=10%, prismd/MinIO ops/s": false,
+	}
+	for _, tg := range rep.Targets {
+		if met, ok := want[tg.Name]; ok {
+			delete(want, tg.Name)
+			if tg.Met != met {
+				t.Errorf("%s: met %v, want %v (%+v)", tg.Name, tg.Met, met, tg)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("targets missing: %v in %+v", want, rep.Targets)
+	}
+	var md strings.Builder
+	if err := WriteMarkdown(&md, rep, "make bench"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"## prismd vs MinIO on local disks (issue 15)",
+		"| workload | prismd MiB/s | MinIO MiB/s |",
+		"| fs erasure: GET 8MiB c8, prismd/MinIO ops/s | 1.300 × |  |  | ≥ 1.25 | met |",
+		"| get 8MiB c8 | 2.000 | 5.000 | 2.500 | 1.000 | 1.000 | 1.30 |",
+		"**INVALID**: prismd: 1 of 201 operations failed",
+	} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+}
+
+func TestStandardParts(t *testing.T) {
+	if _, err := (StandardConfig{PrismdBin: "prismd", VersityBin: "v", Only: []string{"nope"}}).withDefaults(); err == nil {
+		t.Error("an unknown part was accepted")
+	}
+	// The MinIO comparison alone needs no versitygw.
+	c, err := StandardConfig{PrismdBin: "prismd", Only: []string{"minio"}}.withDefaults()
+	if err != nil || c.needsRegions() || !c.runs("minio") || c.runs("erasure") {
+		t.Errorf("only minio: %v, needs regions %v, runs minio %v, erasure %v", err, c.needsRegions(), c.runs("minio"), c.runs("erasure"))
+	}
+	if c := (StandardConfig{NoMinIO: true}); c.runs("minio") || !c.runs("go") || !c.needsRegions() {
+		t.Error("--no-minio: wrong parts")
+	}
+}

@@ -137,7 +137,7 @@ func (res *Result) finish() {
 	res.ElapsedSec = res.elapsed.Seconds()
 	res.Ops = nil
 	all := &samples{}
-	for _, op := range []Op{OpPut, OpGet, OpList} {
+	for _, op := range []Op{OpPut, OpGet, OpDelete, OpList} {
 		s := res.samples[op]
 		if s == nil {
 			continue

@@ -188,6 +188,14 @@ func (r *runner) get(ctx context.Context, key string, buf []byte) (int64, error)
 	return n, nil
 }
 
+// del deletes key.
+func (r *runner) del(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.w.OpTimeout)
+	defer cancel()
+	_, err := r.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &r.e.Bucket, Key: &key})
+	return err
+}
+
 // list reads one page of keys after a random prepared key and returns its length.
 func (r *runner) list(ctx context.Context, after string) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.w.OpTimeout)
@@ -226,6 +234,7 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(r.w.Seed+uint64(runID)<<32, uint64(wi)))
 			buf := make([]byte, 256<<10)
+			var written []string // keys this worker PUT and has not deleted
 			for ctx.Err() == nil {
 				n := started.Add(1)
 				if n > ops {
@@ -233,9 +242,13 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 				}
 				op := r.w.Op
 				if op == OpMixed {
-					op = OpPut
-					if rng.Float64() < r.w.GetRatio {
+					switch x := rng.Float64(); {
+					case x < r.w.GetRatio:
 						op = OpGet
+					case x < r.w.GetRatio+r.w.DeleteRatio:
+						op = OpDelete
+					default:
+						op = OpPut
 					}
 				}
 				t0 := time.Now()
@@ -247,8 +260,19 @@ func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progres
 					if r.w.MaxSize > r.w.Size {
 						size += rng.Int64N(r.w.MaxSize - r.w.Size + 1)
 					}
-					err = r.put(ctx, fmt.Sprintf("%sput-%s-%d-%d-%d", r.w.Prefix, r.token, runID, wi, n), size)
+					key := fmt.Sprintf("%sput-%s-%d-%d-%d", r.w.Prefix, r.token, runID, wi, n)
+					err = r.put(ctx, key, size)
 					bytes, items = size, 1
+					if err == nil && r.w.Op == OpMixed {
+						written = append(written, key)
+					}
+				case OpDelete:
+					key := fmt.Sprintf("%snever-%s-%d-%d-%d", r.w.Prefix, r.token, runID, wi, n)
+					if len(written) > 0 {
+						key, written = written[len(written)-1], written[:len(written)-1]
+					}
+					err = r.del(ctx, key)
+					items = 1
 				case OpGet:
 					bytes, err = r.get(ctx, r.objectKey(rng.IntN(r.w.Objects)), buf)
 					items = 1

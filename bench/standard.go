@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
-// StandardConfig configures Standard, the set of issue 5: three local
+// StandardConfig configures Standard, the set of issue 5: prismd over three
+// fs regions against MinIO over three drives (issue 15), three local
 // versitygw regions, `prismd serve` over them (erasure 2+1, then hybrid),
 // the workloads through prismd against the same workloads sent straight to
 // one region, the same workloads through a plain relay (NewRelay) in front
@@ -25,6 +27,15 @@ type StandardConfig struct {
 	PrismdBin string
 	// VersityBin is versitygw. Default: FindVersity.
 	VersityBin string
+	// MinIOBin is the MinIO server of the MinIO comparison. Default:
+	// FindMinIO.
+	MinIOBin string
+	// NoMinIO skips the MinIO comparison. Default false.
+	NoMinIO bool
+	// Only, when not empty, runs just these parts of the set (quick runs):
+	// "minio", "erasure", "hybrid", "relay", "memory", "shipping", "go".
+	// Default: all of them.
+	Only []string
 	// WorkDir holds the regions' and the gateways' data. Default: a new
 	// temporary directory, removed at the end unless KeepWorkDir.
 	WorkDir     string
@@ -61,7 +72,7 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 	if c.PrismdBin == "" {
 		return c, fmt.Errorf("%w: StandardConfig.PrismdBin is required", ErrInvalidConfig)
 	}
-	if c.VersityBin == "" {
+	if c.VersityBin == "" && c.needsRegions() {
 		v, err := FindVersity()
 		if err != nil {
 			return c, err
@@ -89,10 +100,36 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
+	for _, part := range c.Only {
+		if !slices.Contains(StandardParts, part) {
+			return c, fmt.Errorf("%w: part %q of the standard set is not one of %s", ErrInvalidConfig, part, strings.Join(StandardParts, ", "))
+		}
+	}
 	if c.RoundDuration*time.Duration(c.Rounds) > MaxDuration {
 		return c, fmt.Errorf("%w: %d rounds of %v exceed %v", ErrInvalidConfig, c.Rounds, c.RoundDuration, MaxDuration)
 	}
 	return c, nil
+}
+
+// StandardParts are the parts of the standard set, in the order they run.
+var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "memory", "shipping", "go"}
+
+// runs reports whether the part of the set runs.
+func (c StandardConfig) runs(part string) bool {
+	if part == "minio" && c.NoMinIO {
+		return false
+	}
+	return len(c.Only) == 0 || slices.Contains(c.Only, part)
+}
+
+// needsRegions reports whether a part that uses the versitygw regions runs.
+func (c StandardConfig) needsRegions() bool {
+	for _, part := range []string{"erasure", "hybrid", "relay", "memory", "shipping"} {
+		if c.runs(part) {
+			return true
+		}
+	}
+	return false
 }
 
 // StandardPolicies are the gateway policies of the standard set.
@@ -131,6 +168,7 @@ type MemoryReport struct {
 type ProfileReport struct {
 	Workload string  `json:"workload"`
 	Ratio    float64 `json:"ratio"`
+	Versus   string  `json:"versus,omitempty"` // what Ratio compares: "prismd/MinIO"
 	Path     string  `json:"path,omitempty"`
 	Top      string  `json:"top,omitempty"`
 	Err      string  `json:"error,omitempty"`
@@ -146,7 +184,9 @@ type Report struct {
 	// Relay is the standard workloads through a plain relay in front of
 	// region-1 against direct: what passing bytes through any one process
 	// costs on this machine.
-	Relay  []*Comparison `json:"relay,omitempty"`
+	Relay []*Comparison `json:"relay,omitempty"`
+	// MinIO is prismd over fs regions against MinIO (issue 15).
+	MinIO  *MinIOReport  `json:"minio,omitempty"`
 	Memory *MemoryReport `json:"memory,omitempty"`
 	// Shipping is the figures of the log shipped to the regions and
 	// prismd replay (issue 10).
@@ -189,6 +229,9 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 		}
 	}()
 	for i := range 3 {
+		if !cfg.needsRegions() {
+			break
+		}
 		name := fmt.Sprintf("region-%d", i+1)
 		r, err := StartVersity(ctx, cfg.VersityBin, name, filepath.Join(cfg.WorkDir, name))
 		if err != nil {
@@ -202,13 +245,24 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	}
 
 	s := &standard{cfg: cfg, rep: rep, regions: regions, logf: logf}
-	for _, policy := range StandardPolicies {
-		s.policySet(ctx, policy)
+	if cfg.runs("minio") {
+		s.minioSet(ctx)
 	}
-	s.relaySet(ctx)
-	s.memory(ctx)
-	s.shippingSet(ctx)
-	if cfg.SourceDir != "" {
+	for _, policy := range StandardPolicies {
+		if cfg.runs(policy) {
+			s.policySet(ctx, policy)
+		}
+	}
+	if cfg.runs("relay") {
+		s.relaySet(ctx)
+	}
+	if cfg.runs("memory") {
+		s.memory(ctx)
+	}
+	if cfg.runs("shipping") {
+		s.shippingSet(ctx)
+	}
+	if cfg.SourceDir != "" && cfg.runs("go") {
 		// Quiet machine: the regions are not needed any more.
 		for _, r := range regions {
 			r.Stop(5 * time.Second)
@@ -304,8 +358,11 @@ func (s *standard) policySet(ctx context.Context, policy string) {
 			c.Target.Total.MiBPerSec, c.Target.Total.OpsPerSec, c.Baseline.Total.MiBPerSec, c.Baseline.Total.OpsPerSec, c.Ratios.OpsPerSec)
 		set.Comparisons = append(set.Comparisons, c)
 	}
-	if policy == StandardPolicies[0] && s.cfg.ProfileSeconds > 0 {
-		s.profile(ctx, g, policy, set.Comparisons)
+	if policy == StandardPolicies[0] && s.cfg.ProfileSeconds > 0 && s.rep.Profile == nil {
+		s.profile(ctx, g, set.Comparisons, func(w Workload) Endpoint {
+			target, _ := s.endpoints(g, bucketName(policy, w))
+			return target
+		}, "prismd/direct")
 	}
 }
 
@@ -339,9 +396,10 @@ func (s *standard) relaySet(ctx context.Context) {
 	}
 }
 
-// profile reruns the workload with the lowest prismd/direct ratio against
-// the gateway alone while taking a CPU profile of it.
-func (s *standard) profile(ctx context.Context, g *Gateway, policy string, cs []*Comparison) {
+// profile reruns the workload of cs with the lowest ops/s ratio (vs, e.g.
+// "prismd/direct") against the gateway alone, at its endpoint target(w),
+// while taking a CPU profile of it.
+func (s *standard) profile(ctx context.Context, g *Gateway, cs []*Comparison, target func(Workload) Endpoint, vs string) {
 	var slow *Comparison
 	for _, c := range cs {
 		if c.Valid && (slow == nil || c.Ratios.OpsPerSec < slow.Ratios.OpsPerSec) {
@@ -351,7 +409,7 @@ func (s *standard) profile(ctx context.Context, g *Gateway, policy string, cs []
 	if slow == nil {
 		return
 	}
-	pr := &ProfileReport{Workload: slow.Label, Ratio: slow.Ratios.OpsPerSec}
+	pr := &ProfileReport{Workload: slow.Label, Ratio: slow.Ratios.OpsPerSec, Versus: vs}
 	s.rep.Profile = pr
 	url := s.cfg.PprofURL
 	if url == "" {
@@ -361,15 +419,14 @@ func (s *standard) profile(ctx context.Context, g *Gateway, policy string, cs []
 	w := slow.Target.Workload
 	w.Duration = time.Duration(s.cfg.ProfileSeconds+2) * time.Second
 	w.Ops = 0
-	target, _ := s.endpoints(g, bucketName(policy, w))
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, Config{Target: target, Workload: w, Label: "profile " + slow.Label, Progress: s.cfg.Progress})
+		_, err := Run(ctx, Config{Target: target(w), Workload: w, Label: "profile " + slow.Label, Progress: s.cfg.Progress})
 		done <- err
 	}()
 	time.Sleep(time.Second) // let the workload reach its steady state
 	s.logf("profiling %s: %s", slow.Label, url)
-	path := filepath.Join(s.cfg.OutDir, "cpu-"+strings.ReplaceAll(bucketName(policy, w), " ", "-")+".pprof")
+	path := filepath.Join(s.cfg.OutDir, "cpu-"+fileName(slow.Label)+".pprof")
 	err := fetch(ctx, url, path, time.Duration(s.cfg.ProfileSeconds+30)*time.Second)
 	if runErr := <-done; err == nil && runErr != nil {
 		err = runErr
@@ -389,6 +446,23 @@ func (s *standard) profile(ctx context.Context, g *Gateway, policy string, cs []
 		}
 		pr.Top += fmt.Sprintf("$ go tool pprof %s %s\n%s\n", strings.Join(args, " "), filepath.Base(path), out)
 	}
+}
+
+// fileName turns a label into a file name: lower case, runs of anything
+// but letters and digits made one '-'.
+func fileName(label string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(label) {
+		if ('a' <= r && r <= 'z') || ('0' <= r && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }
 
 // fetch GETs url into path.

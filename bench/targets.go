@@ -118,6 +118,7 @@ func evaluateTargets(rep *Report) []Target {
 			ts = append(ts, t)
 		}
 	}
+	ts = append(ts, minioTargets(rep)...)
 	// Memory must not grow with object size: if a request buffered its
 	// object, peak RSS would grow by about concurrency × object size. The
 	// bound allows an eighth of that (GC slack, pools).
@@ -176,6 +177,41 @@ func evaluateTargets(rep *Report) []Target {
 		ts = append(ts, atMost("projection bytes per object besides its key, worst variant ("+name+")", worst, "bytes", 300))
 	} else {
 		ts = append(ts, missing("projection bytes per object", "≤ 300", "benchmark missing"))
+	}
+	return ts
+}
+
+// minioTargetRatio is issue 15's goal: prismd ≥ 1.25 × MinIO, every workload.
+const minioTargetRatio = 1.25
+
+// minioTargets are issue 15's figures: prismd over fs regions against
+// MinIO, each standard workload and the mixed one, in ops/s.
+func minioTargets(rep *Report) []Target {
+	goal := fmt.Sprintf("≥ %v", minioTargetRatio)
+	if rep.MinIO == nil {
+		return nil
+	}
+	var ts []Target
+	for _, w := range minioWorkloads() {
+		op, rest, _ := strings.Cut(w.String(), " ")
+		name := fmt.Sprintf("fs erasure: %s %s, prismd/MinIO ops/s", strings.ToUpper(op), rest)
+		var c *Comparison
+		for _, x := range rep.MinIO.Comparisons {
+			xw := x.Target.Workload
+			if xw.Op == w.Op && xw.Size == w.Size && xw.MaxSize == w.MaxSize && xw.Concurrency == w.Concurrency {
+				c = x
+			}
+		}
+		switch {
+		case c == nil:
+			ts = append(ts, missing(name, goal, "not run"))
+		case !c.Valid:
+			t := atLeast(name, c.Ratios.OpsPerSec, "×", minioTargetRatio)
+			t.Met, t.Missing = false, "invalid: "+c.Invalid
+			ts = append(ts, t)
+		default:
+			ts = append(ts, atLeast(name, c.Ratios.OpsPerSec, "×", minioTargetRatio))
+		}
 	}
 	return ts
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -218,5 +219,29 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not reached in two minutes", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHardeningAdminListenerTimeouts: a client that opens a connection to
+// the management listener and never finishes its request headers does not
+// hold the connection: the server closes it (ReadHeaderTimeout).
+func TestHardeningAdminListenerTimeouts(t *testing.T) {
+	t.Parallel()
+	p := start(t, t.TempDir(), `data_dir = "data"`, nil)
+	u, err := url.Parse(p.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /health HTTP/1.1\r\nHost: %s\r\nX-Slow: ", u.Host) // and then silence
+	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	_, err = io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("the management listener kept a stalled connection open for 2 minutes")
 	}
 }

@@ -120,6 +120,20 @@ type proc struct {
 	Admin    string // http://127.0.0.1:port
 	Access   string
 	Secret   string // "" when the banner does not print it
+	DataDir  string // as the banner prints it (relative to dir unless absolute)
+	// AdminPassword is the generated admin password ("" when
+	// PRISMD_ADMIN_PASSWORD set it or it was set before).
+	AdminPassword string
+}
+
+// adminToken returns the bearer token the server wrote to its data directory.
+func (p *proc) adminToken() (string, error) {
+	dataDir := p.DataDir
+	if !filepath.IsAbs(dataDir) {
+		dataDir = filepath.Join(p.dir, dataDir)
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
+	return strings.TrimSpace(string(b)), err
 }
 
 type lockedBuffer struct {
@@ -185,6 +199,10 @@ func startProc(dir, cfg string, env []string, extraArgs ...string) (*proc, error
 					p.Endpoint = f[2]
 				case strings.HasPrefix(line, "admin:"):
 					p.Admin = f[1]
+				case strings.HasPrefix(line, "data dir:"):
+					p.DataDir = f[2]
+				case strings.HasPrefix(line, "admin login:"):
+					p.AdminPassword = f[2]
 				case strings.HasPrefix(line, "access key:"):
 					p.Access = f[2]
 				case strings.HasPrefix(line, "secret key:"):

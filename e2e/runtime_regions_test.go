@@ -20,6 +20,11 @@ func adminDo(t *testing.T, p *proc, method, path, body string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	token, err := p.adminToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

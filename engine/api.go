@@ -26,6 +26,12 @@ type ObjectInfo struct {
 	PartsCount   int               // 0 for a single PUT
 	PartSizes    []int64           // multipart: the size of each part, in order
 	PartSums     []map[string]string
+	// VersionID is the version's id; "" in a bucket that was never versioned.
+	VersionID string
+	// DeleteMarker: this is a delete marker (no data), or the error answered
+	// is about one (the latest version of the key, or the version named).
+	DeleteMarker bool
+	IsLatest     bool // in version listings
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -68,6 +74,7 @@ type GetOptions struct {
 	Range      *Range
 	PartNumber int // 1-based; 0 means whole object
 	Cond       Conditions
+	VersionID  string // "" means the latest version
 }
 
 // ObjectReader streams an object's bytes. Info describes the whole object;
@@ -82,6 +89,7 @@ type ObjectReader struct {
 // CopyInput copies SrcBucket/SrcKey to Bucket/Key.
 type CopyInput struct {
 	SrcBucket, SrcKey string
+	SrcVersionID      string // "" means the source's latest version
 	Bucket, Key       string
 	SrcCond           Conditions // x-amz-copy-source-if-*
 	ReplaceMeta       bool       // MetadataDirective REPLACE

@@ -126,7 +126,7 @@ func TestUploadPartCopyChecksum(t *testing.T) {
 	src := payload(4, 5<<20)
 	put(t, c.e, "bkt", "src", src)
 	up, _ := c.e.CreateUpload(ctx, "bkt", "k", "", nil, nil)
-	p1, err := c.e.UploadPartCopy(ctx, up.UploadID, 1, "bkt", "k", "bkt", "src", engine.Conditions{}, nil)
+	p1, err := c.e.UploadPartCopy(ctx, up.UploadID, 1, "bkt", "k", "bkt", "src", "", engine.Conditions{}, nil)
 	if err != nil || p1.Checksums["CRC64NVME"] != sumOf("CRC64NVME", src) {
 		t.Fatalf("copied part: %v %v", p1.Checksums, err)
 	}

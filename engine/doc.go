@@ -47,10 +47,22 @@
 //     shards, and completion rewrites the shard.
 //   - A PUT that never commits (error, client gone, crash) leaves only a
 //     PutStarted; its blob is queued for purge — at once, or at the next
-//     start-up when the process died.
-//   - Data is deleted only by the purge worker, for blobs no object or upload
-//     references any more (delete, overwrite, abort, unused parts, a copy's
-//     last reference gone).
+//     start-up when the process died. The PutStarted is appended while the
+//     body is encoded and written, and every shard stream's end is held
+//     back until it is durable, so that no shard can appear on a region
+//     before the log knows its blob (datapath.Writer.EndAfter).
+//   - Data is deleted only by the purge worker, for blobs no object version
+//     or upload references any more (delete, overwrite, abort, unused
+//     parts, a copy's last reference gone).
+//   - Versions (versions.go): SetBucketVersioning appends
+//     BucketVersioningSet; in a versioned bucket a write keeps the version
+//     it replaces (its data stays referenced) and DeleteObjectVersion with
+//     no id appends ObjectDeleted, which the projections turn into a delete
+//     marker. A version's id comes from the log index of the event that
+//     wrote it (projections.FormatVersionID), so the answer is known once
+//     the append returns. Only ObjectVersionDeleted (a DELETE naming the
+//     version) or a suspended bucket's write over the null version drops a
+//     version's data. GET, HEAD and copies pin the version they read.
 //
 // # Data layout
 //

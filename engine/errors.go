@@ -53,6 +53,18 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrNoSuchAccessKey is returned when a client access key is unknown.
 	ErrNoSuchAccessKey = errors.New("no such access key")
+	// ErrNoSuchAdminToken is returned when a management API token is unknown.
+	ErrNoSuchAdminToken = errors.New("no such admin token")
+	// ErrNoSuchVersion is returned when a version id names no version of the key.
+	ErrNoSuchVersion = errors.New("no such version")
+	// ErrInvalidVersion is returned for a version id prismd never gives.
+	ErrInvalidVersion = errors.New("invalid version id")
+	// ErrDeleteMarker is returned when a GET, HEAD or copy names a delete
+	// marker by its version id.
+	ErrDeleteMarker = errors.New("version is a delete marker")
+	// ErrCopyFromDeleteMarker is returned when a copy's source version id
+	// names a delete marker.
+	ErrCopyFromDeleteMarker = errors.New("copy source is a delete marker")
 )
 
 // rejections maps the projections' refusals of an event to domain errors.

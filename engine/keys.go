@@ -56,11 +56,8 @@ func (e *Engine) aead() (cipher.AEAD, error) {
 // sealed in the log. Buckets nil means every bucket; an empty, non-nil list
 // would grant nothing and is refused as a mistake.
 func (e *Engine) CreateAccessKey(ctx context.Context, k AccessKey) error {
-	if k.AccessKey == "" || len(k.Secret) < 8 {
-		return fmt.Errorf("access key %q: needs an id and a secret of at least 8 characters: %w", k.AccessKey, ErrInvalidArgument)
-	}
-	if k.Buckets != nil && len(k.Buckets) == 0 {
-		return fmt.Errorf("access key %q: an empty bucket list grants nothing (leave it out for every bucket): %w", k.AccessKey, ErrInvalidArgument)
+	if err := ValidateAccessKey(k); err != nil {
+		return err
 	}
 	sealed, err := e.seal(k.Secret)
 	if err != nil {

@@ -106,7 +106,7 @@ func (e *Engine) UploadPart(ctx context.Context, uploadID string, number int, in
 func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, number int, size int64, etag string, sums map[string]string) (PartInfo, error) {
 	now := e.now()
 	ev := plog.PartCommitted{Upload: uploadID, Number: number, Blob: w.id, Size: size, ETag: etag, Modified: now.UnixNano(), Checksums: sums}
-	if err := e.commit(ctx, w, ev); err != nil {
+	if _, err := e.commit(ctx, w, ev); err != nil {
 		w.abort(err)
 		return PartInfo{}, fmt.Errorf("upload part %d: %w", number, err)
 	}
@@ -115,8 +115,8 @@ func (e *Engine) commitPart(ctx context.Context, w *blobWrite, uploadID string, 
 
 // UploadPartCopy stores a range of an existing object as a part.
 // The part gets the checksum of the upload's algorithm, computed as it is
-// copied.
-func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond Conditions, rng *Range) (PartInfo, error) {
+// copied. srcVersionID "" copies the source's latest version.
+func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond Conditions, rng *Range) (PartInfo, error) {
 	u, err := e.upload(bucket, key, uploadID)
 	if err != nil {
 		return PartInfo{}, err
@@ -124,11 +124,12 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	src, unpin, err := e.lookupPinned(srcBucket, srcKey)
+	srcVersion, _, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
 	if err != nil {
-		return PartInfo{}, err
+		return PartInfo{}, copySourceError(err)
 	}
 	defer unpin()
+	src := srcVersion.Object
 	if err := copyConditions(src.Meta, srcCond); err != nil {
 		return PartInfo{}, err
 	}
@@ -217,7 +218,8 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
 	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: completed, Meta: meta, Cond: cond.precondition()}
-	if err := e.commit(ctx, nil, ev); err != nil {
+	idx, err := e.commit(ctx, nil, ev)
+	if err != nil {
 		// The same completion may have won the race (a retry racing the
 		// original request): answer as it did.
 		if errors.Is(err, ErrNoSuchUpload) {
@@ -227,7 +229,9 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 		}
 		return ObjectInfo{}, err
 	}
-	return objectInfo(bucket, key, meta), nil
+	info := objectInfo(bucket, key, meta)
+	info.VersionID = e.writtenVersion(bucket, key, idx)
+	return info, nil
 }
 
 // completedBefore returns the answer of an earlier completion of the same

@@ -5,10 +5,10 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,24 +79,27 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 		meta.Checksums = nilIfEmpty(sums)
 	}
 	ev := plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()}
-	if err := e.commit(ctx, w, ev); err != nil {
+	idx, err := e.commit(ctx, w, ev)
+	if err != nil {
 		return fail(err)
 	}
-	return objectInfo(in.Bucket, in.Key, meta), nil
+	info := objectInfo(in.Bucket, in.Key, meta)
+	info.VersionID = e.writtenVersion(in.Bucket, in.Key, idx)
+	return info, nil
 }
 
 // commit is the one way a write takes effect: it appends ev — after the
 // ShardWritten events w held back, in the same batch (one fsync) — and
 // reports whether applying it was refused (the bucket is gone, a
 // precondition failed, an upload moved on): the projections decide, from
-// the event alone, so no lock is held across the fsync.
-func (e *Engine) commit(ctx context.Context, w *blobWrite, ev plog.Event) error {
+// the event alone, so no lock is held across the fsync. It returns the
+// index of ev.
+func (e *Engine) commit(ctx context.Context, w *blobWrite, ev plog.Event) (uint64, error) {
 	var evs []plog.Event
 	if w != nil {
 		evs = w.takeLanded()
 	}
-	_, err := e.append(ctx, append(evs, ev)...)
-	return err
+	return e.append(ctx, append(evs, ev)...)
 }
 
 // precondition returns the If-Match / If-None-Match a commit carries, nil
@@ -170,50 +173,40 @@ func (e *Engine) lookup(bucket, key string) (projections.Object, error) {
 	return o, nil
 }
 
-// lookupPinned looks an object up and pins its data against purge until
-// the caller calls unpin. A blob the purge has claimed belongs to an
-// object that was replaced or deleted after the view was taken: a newer
-// view no longer names it, so the lookup is tried again.
-func (e *Engine) lookupPinned(bucket, key string) (o projections.Object, unpin func(), err error) {
-	for range 4 {
-		if o, err = e.lookup(bucket, key); err != nil {
-			return o, nil, err
-		}
-		ids := make([]plog.BlobID, len(o.Extents))
-		for i, x := range o.Extents {
-			ids[i] = x.Blob
-		}
-		if e.pins.pin(ids) {
-			return o, sync.OnceFunc(func() { e.pins.unpin(ids) }), nil
-		}
-	}
-	return o, nil, fmt.Errorf("%s/%s changed while being read: %w", bucket, key, ErrNoSuchKey)
-}
-
-// HeadObject returns an object's description after checking conditions and the part number.
+// HeadObject returns an object's description after checking conditions
+// and the part number. When the answer is about a delete marker (the
+// key's latest version, or the version named), the info describes it.
 func (e *Engine) HeadObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, error) {
-	o, err := e.lookup(bucket, key)
+	x, versioned, err := e.lookupVersion(bucket, key, opts.VersionID)
 	if err != nil {
+		if x.DeleteMarker {
+			return versionInfo(bucket, x, versioned), err
+		}
 		return ObjectInfo{}, err
 	}
+	o, info := x.Object, versionInfo(bucket, x, versioned)
 	if err := readConditions(o.Meta, opts.Cond); err != nil {
-		return objectInfo(bucket, key, o.Meta), err
+		return info, err
 	}
 	if _, _, err := span(o.Meta, opts); err != nil {
-		return objectInfo(bucket, key, o.Meta), err
+		return info, err
 	}
-	return objectInfo(bucket, key, o.Meta), nil
+	return info, nil
 }
 
 // GetObject returns a streaming reader of an object (or of a range or part
 // of it). The object's data stays pinned until the reader is closed: an
-// overwrite or delete meanwhile does not cut the read short.
+// overwrite or delete meanwhile does not cut the read short. When the
+// answer is an error about a delete marker, the reader's Info describes it.
 func (e *Engine) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (*ObjectReader, error) {
-	o, unpin, err := e.lookupPinned(bucket, key)
+	x, versioned, unpin, err := e.versionPinned(bucket, key, opts.VersionID)
 	if err != nil {
+		if x.DeleteMarker {
+			return &ObjectReader{Info: versionInfo(bucket, x, versioned)}, err
+		}
 		return nil, err
 	}
-	info := objectInfo(bucket, key, o.Meta)
+	o, info := x.Object, versionInfo(bucket, x, versioned)
 	if err := readConditions(o.Meta, opts.Cond); err != nil {
 		unpin()
 		return &ObjectReader{Info: info}, err
@@ -294,11 +287,12 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
 		return ObjectInfo{}, err
 	}
-	src, unpin, err := e.lookupPinned(in.SrcBucket, in.SrcKey)
+	srcVersion, _, unpin, err := e.versionPinned(in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
-		return ObjectInfo{}, err
+		return ObjectInfo{}, copySourceError(err)
 	}
 	defer unpin()
+	src := srcVersion.Object
 	if err := copyConditions(src.Meta, in.SrcCond); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -312,10 +306,11 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
 		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta, Cond: in.Cond.precondition()}
-		if err := e.commit(ctx, nil, ev); err != nil {
+		idx, err := e.commit(ctx, nil, ev)
+		if err != nil {
 			return ObjectInfo{}, err
 		}
-		return objectInfo(in.Bucket, in.Key, meta), nil
+		return e.copied(in, meta, idx), nil
 	}
 	rc, err := e.openExtents(ctx, src.Extents, 0, src.Meta.Size)
 	if err != nil {
@@ -337,11 +332,28 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	} else {
 		meta.Checksums = map[string]string{DefaultChecksum: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
 	}
-	if err := e.commit(ctx, w, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()}); err != nil {
+	idx, err := e.commit(ctx, w, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()})
+	if err != nil {
 		w.abort(err)
 		return ObjectInfo{}, err
 	}
-	return objectInfo(in.Bucket, in.Key, meta), nil
+	return e.copied(in, meta, idx), nil
+}
+
+// copied is the answer of a copy committed at idx, with the new version's id.
+func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64) ObjectInfo {
+	info := objectInfo(in.Bucket, in.Key, meta)
+	info.VersionID = e.writtenVersion(in.Bucket, in.Key, idx)
+	return info
+}
+
+// copySourceError is the answer to a copy whose source version id names
+// a delete marker: not ErrDeleteMarker (S3 answers 400, not 405).
+func copySourceError(err error) error {
+	if errors.Is(err, ErrDeleteMarker) {
+		return fmt.Errorf("%w: %v", ErrCopyFromDeleteMarker, err)
+	}
+	return err
 }
 
 // ListObjects returns one page of a bucket's objects.

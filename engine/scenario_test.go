@@ -37,6 +37,7 @@ type scenario struct {
 	data    map[string][]byte // bucket/key → the bytes it must hold
 	uploads map[string]string // name → upload id
 	parts   map[string][]byte // upload name/part → bytes
+	vers    scenarioVersions
 	hung    []chan struct{}
 }
 
@@ -72,7 +73,8 @@ func arg(td *datadriven.TestData, key, def string) string {
 func errName(err error) string {
 	for _, e := range []error{engine.ErrNoSuchBucket, engine.ErrNoSuchKey, engine.ErrBucketExists, engine.ErrBucketNotEmpty, engine.ErrInvalidRange, engine.ErrInvalidPartNumber,
 		engine.ErrPreconditionFailed, engine.ErrNotModified, engine.ErrInvalidPart, engine.ErrInvalidPartOrder, engine.ErrEntityTooSmall,
-		engine.ErrNoSuchUpload, engine.ErrQuorum, engine.ErrInvalidKey, engine.ErrInvalidBucketName, engine.ErrIncompleteBody, engine.ErrBadDigest} {
+		engine.ErrNoSuchUpload, engine.ErrQuorum, engine.ErrInvalidKey, engine.ErrInvalidBucketName, engine.ErrIncompleteBody, engine.ErrBadDigest,
+		engine.ErrNoSuchVersion, engine.ErrInvalidVersion, engine.ErrDeleteMarker, engine.ErrCopyFromDeleteMarker} {
 		if errors.Is(err, e) {
 			return "error: " + e.Error()
 		}
@@ -324,6 +326,9 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData) string {
 		s.c.e = nil
 		s.c.open()
 		return "ok"
+	}
+	if out, ok := s.runVersions(ctx, t, td); ok {
+		return out
 	}
 	t.Fatalf("unknown command %q", td.Cmd)
 	return ""

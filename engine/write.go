@@ -28,6 +28,9 @@ type blobWrite struct {
 	repair    bool // completion or repair: ShardRepaired for a landed shard, nothing for a failed one
 	dw        *datapath.Writer
 	cancel    context.CancelFunc // of the shard writers' context, which outlives the request
+	// started returns the outcome of appending the blob's PutStarted; nil
+	// for completion and repair, whose blob the log knows already.
+	started func() error
 
 	mu     sync.Mutex
 	landed []plog.Event // ShardWritten held back to travel with the commit
@@ -79,6 +82,11 @@ func (w *blobWrite) holdLanded(ev plog.Event) bool {
 // it was, and one event per attempt would grow the log while a region
 // stays full.
 func (w *blobWrite) shardLanded(seg, shard int, err error) error {
+	if w.started != nil {
+		if serr := w.started(); serr != nil {
+			return serr // the log never knew the blob: nothing to record
+		}
+	}
 	name := w.placement[shard]
 	var ev plog.Event
 	switch {
@@ -106,7 +114,9 @@ func (w *blobWrite) shardLanded(seg, shard int, err error) error {
 // writeBlob streams size bytes of body into a new blob of bucket/key (a part
 // of upload when upload != ""). It returns once every segment has its write
 // quorum; the remaining shards land in the background. The MD5 of the body
-// is written to sum. On error the blob is queued for purge; on success the
+// is written to sum. The blob's PutStarted is appended meanwhile; the
+// shards can land only once it is durable. On error the blob is queued for
+// purge (unless its PutStarted did not make it to the log); on success the
 // caller commits it or calls abort.
 func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p plog.Policy, size int64, body io.Reader, sum hash.Hash) (*blobWrite, error) {
 	layout := e.layoutFor(p, size)
@@ -124,17 +134,32 @@ func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p pl
 	}
 	w := e.newBlobWrite(e.base, datapath.Blob{ID: id, Bucket: e.backendBucket(bucket), Layout: layout, Size: size}, placement, quorum(p, layout), false)
 	e.ensureBackendBuckets(ctx, bucket, placement)
-	if _, err := e.append(ctx, plog.PutStarted{Blob: id, Bucket: bucket, Key: key, Upload: upload, Layout: layout, Placement: placement, Size: size}); err != nil {
-		w.cancel()
-		e.inflight.done()
-		return nil, err
-	}
 	e.writing.Store(id, struct{}{})
+	// PutStarted goes to the log while the data is encoded, written and
+	// synced: the shard streams end (and the shards may appear on the
+	// regions) only once it is durable.
+	appended := make(chan error, 1)
+	go func() {
+		_, err := e.append(ctx, plog.PutStarted{Blob: id, Bucket: bucket, Key: key, Upload: upload, Layout: layout, Placement: placement, Size: size})
+		appended <- err
+	}()
+	var once sync.Once
+	var startErr error
+	w.started = func() error {
+		once.Do(func() { startErr = <-appended })
+		return startErr
+	}
+	w.dw.EndAfter(w.started)
 	// MD5 runs on its own goroutine, beside encoding and hashing blocks.
 	hp := datapath.NewHashPipe(sum)
 	for seg := range datapath.SegmentCount(layout, size) {
 		if err := w.dw.WriteSegment(ctx, seg, body, hp, nil); err != nil {
 			hp.Close()
+			if serr := w.started(); serr != nil {
+				w.cancel()
+				w.finished()
+				return nil, serr
+			}
 			go w.finished()
 			err = dataError(err)
 			w.abort(err)
@@ -142,6 +167,11 @@ func (e *Engine) writeBlob(ctx context.Context, bucket, key, upload string, p pl
 		}
 	}
 	hp.Close()
+	if err := w.started(); err != nil { // a blob of no segment
+		w.cancel()
+		w.finished()
+		return nil, err
+	}
 	go w.finished()
 	return w, nil
 }

@@ -103,6 +103,12 @@ var schemas = map[Type]*schema{
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
+
+	TypeAdminPasswordSet:  v1[AdminPasswordSet](),
+	TypeAdminTokenCreated: v1[AdminTokenCreated](),
+	TypeAdminTokenRevoked: v1[AdminTokenRevoked](),
+	TypeBucketVersioningSet:  v1[BucketVersioningSet](),
+	TypeObjectVersionDeleted: v1[ObjectVersionDeleted](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

@@ -86,6 +86,11 @@ var samples = []Event{
 	SnapshotShipped{Index: 1048576, Region: "aws-us"},
 	SegmentShipped{First: 1048577, Last: 1064960, Region: "wasabi-eu"},
 	RegionIdentified{Region: "local", ID: "9f86d081884c7d65"},
+	AdminPasswordSet{Hash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
+	AdminTokenCreated{ID: "tk1a2b3c4d", Name: "cron scrub", Hash: []byte{0x9f, 0x86, 0xd0, 0x81}, Created: 1767225600000000000, Expires: 1769904000000000000},
+	AdminTokenRevoked{ID: "tk1a2b3c4d"},
+	BucketVersioningSet{Bucket: "photos", Status: VersioningEnabled},
+	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240"},
 }
 
 // TestOldVersionsDecode checks that the events of earlier schema versions,

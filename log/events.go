@@ -43,6 +43,14 @@ const (
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
+
+	// The management listener's login (events_admin.go).
+	TypeAdminPasswordSet  Type = 100
+	TypeAdminTokenCreated Type = 101
+	TypeAdminTokenRevoked Type = 102
+	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
+	TypeBucketVersioningSet  Type = 60
+	TypeObjectVersionDeleted Type = 61
 )
 
 // Event is implemented by every payload struct.

@@ -22,15 +22,25 @@ func view1M() *View {
 		i := uint64(1)
 		for d := 0; d < 1000; d++ {
 			for o := 0; o < 1000; o++ {
-				i++
-				s.Apply(i, 0, log.ObjectCommitted{Bucket: "b", Key: fmt.Sprintf("dir%03d/obj%06d", d, o), Blob: bid(int(i)),
-					Meta: log.ObjectMeta{Size: 100, ETag: testMD5, ContentType: "application/octet-stream"}})
+				i = applyPut(s, i, "b", fmt.Sprintf("dir%03d/obj%06d", d, o))
 			}
 		}
 		s.Publish()
 		bench1M = s.View()
 	})
 	return bench1M
+}
+
+// applyPut applies the PutStarted and ObjectCommitted of a 100-byte
+// object after index i, and returns the last index.
+func applyPut(s *State, i uint64, bucket, key string) uint64 {
+	id := bid(int(i + 1))
+	s.Apply(i+1, 0, log.PutStarted{Blob: id, Bucket: bucket, Key: key, Layout: rep3, Placement: place3, Size: 100})
+	if err := s.Apply(i+2, 0, log.ObjectCommitted{Bucket: bucket, Key: key, Blob: id,
+		Meta: log.ObjectMeta{Size: 100, ETag: testMD5, ContentType: "application/octet-stream"}}); err != nil {
+		panic(err)
+	}
+	return i + 2
 }
 
 // BenchmarkListPage1M lists one 1000-entry page in the middle of a 1M-key bucket.

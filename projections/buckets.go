@@ -14,6 +14,8 @@ type Bucket struct {
 	Location string
 	Policy   *log.Policy // nil: the global default policy
 	Ready    []string    // regions holding the backend bucket, sorted
+	// Versioning is "" (never set), log.VersioningEnabled or log.VersioningSuspended.
+	Versioning string
 }
 
 // ReadyOn reports whether region holds the bucket's backend bucket (or prefix).
@@ -23,15 +25,16 @@ func (b Bucket) ReadyOn(region string) bool {
 }
 
 type bucketRec struct {
-	name     string
-	created  int64
-	location string
-	policy   *log.Policy
-	ready    []string // sorted
+	name       string
+	created    int64
+	location   string
+	policy     *log.Policy
+	ready      []string // sorted
+	versioning string
 }
 
 func (r *bucketRec) export() Bucket {
-	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready)}
+	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready), Versioning: r.versioning}
 	if r.policy != nil {
 		p := *r.policy
 		b.Policy = &p
@@ -143,6 +146,9 @@ func (v *View) BucketIsEmpty(name string) bool { return v.t.bucketIsEmpty(name) 
 
 func (t *tables) bucketIsEmpty(name string) bool {
 	base := name + "\x00"
+	if t.hasVersions(name) {
+		return false
+	}
 	empty := true
 	t.objects.Ascend(base, func(k string, _ *objRec) bool {
 		empty = len(k) < len(base) || k[:len(base)] != base

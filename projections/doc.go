@@ -130,17 +130,42 @@
 // Objects live in one tree keyed by bucket + "\x00" + key (bucket names never
 // hold NUL), which orders by (bucket, key), lets one Copy() cover every
 // bucket, and lets a blob's key share the object key's bytes. An object
-// record is 80 bytes when it has one extent and an MD5 ETag: the ETag is held
+// record is 88 bytes (with its version word) when it has one extent and an MD5 ETag: the ETag is held
 // as 16 bytes, the content type as an index into an interned table, and
 // headers, user metadata and checksums as one encoded string (empty when
 // absent). A blob record is 96 bytes once all its shards are written; its
 // layout and placement are an index into a table of distinct schemes.
 // BenchmarkBytesPerObject measures the total.
 //
+// # Versions
+//
+// A bucket is unversioned until BucketVersioningSet makes it Enabled or
+// Suspended; it never goes back. Every object record carries a version
+// word: the log index of the event that wrote it (its sequence, from which
+// the version id is made: 16 hex digits, FormatVersionID) and whether it is
+// the null version or a delete marker. In an unversioned bucket every
+// object is the null version and nothing else changes. In an Enabled
+// bucket ObjectCommitted, ObjectCopied and UploadCompleted add a version
+// and ObjectDeleted adds a delete marker; the replaced version keeps its
+// data (its references). In a Suspended bucket they write the null version,
+// replacing (and dropping the data of) the previous null version wherever
+// it is. ObjectVersionDeleted removes one version or marker for good and
+// drops its data; when it was the latest, the newest remaining version
+// becomes current (unless it is a marker). A version that does not exist
+// changes nothing.
+//
+// The current version of a key, unless it is a delete marker, stays in the
+// objects tree, so lookups and List never see the others; noncurrent
+// versions and every delete marker live in a second tree ordered by
+// (bucket, key, sequence descending). ListVersions merges the two: a few
+// seeks per key and one step per version, so a page costs O(page × log n)
+// whatever the number of versions per key. A bucket holding only
+// noncurrent versions or markers is not empty.
+//
 // # Snapshots
 //
 // MarshalSnapshot encodes the records and the applied index as a stream of
-// msgpack values (see snapshot.go, version 2; version 1 snapshots still
+// msgpack values (see snapshot.go, version 4; versions 1 to 3 still
 // load); encoding is deterministic. Reference
 // counts, the open, pending and purge sets and usage are derived again by
 // LoadSnapshot, which returns an error wrapping ErrBadSnapshot (never

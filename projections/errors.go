@@ -33,3 +33,7 @@ var (
 	// ErrNoSuchKey refuses an If-Match write when no object exists.
 	ErrNoSuchKey = errors.New("projections: no such key")
 )
+
+// ErrBadVersioning refuses a BucketVersioningSet whose status is neither
+// log.VersioningEnabled nor log.VersioningSuspended.
+var ErrBadVersioning = errors.New("projections: bad versioning status")

@@ -33,6 +33,7 @@ type objRec struct {
 	ctype uint32 // index into tables.ctypes
 	attrs string // encoded attributes, see attr tags
 	x     *objExtra
+	ver   uint64 // version word: sequence and flags (versions.go)
 }
 
 // objExtra holds what multipart and copied objects need.
@@ -247,11 +248,15 @@ func (s *State) putObject(bucket, key string, o *objRec) {
 	if !o.x.isMulti() {
 		s.shareKey(o.blob, bucket, ok)
 	}
+	status := s.t.versioning(bucket)
+	o.ver = s.newVersion(status)
+	if status != "" {
+		s.putVersion(ok, o, status)
+		return
+	}
 	old, replaced := s.t.objects.Set(ok, o)
 	if replaced {
-		for _, e := range old.extents() {
-			s.decref(e.Blob)
-		}
+		s.dropRefs(old)
 	}
 }
 
@@ -274,9 +279,7 @@ func (s *State) deleteObject(objKey string) {
 	if !ok {
 		return
 	}
-	for _, e := range old.extents() {
-		s.decref(e.Blob)
-	}
+	s.dropRefs(old)
 }
 
 // checkWrite refuses a write of (bucket, key) when the bucket is gone or
@@ -347,6 +350,10 @@ func (s *State) objectCommitted(e log.ObjectCommitted) error {
 func (s *State) objectDeleted(e log.ObjectDeleted) error {
 	if _, ok := s.t.buckets.Get(e.Bucket); !ok {
 		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
+	}
+	if status := s.t.versioning(e.Bucket); status != "" {
+		s.deleteMarker(objectKey(e.Bucket, e.Key), status)
+		return nil
 	}
 	s.deleteObject(objectKey(e.Bucket, e.Key))
 	return nil

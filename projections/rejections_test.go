@@ -270,6 +270,21 @@ func goldenState() *State {
 	return s
 }
 
+// addGoldenVersions adds what snapshot version 4 pins: a versioned bucket
+// with a noncurrent version, a current one and a delete marker.
+func addGoldenVersions(s *State) {
+	ap := func(evs ...log.Event) {
+		for _, ev := range evs {
+			i := s.Applied() + 1
+			s.Apply(i, int64(i)*1000, ev)
+		}
+	}
+	ap(log.BucketCreated{Bucket: "v", Created: 9}, log.BucketVersioningSet{Bucket: "v", Status: log.VersioningEnabled})
+	ap(putObject(bid(4), "v", "k", 10)...)
+	ap(putObject(bid(5), "v", "k", 10)...)
+	ap(log.ObjectDeleted{Bucket: "v", Key: "gone"})
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -277,6 +292,8 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<curre
 // the code of their time) still load into the same state.
 func TestSnapshotGolden(t *testing.T) {
 	want := goldenState()
+	unversioned := want.Applied()
+	addGoldenVersions(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +332,17 @@ func TestSnapshotGolden(t *testing.T) {
 			}
 			return true
 		})
-		if b, _ := got.Bucket("b"); queued != 1 || !b.ReadyOn("a") || got.Applied() != want.Applied() {
+		applied := want.Applied()
+		if v < 4 {
+			applied = unversioned
+		} else {
+			vs := got.ListVersions("v", VersionQuery{})
+			if b, _ := got.Bucket("v"); b.Versioning != log.VersioningEnabled || len(vs.Versions) != 3 ||
+				!vs.Versions[0].DeleteMarker || vs.Versions[0].Key != "gone" || vs.Versions[2].IsLatest || !vs.Versions[1].IsLatest {
+				t.Errorf("version %d: versioned bucket %+v: %+v", v, b, vs)
+			}
+		}
+		if b, _ := got.Bucket("b"); queued != 1 || !b.ReadyOn("a") || got.Applied() != applied {
 			t.Errorf("version %d: %d queued, bucket %+v, applied %d", v, queued, b, got.Applied())
 		}
 		if _, ok := got.AccessKey("K"); !ok {

@@ -27,7 +27,14 @@ import (
 //	parts    array of snapPart
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
+//	versions  array of snapObject     (version 4: noncurrent versions and delete markers)
+//	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //
+// Version 4 added a bucket's versioning status (snapBucket.Versioning), a
+// version word to every object (snapObject.Ver: see versions.go), the
+// versions section and the admin section (the management listener's
+// password hash and API tokens); older snapshots load with unversioned
+// buckets whose objects are null versions, and no admin password.
 // Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
 // versions 1 and 2 with blobs whose queue time is unknown (0: purged
@@ -37,7 +44,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 3
+	snapVersion = 4
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -52,6 +59,17 @@ type snapHeader struct {
 }
 
 type snapBucket struct {
+	_msgpack   struct{} `msgpack:",as_array"`
+	Name       string
+	Created    int64
+	Location   string
+	Policy     *log.Policy
+	Ready      []string
+	Versioning string // version 4
+}
+
+// snapBucketV3 is a bucket in snapshot versions 1 to 3: no versioning.
+type snapBucketV3 struct {
 	_msgpack struct{} `msgpack:",as_array"`
 	Name     string
 	Created  int64
@@ -148,6 +166,29 @@ type snapObject struct {
 	Extents   []snapExtent
 	PartSizes []int64
 	PartSums  []map[string]string
+	Ver       uint64 // version 4
+}
+
+// snapObjectV3 is an object in snapshot versions 1 to 3: no version word.
+type snapObjectV3 struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Key       string
+	Blob      []byte
+	Size      int64
+	MTime     int64
+	MD5       []byte
+	Parts     int32
+	CType     string
+	Attrs     string
+	Multi     bool
+	Extents   []snapExtent
+	PartSizes []int64
+	PartSums  []map[string]string
+}
+
+func (o snapObjectV3) upgrade() snapObject {
+	return snapObject{Key: o.Key, Blob: o.Blob, Size: o.Size, MTime: o.MTime, MD5: o.MD5, Parts: o.Parts, CType: o.CType,
+		Attrs: o.Attrs, Multi: o.Multi, Extents: o.Extents, PartSizes: o.PartSizes, PartSums: o.PartSums, Ver: verNull}
 }
 
 type snapUpload struct {
@@ -217,7 +258,7 @@ func (t *tables) writeTo(w io.Writer) error {
 
 	section(t.buckets.Len())
 	t.buckets.Scan(func(_ string, b *bucketRec) bool {
-		put(snapBucket{Name: b.name, Created: b.created, Location: b.location, Policy: b.policy, Ready: b.ready})
+		put(snapBucket{Name: b.name, Created: b.created, Location: b.location, Policy: b.policy, Ready: b.ready, Versioning: b.versioning})
 		return err == nil
 	})
 	section(t.regions.Len())
@@ -248,17 +289,7 @@ func (t *tables) writeTo(w io.Writer) error {
 	})
 	section(t.objects.Len())
 	t.objects.Scan(func(k string, o *objRec) bool {
-		so := snapObject{Key: k, Blob: o.blob[:], Size: o.size, MTime: o.mtime, MD5: o.md5[:], Parts: o.parts, Attrs: o.attrs}
-		if int(o.ctype) < len(t.ctypes) {
-			so.CType = t.ctypes[o.ctype]
-		}
-		if o.x != nil {
-			so.Multi, so.PartSizes, so.PartSums = o.x.multi, o.x.partSizes, o.x.partSums
-			for _, e := range o.x.extents {
-				so.Extents = append(so.Extents, snapExtent{Blob: e.Blob[:], Size: e.Size})
-			}
-		}
-		put(so)
+		put(t.snapObject(k, o))
 		return err == nil
 	})
 	section(t.uploads.Len())
@@ -281,10 +312,30 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
 		return err == nil
 	})
+	section(t.versions.Len())
+	t.versions.Scan(func(e verEntry) bool {
+		put(t.snapObject(e.key, e.o))
+		return err == nil
+	})
+	put(t.snapAdmin())
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
+}
+
+func (t *tables) snapObject(k string, o *objRec) snapObject {
+	so := snapObject{Key: k, Blob: o.blob[:], Size: o.size, MTime: o.mtime, MD5: o.md5[:], Parts: o.parts, Attrs: o.attrs, Ver: o.ver}
+	if int(o.ctype) < len(t.ctypes) {
+		so.CType = t.ctypes[o.ctype]
+	}
+	if o.x != nil {
+		so.Multi, so.PartSizes, so.PartSums = o.x.multi, o.x.partSizes, o.x.partSums
+		for _, e := range o.x.extents {
+			so.Extents = append(so.Extents, snapExtent{Blob: e.Blob[:], Size: e.Size})
+		}
+	}
+	return so
 }
 
 func blobID(b []byte) (log.BlobID, error) {
@@ -354,11 +405,28 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 	s.t.applied, s.t.time = h.Applied, h.Time
 
 	var sb snapBucket
-	if err := each("bucket", func() any { sb = snapBucket{}; return &sb }, func() error {
+	var oldBucket snapBucketV3
+	if err := each("bucket", func() any {
+		if h.Version < 4 {
+			oldBucket = snapBucketV3{}
+			return &oldBucket
+		}
+		sb = snapBucket{}
+		return &sb
+	}, func() error {
+		if h.Version < 4 {
+			b := oldBucket
+			sb = snapBucket{Name: b.Name, Created: b.Created, Location: b.Location, Policy: b.Policy, Ready: b.Ready}
+		}
 		if !slices.IsSorted(sb.Ready) {
 			return bad("bucket %q: ready regions not sorted", sb.Name)
 		}
-		s.t.buckets.Set(sb.Name, &bucketRec{name: sb.Name, created: sb.Created, location: sb.Location, policy: sb.Policy, ready: sb.Ready})
+		switch sb.Versioning {
+		case "", log.VersioningEnabled, log.VersioningSuspended:
+		default:
+			return bad("bucket %q: versioning %q", sb.Name, sb.Versioning)
+		}
+		s.t.buckets.Set(sb.Name, &bucketRec{name: sb.Name, created: sb.Created, location: sb.Location, policy: sb.Policy, ready: sb.Ready, versioning: sb.Versioning})
 		return nil
 	}); err != nil {
 		return nil, err
@@ -417,8 +485,22 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		return nil, err
 	}
 	var so snapObject
-	if err := each("object", func() any { so = snapObject{}; return &so }, func() error {
-		return s.loadObject(&so)
+	var oldObject snapObjectV3
+	if err := each("object", func() any {
+		if h.Version < 4 {
+			oldObject = snapObjectV3{}
+			return &oldObject
+		}
+		so = snapObject{}
+		return &so
+	}, func() error {
+		if h.Version < 4 {
+			so = oldObject.upgrade()
+		}
+		if so.Ver&verMarker != 0 {
+			return bad("object %q: a delete marker is never current", so.Key)
+		}
+		return s.loadObject(&so, false)
 	}); err != nil {
 		return nil, err
 	}
@@ -455,6 +537,18 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		if err := s.loadV2Sections(each, bad); err != nil {
 			return nil, err
 		}
+	}
+	if h.Version >= 4 {
+		if err := each("version", func() any { so = snapObject{}; return &so }, func() error {
+			return s.loadObject(&so, true)
+		}); err != nil {
+			return nil, err
+		}
+		var a snapAdmin
+		if err := dec.Decode(&a); err != nil {
+			return nil, bad("admin: %v", err)
+		}
+		s.loadAdmin(a)
 	}
 	if err := s.derive(); err != nil {
 		return nil, err
@@ -547,12 +641,14 @@ func (s *State) loadBlob(b *snapBlob) error {
 	return nil
 }
 
-func (s *State) loadObject(so *snapObject) error {
+// loadObject loads a current object, or a noncurrent version or delete
+// marker into the versions tree.
+func (s *State) loadObject(so *snapObject, noncurrent bool) error {
 	bucket, _, ok := strings.Cut(so.Key, "\x00")
 	if !ok {
 		return fmt.Errorf("%w: object key %q has no bucket", ErrBadSnapshot, so.Key)
 	}
-	o := &objRec{size: so.Size, mtime: so.MTime, parts: so.Parts, attrs: so.Attrs}
+	o := &objRec{size: so.Size, mtime: so.MTime, parts: so.Parts, attrs: so.Attrs, ver: so.Ver}
 	if len(so.MD5) != len(o.md5) {
 		return fmt.Errorf("%w: object %q: md5 of %d bytes", ErrBadSnapshot, so.Key, len(so.MD5))
 	}
@@ -579,7 +675,18 @@ func (s *State) loadObject(so *snapObject) error {
 			}
 		}
 	}
-	s.t.objects.Set(so.Key, o)
+	if noncurrent {
+		if o.marker() && (o.x != nil || o.size != 0) {
+			return fmt.Errorf("%w: delete marker %q with data", ErrBadSnapshot, so.Key)
+		}
+		if _, dup := s.t.versions.Set(verEntry{key: so.Key, seq: o.seq(), o: o}); dup {
+			return fmt.Errorf("%w: duplicate version %q %d", ErrBadSnapshot, so.Key, o.seq())
+		}
+		return nil
+	}
+	if _, dup := s.t.objects.Set(so.Key, o); dup {
+		return fmt.Errorf("%w: duplicate object %q", ErrBadSnapshot, so.Key)
+	}
 	if !o.x.isMulti() {
 		s.shareKey(o.blob, bucket, so.Key)
 	}
@@ -593,6 +700,14 @@ func (s *State) derive() error {
 	s.t.objects.Scan(func(_ string, o *objRec) bool {
 		for _, e := range o.extents() {
 			refs[e.Blob]++
+		}
+		return true
+	})
+	s.t.versions.Scan(func(e verEntry) bool {
+		if !e.o.marker() {
+			for _, x := range e.o.extents() {
+				refs[x.Blob]++
+			}
 		}
 		return true
 	})

@@ -20,7 +20,8 @@ type tables struct {
 	time    int64 // unixNano of the last applied event
 
 	buckets   *btree.Map[string, *bucketRec]
-	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key
+	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key: current versions
+	versions  *btree.BTreeG[verEntry]     // noncurrent versions and delete markers (versions.go)
 	blobs     *btree.BTreeG[*blobRec]     // by id
 	pending   *btree.BTreeG[log.BlobID]   // referenced blobs with pending shards
 	open      *btree.BTreeG[log.BlobID]   // started, never referenced, not queued
@@ -38,6 +39,9 @@ type tables struct {
 	schemes   []*scheme                           // append-only; a View keeps its own slice header
 	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
 	pendingN  int64                               // total pending shards of referenced blobs
+
+	adminPassword string                                    // argon2id hash (admin.go)
+	adminTokens   *btree.Map[string, log.AdminTokenCreated] // by id
 }
 
 type shipped struct{ snapshot, segment uint64 }
@@ -48,8 +52,9 @@ func lessBlobID(a, b log.BlobID) bool { return bytes.Compare(a[:], b[:]) < 0 }
 
 func newTables() tables {
 	return tables{
-		buckets: btree.NewMap[string, *bucketRec](0),
-		objects: btree.NewMap[string, *objRec](0),
+		buckets:  btree.NewMap[string, *bucketRec](0),
+		objects:  btree.NewMap[string, *objRec](0),
+		versions: btree.NewBTreeGOptions(lessVerEntry, noLocks),
 		blobs: btree.NewBTreeGOptions(func(a, b *blobRec) bool {
 			return lessBlobID(a.id, b.id)
 		}, noLocks),
@@ -67,6 +72,8 @@ func newTables() tables {
 		completed: btree.NewMap[string, completedUpload](0),
 		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
 		ctypes:    []string{""},
+
+		adminTokens: btree.NewMap[string, log.AdminTokenCreated](0),
 	}
 }
 
@@ -76,6 +83,7 @@ func (t *tables) copy() tables {
 	c := *t
 	c.buckets = t.buckets.Copy()
 	c.objects = t.objects.Copy()
+	c.versions = t.versions.Copy()
 	c.blobs = t.blobs.Copy()
 	c.pending = t.pending.Copy()
 	c.open = t.open.Copy()
@@ -90,6 +98,7 @@ func (t *tables) copy() tables {
 	c.regionIDs = t.regionIDs.Copy()
 	c.completed = t.completed.Copy()
 	c.doneByAge = t.doneByAge.Copy()
+	c.adminTokens = t.adminTokens.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -111,6 +120,7 @@ type State struct {
 
 	probe blobRec // lookup key for the blobs tree, used by the apply goroutine only
 	now   int64   // unix nanoseconds of the event being applied
+	index uint64  // log index of the event being applied
 
 	view atomic.Pointer[View]
 }
@@ -171,6 +181,7 @@ func (s *State) Apply(index uint64, unixNano int64, ev log.Event) error {
 		panic(fmt.Sprintf("projections: gap in applied log: applied %d, got %d", s.t.applied, index))
 	}
 	s.now = unixNano
+	s.index = index
 	err := s.apply(ev, unixNano)
 	s.t.applied = index
 	s.t.time = unixNano
@@ -248,6 +259,16 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		s.snapshotShipped(e)
 	case log.SegmentShipped:
 		s.segmentShipped(e)
+	case log.AdminPasswordSet:
+		s.t.adminPassword = e.Hash
+	case log.AdminTokenCreated:
+		s.t.adminTokens.Set(e.ID, cloneAdminToken(e))
+	case log.AdminTokenRevoked:
+		s.t.adminTokens.Delete(e.ID)
+	case log.BucketVersioningSet:
+		return s.bucketVersioningSet(e)
+	case log.ObjectVersionDeleted:
+		return s.objectVersionDeleted(e)
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil

@@ -61,7 +61,7 @@ func randomEvents(seed uint64, n int) []log.Event {
 		v := s.View()
 		bucket := fmt.Sprint("b", r.IntN(2))
 		key := keys[r.IntN(len(keys))]
-		switch op := r.IntN(12); op {
+		switch op := r.IntN(14); op {
 		case 0, 1, 2:
 			id, size := newBlob(bucket, key, "")
 			emit(log.ObjectCommitted{Bucket: bucket, Key: key, Blob: id, Meta: log.ObjectMeta{Size: int64(size), ETag: testMD5, ContentType: "text/plain",
@@ -143,6 +143,13 @@ func randomEvents(seed uint64, n int) []log.Event {
 						emit(log.ShardRepaired{Blob: b.ID, Segment: seg, Shard: sh, Region: fmt.Sprint("z", r.IntN(2))})
 					}
 				}
+			}
+		case 12:
+			emit(log.BucketVersioningSet{Bucket: bucket, Status: []string{log.VersioningEnabled, log.VersioningSuspended}[r.IntN(2)]})
+		case 13:
+			if vs := v.ListVersions(bucket, VersionQuery{Prefix: key}).Versions; len(vs) > 0 {
+				x := vs[r.IntN(len(vs))]
+				emit(log.ObjectVersionDeleted{Bucket: bucket, Key: x.Key, VersionID: x.VersionID})
 			}
 		}
 		if r.IntN(50) == 0 {
@@ -420,6 +427,7 @@ func FuzzSnapshot(f *testing.F) {
 		}
 		v := s.View()
 		v.List("b0", ListQuery{Delimiter: "/"})
+		v.ListVersions("b0", VersionQuery{Delimiter: "/", KeyMarker: "d/k2", VersionIDMarker: "null"})
 		v.PendingShards(func(PendingShard) bool { return true })
 		v.PurgeQueue(func(PurgeItem) bool { return true })
 		v.Usage()

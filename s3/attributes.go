@@ -68,7 +68,8 @@ func parseObjectAttributes(h http.Header) (map[string]bool, error) {
 // paged by x-amz-max-parts and x-amz-part-number-marker; Checksum only when
 // the object has one. The ETag is not quoted, as on AWS.
 func handleGetObjectAttributes(s *Server, rq *request) (*response, error) {
-	if err := checkVersionID(rq.q); err != nil {
+	versionID, err := versionIDParam(rq.q)
+	if err != nil {
 		return nil, err
 	}
 	want, err := parseObjectAttributes(rq.r.Header)
@@ -84,8 +85,11 @@ func handleGetObjectAttributes(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions)
+	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{VersionID: versionID})
 	if err != nil {
+		if info.DeleteMarker {
+			return deleteMarkerFailure(info, err)
+		}
 		return nil, err
 	}
 	out := getObjectAttributesResponse{Xmlns: s3NS}

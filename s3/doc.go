@@ -105,6 +105,27 @@
 // object and bucket tagging writes, ACL and policy writes, lifecycle,
 // replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
 // ListObjectVersions, SelectObjectContent.
+// Versioning (versions.go, versioning.go): Put/GetBucketVersioning
+// (Enabled, Suspended; a never-versioned bucket answers no Status; MFA
+// delete is 501), ListObjectVersions (prefix, delimiter, key-marker,
+// version-id-marker, max-keys, encoding-type; Version and DeleteMarker in
+// order, newest first within a key; a never-versioned bucket lists its
+// objects as "null" versions). GET, HEAD, DELETE, GetObjectTagging and
+// copy sources (x-amz-copy-source: /b/k?versionId=…, also UploadPartCopy)
+// take a versionId: an empty or malformed one is 400 InvalidArgument
+// "Invalid version id specified", a missing one 404 NoSuchVersion (a
+// DELETE of a missing version succeeds, as on AWS). Answers carry
+// x-amz-version-id in buckets that were ever versioned. A DELETE without
+// a version id in such a bucket writes a delete marker (x-amz-delete-marker:
+// true, x-amz-version-id of the marker); GET/HEAD of a key whose latest
+// version is a marker is 404 NoSuchKey with x-amz-delete-marker: true, of
+// a marker by its version id 405 MethodNotAllowed; a copy naming a marker
+// is 400 InvalidRequest. DeleteObjects takes VersionId per object and
+// answers DeleteMarker / DeleteMarkerVersionId.
+//
+// Not implemented (501): object and bucket tagging writes, ACL and policy
+// writes, lifecycle, replication, object lock, SSE-C, SigV2 and SigV4a,
+// POST policy uploads, GetObjectAttributes, SelectObjectContent.
 //
 // # Integer parameters
 //

@@ -66,6 +66,8 @@ var (
 	ErrNoSuchKey                      = apiErr("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
 	ErrNoSuchUpload                   = apiErr("NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.")
 	ErrNoSuchVersion                  = apiErr("NoSuchVersion", http.StatusNotFound, "The specified version does not exist.")
+	ErrInvalidVersionID               = apiErr("InvalidArgument", http.StatusBadRequest, "Invalid version id specified")
+	ErrCopyFromDeleteMarker           = apiErr("InvalidRequest", http.StatusBadRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
 	ErrBucketAlreadyOwnedByYou        = apiErr("BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it.")
 	ErrBucketNotEmpty                 = apiErr("BucketNotEmpty", http.StatusConflict, "The bucket you tried to delete is not empty.")
 	ErrInvalidBucketName              = apiErr("InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid.")
@@ -129,6 +131,10 @@ var engineErrors = []struct {
 	{engine.ErrClosed, ErrShuttingDown},
 	{engine.ErrInvalidArgument, ErrInvalidArgument},
 	{engine.ErrNoSuchAccessKey, ErrInvalidAccessKeyID},
+	{engine.ErrNoSuchVersion, ErrNoSuchVersion},
+	{engine.ErrInvalidVersion, ErrInvalidVersionID},
+	{engine.ErrDeleteMarker, ErrMethodNotAllowed},
+	{engine.ErrCopyFromDeleteMarker, ErrCopyFromDeleteMarker},
 }
 
 // toAPIError maps any error to the S3 error to answer with. Protocol errors

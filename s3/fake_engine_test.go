@@ -381,7 +381,7 @@ func (f *fakeEngine) UploadPart(ctx context.Context, uploadID string, number int
 	return engine.PartInfo{Number: number, Size: in.Size, ETag: p.info.ETag, LastModified: f.now, Checksums: sums}, nil
 }
 
-func (f *fakeEngine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error) {
+func (f *fakeEngine) UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	src, err := f.lookup(srcBucket, srcKey)

@@ -78,13 +78,6 @@ func handleGetBucketLocation(s *Server, rq *request) (*response, error) {
 	return xmlResponse(locationConstraint{Xmlns: s3NS, Value: loc}), nil
 }
 
-func handleGetBucketVersioning(s *Server, rq *request) (*response, error) {
-	if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
-		return nil, err
-	}
-	return xmlResponse(versioningConfiguration{Xmlns: s3NS}), nil
-}
-
 // handleGetACL answers the one ACL there is: the owner has FULL_CONTROL.
 func handleGetACL(s *Server, rq *request) (*response, error) {
 	if rq.key != "" {

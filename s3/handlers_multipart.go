@@ -81,7 +81,7 @@ func parseCopyRange(v string) (*engine.Range, error) {
 }
 
 func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	src, err := copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -92,12 +92,16 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 		}
 	}
 	cond := parseConditions(rq.r.Header, "X-Amz-Copy-Source-")
-	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, srcBucket, srcKey, cond, rng)
+	part, err := s.engine().UploadPartCopy(rq.ctx(), uploadID, n, rq.bucket, rq.key, src.bucket, src.key, src.versionID, cond, rng)
 	if err != nil {
 		return nil, copyCondError(err)
 	}
-	return xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
-		checksumElements: newChecksumElements(part.Checksums)}), nil
+	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
+		checksumElements: newChecksumElements(part.Checksums)})
+	if src.versionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	}
+	return resp, nil
 }
 
 // parseCompleteRequest decodes and checks a CompleteMultipartUpload body.
@@ -161,7 +165,9 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 	if _, v := objectChecksum(info.Checksums); v != "" {
 		out.ChecksumType = engine.ChecksumType(v)
 	}
-	return xmlResponse(out), nil
+	resp := xmlResponse(out)
+	setVersionHeaders(resp.header, info)
+	return resp, nil
 }
 
 func handleAbortUpload(s *Server, rq *request) (*response, error) {

@@ -45,14 +45,6 @@ func validateKey(key string) error {
 	return nil
 }
 
-// checkVersionID accepts only the "null" version (there is no versioning).
-func checkVersionID(q url.Values) error {
-	if q.Has("versionId") && q.Get("versionId") != "null" {
-		return ErrNoSuchVersion
-	}
-	return nil
-}
-
 // objectMeta extracts the content type, stored headers and user metadata
 // of a PUT, CopyObject (REPLACE) or CreateMultipartUpload.
 func objectMeta(h http.Header) (string, map[string]string, map[string]string, error) {
@@ -185,6 +177,7 @@ func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
 	}
 	h.Set("Content-Type", ct)
 	h.Set("Accept-Ranges", "bytes")
+	setVersionHeaders(h, info)
 	for k, v := range info.Headers {
 		h.Set(k, v)
 	}
@@ -224,22 +217,26 @@ func getOptions(rq *request) (engine.GetOptions, error) {
 			opts.Range = rng
 		}
 	}
-	return opts, checkVersionID(rq.q)
+	opts.VersionID, err = versionIDParam(rq.q)
+	return opts, err
 }
 
 // readFailure completes a failed GET/HEAD: 304 carries the ETag, 416 the
-// object size.
-func (s *Server) readFailure(rq *request, err error) (*response, error) {
+// object size, an answer about a delete marker its headers.
+func (s *Server) readFailure(rq *request, opts engine.GetOptions, info engine.ObjectInfo, err error) (*response, error) {
+	version := engine.GetOptions{VersionID: opts.VersionID}
 	switch {
+	case info.DeleteMarker:
+		return deleteMarkerFailure(info, err)
 	case errors.Is(err, engine.ErrNotModified):
-		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); herr == nil {
+		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, version); herr == nil {
 			resp := newResponse()
 			resp.header.Set("ETag", quoteETag(info.ETag))
 			resp.header.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
 			return resp, err
 		}
 	case errors.Is(err, engine.ErrInvalidRange):
-		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); herr == nil {
+		if info, herr := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, version); herr == nil {
 			resp := newResponse()
 			resp.header.Set("Content-Range", fmt.Sprintf("bytes */%d", info.Size))
 			return resp, err
@@ -255,7 +252,7 @@ func handleGetObject(s *Server, rq *request) (*response, error) {
 	}
 	rd, err := s.engine().GetObject(rq.ctx(), rq.bucket, rq.key, opts)
 	if err != nil {
-		return s.readFailure(rq, err)
+		return s.readFailure(rq, opts, readerInfo(rd), err)
 	}
 	return objectResponse(rq, rd, opts), nil
 }
@@ -288,7 +285,7 @@ func handleHeadObject(s *Server, rq *request) (*response, error) {
 	if opts.Range != nil || opts.PartNumber > 0 {
 		rd, err := s.engine().GetObject(rq.ctx(), rq.bucket, rq.key, opts)
 		if err != nil {
-			return s.readFailure(rq, err)
+			return s.readFailure(rq, opts, readerInfo(rd), err)
 		}
 		rd.Close()
 		resp := objectResponse(rq, rd, opts)
@@ -298,7 +295,7 @@ func handleHeadObject(s *Server, rq *request) (*response, error) {
 	}
 	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, opts)
 	if err != nil {
-		return s.readFailure(rq, err)
+		return s.readFailure(rq, opts, info, err)
 	}
 	resp := newResponse()
 	setObjectHeaders(resp.header, rq, info)
@@ -350,6 +347,7 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	}
 	resp := storedResponse(rq, info.ETag, info.Checksums)
 	setObjectChecksumHeaders(resp.header, info.Checksums)
+	setVersionHeaders(resp.header, info)
 	return resp, nil
 }
 
@@ -365,44 +363,51 @@ func storedResponse(rq *request, etag string, sums map[string]string) *response 
 	return resp
 }
 
+// copySourceRef is the object (and version: "" for the latest) a copy reads.
+type copySourceRef struct {
+	bucket, key, versionID string
+}
+
 // parseCopySource parses x-amz-copy-source: "[/]bucket/key[?versionId=v]",
 // URL-encoded.
-func parseCopySource(v string) (string, string, error) {
+func parseCopySource(v string) (copySourceRef, error) {
+	var src copySourceRef
 	path, query, _ := strings.Cut(v, "?")
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
-			return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+			return src, detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
 		}
-		if err := checkVersionID(q); err != nil {
-			return "", "", err
+		if src.versionID, err = versionIDParam(q); err != nil {
+			return src, err
 		}
 	}
 	dec, err := url.PathUnescape(path)
 	if err != nil {
-		return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+		return src, detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
 	}
 	dec = strings.TrimPrefix(dec, "/")
 	bucket, key, ok := strings.Cut(dec, "/")
 	if !ok || bucket == "" || key == "" {
-		return "", "", detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+		return src, detail(ErrInvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
 	}
 	if err := validateKey(key); err != nil {
-		return "", "", err
+		return src, err
 	}
-	return bucket, key, nil
+	src.bucket, src.key = bucket, key
+	return src, nil
 }
 
 // copySource reads and authorizes the copy source of a request.
-func copySource(rq *request) (string, string, error) {
-	b, k, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+func copySource(rq *request) (copySourceRef, error) {
+	src, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
-		return "", "", err
+		return src, err
 	}
-	if !bucketAllowed(rq.auth.Key, b) {
-		return "", "", ErrAccessDenied
+	if !bucketAllowed(rq.auth.Key, src.bucket) {
+		return src, ErrAccessDenied
 	}
-	return b, k, nil
+	return src, nil
 }
 
 // copyCondError turns a failed copy-source condition into 412: AWS never
@@ -415,12 +420,13 @@ func copyCondError(err error) error {
 }
 
 func handleCopyObject(s *Server, rq *request) (*response, error) {
-	srcBucket, srcKey, err := copySource(rq)
+	src, err := copySource(rq)
 	if err != nil {
 		return nil, err
 	}
+	srcBucket, srcKey := src.bucket, src.key
 	in := engine.CopyInput{
-		SrcBucket: srcBucket, SrcKey: srcKey,
+		SrcBucket: srcBucket, SrcKey: srcKey, SrcVersionID: src.versionID,
 		Bucket: rq.bucket, Key: rq.key,
 		SrcCond: parseConditions(rq.r.Header, "X-Amz-Copy-Source-"),
 		Cond:    parseConditions(rq.r.Header, ""),
@@ -437,7 +443,7 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	default:
 		return nil, detail(ErrInvalidArgument, "Unknown metadata directive.")
 	}
-	if srcBucket == rq.bucket && srcKey == rq.key && !in.ReplaceMeta {
+	if srcBucket == rq.bucket && srcKey == rq.key && src.versionID == "" && !in.ReplaceMeta {
 		return nil, detail(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	info, err := s.engine().CopyObject(rq.ctx(), in)
@@ -449,17 +455,12 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	if _, v := objectChecksum(info.Checksums); v != "" {
 		out.ChecksumType = engine.ChecksumType(v)
 	}
-	return xmlResponse(out), nil
-}
-
-func handleDeleteObject(s *Server, rq *request) (*response, error) {
-	if err := checkVersionID(rq.q); err != nil {
-		return nil, err
+	resp := xmlResponse(out)
+	setVersionHeaders(resp.header, info)
+	if src.versionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
 	}
-	if err := s.engine().DeleteObject(rq.ctx(), rq.bucket, rq.key); err != nil {
-		return nil, err
-	}
-	return statusResponse(http.StatusNoContent), nil
+	return resp, nil
 }
 
 // parseDeleteRequest decodes and checks a DeleteObjects body.
@@ -497,22 +498,15 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	errs := make([]error, len(req.Objects))
+	done := make([]deletedEntry, len(req.Objects))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, deleteWorkers)
 	for i, o := range req.Objects {
-		if err := validateKey(o.Key); err != nil {
-			errs[i] = err
-			continue
-		}
-		if o.VersionID != "" && o.VersionID != "null" {
-			errs[i] = ErrNoSuchVersion
-			continue
-		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = s.engine().DeleteObject(rq.ctx(), rq.bucket, o.Key)
+			done[i], errs[i] = s.deleteOne(rq, o)
 		}()
 	}
 	wg.Wait()
@@ -527,18 +521,31 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 			continue
 		}
 		if !req.Quiet {
-			out.Deleted = append(out.Deleted, deletedEntry{Key: xmlText(o.Key), VersionID: o.VersionID})
+			out.Deleted = append(out.Deleted, done[i])
 		}
 	}
 	return xmlResponse(out), nil
 }
 
 func handleGetObjectTagging(s *Server, rq *request) (*response, error) {
-	if err := checkVersionID(rq.q); err != nil {
+	id, err := versionIDParam(rq.q)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); err != nil {
+	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{VersionID: id})
+	if err != nil {
 		return nil, err
 	}
-	return xmlResponse(tagging{Xmlns: s3NS}), nil
+	resp := xmlResponse(tagging{Xmlns: s3NS})
+	setVersionHeaders(resp.header, engine.ObjectInfo{VersionID: info.VersionID})
+	return resp, nil
+}
+
+// readerInfo is the Info of a reader GetObject returned with an error (nil
+// when it returned none).
+func readerInfo(rd *engine.ObjectReader) engine.ObjectInfo {
+	if rd == nil {
+		return engine.ObjectInfo{}
+	}
+	return rd.Info
 }

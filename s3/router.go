@@ -28,11 +28,18 @@ type Engine interface {
 	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
 	// DeleteObject returns nil when the key is absent.
 	DeleteObject(ctx context.Context, bucket, key string) error
+	// DeleteObjectVersion deletes the latest version (versionID "": an
+	// unversioned bucket drops the object, a versioned one writes a delete
+	// marker) or one version for good; what does not exist is no error.
+	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) (engine.DeleteResult, error)
+	SetBucketVersioning(ctx context.Context, bucket, status string) error
+	BucketVersioning(ctx context.Context, bucket string) (string, error)
+	ListObjectVersions(ctx context.Context, in engine.ListVersionsInput) (engine.ListVersionsResult, error)
 	CopyObject(ctx context.Context, in engine.CopyInput) (engine.ObjectInfo, error)
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
-	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
+	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
 	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (engine.ListPartsResult, error)
@@ -185,6 +192,8 @@ var routeTable = []route{
 	{"DELETE", levelBucket, "", true, handleDeleteBucket},
 	{"GET", levelBucket, "location", false, handleGetBucketLocation},
 	{"GET", levelBucket, "versioning", false, handleGetBucketVersioning},
+	{"PUT", levelBucket, "versioning", true, handlePutBucketVersioning},
+	{"GET", levelBucket, "versions", false, handleListObjectVersions},
 	{"GET", levelBucket, "acl", false, handleGetACL},
 	{"GET", levelBucket, "uploads", false, handleListUploads},
 	{"POST", levelBucket, "delete", true, handleDeleteObjects},

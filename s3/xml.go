@@ -49,11 +49,6 @@ type locationConstraint struct {
 	Value   string   `xml:",chardata"`
 }
 
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	Xmlns   string   `xml:"xmlns,attr"`
-}
-
 type accessControlPolicy struct {
 	XMLName xml.Name `xml:"AccessControlPolicy"`
 	Xmlns   string   `xml:"xmlns,attr"`
@@ -118,8 +113,10 @@ type deleteResult struct {
 }
 
 type deletedEntry struct {
-	Key       xmlText `xml:"Key"`
-	VersionID string  `xml:"VersionId,omitempty"`
+	Key                   xmlText `xml:"Key"`
+	VersionID             string  `xml:"VersionId,omitempty"`
+	DeleteMarker          bool    `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string  `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteError struct {

@@ -29,10 +29,19 @@
 //
 // # Invariants
 //
-//   - Put streams into a temporary file, fsyncs it, renames it over the key
-//     and fsyncs the directory: a reader sees the old object or the new one,
-//     never a partial one, and a failed Put (short or long body, reader
-//     error, canceled context) leaves nothing behind.
+//   - Put streams into a temporary file, makes it durable, renames it over
+//     the key and makes the rename (and any directory it created) durable
+//     before it returns: a reader sees the old object or the new one, never
+//     a partial one, also after a crash, and a failed Put (short or long
+//     body, reader error, canceled context) leaves nothing behind.
+//   - On Linux "durable" is a round of syncfs(2) shared by every Put of the
+//     process on the same filesystem (all the regions on one disk): a Put
+//     waits for a round that started after its data was written, renames,
+//     then waits for a round that started after the rename. Concurrent Puts
+//     share rounds, so a batch of them costs two syncfs calls instead of a
+//     file fsync and up to three directory fsyncs each. A round's error
+//     (a write-back error anywhere on the filesystem) fails every Put
+//     waiting for it. Elsewhere each Put fsyncs its file and directories.
 //   - Get opens the file once and reads [offset, offset+length) from that
 //     open file, so an overwrite or delete during a read does not affect it.
 //   - List returns keys in lexical byte order (not directory-walk order) and

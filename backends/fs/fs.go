@@ -33,6 +33,10 @@ type Backend struct {
 	// exclusively by DeleteBucket, so that an emptiness check cannot miss a
 	// Put that is about to succeed.
 	commitMu sync.RWMutex
+	// durable makes Puts durable in rounds shared with every other Put on
+	// the same filesystem; nil where there is no syncfs, and each Put
+	// fsyncs its file and directories itself.
+	durable *syncer
 }
 
 // New opens (creating if needed) a region rooted at the directory root.
@@ -48,7 +52,11 @@ func New(root string) (*Backend, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("fs: %w", err)
 	}
-	b := &Backend{root: abs}
+	durable, err := syncerFor(abs)
+	if err != nil {
+		return nil, fmt.Errorf("fs: %w", err)
+	}
+	b := &Backend{root: abs, durable: durable}
 	b.removeStale()
 	return b, nil
 }
@@ -100,36 +108,59 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 			_ = os.Remove(tmp)
 		}
 	}()
-	if err := copyExact(ctx, f, r, size); err != nil {
+	cr := &ctxReader{ctx: ctx, r: r}
+	if err := copyN(f, cr, size); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	// The data is durable before it takes the key's name, so that after a
+	// crash the key holds the old object or the whole new one. It is made
+	// so before the end of the body is checked: a writer that holds back
+	// the end until it may let the object appear (the engine, until its
+	// PutStarted is durable) overlaps that wait with this one.
+	if b.durable == nil {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := b.commit(bucket, key, tmp); err != nil {
+	if b.durable != nil {
+		if err := b.durable.Wait(); err != nil {
+			return err
+		}
+	}
+	if err := atEOF(cr, size); err != nil {
+		return err
+	}
+	parent, newDirs, err := b.commit(bucket, key, tmp)
+	if err != nil {
 		return err
 	}
 	committed = true
-	return nil
+	// Make the rename and any new directories durable.
+	if b.durable != nil {
+		return b.durable.Wait()
+	}
+	return b.syncDirs(bucket, parent, newDirs)
 }
 
-// copyExact copies exactly size bytes from r to w and checks r is then at
-// EOF. It returns an error wrapping ErrShortBody when r yields fewer or more.
-func copyExact(ctx context.Context, w io.Writer, r io.Reader, size int64) error {
-	cr := &ctxReader{ctx: ctx, r: r}
-	n, err := io.CopyN(w, cr, size)
-	switch {
-	case errors.Is(err, io.EOF):
+// copyN copies exactly size bytes from r to w. It returns an error
+// wrapping ErrShortBody when r ends before.
+func copyN(w io.Writer, r io.Reader, size int64) error {
+	n, err := io.CopyN(w, r, size)
+	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("body has %d bytes, want %d: %w", n, size, backends.ErrShortBody)
-	case err != nil:
-		return err
 	}
+	return err
+}
+
+// atEOF checks that r, which yielded size bytes, has no more. It returns
+// an error wrapping ErrShortBody when it has.
+func atEOF(r io.Reader, size int64) error {
 	var one [1]byte
 	for range 1000 {
-		n, err := cr.Read(one[:])
+		n, err := r.Read(one[:])
 		switch {
 		case n > 0:
 			return fmt.Errorf("body longer than %d bytes: %w", size, backends.ErrShortBody)
@@ -155,8 +186,9 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 }
 
 // commit renames the synced temporary file tmp to bucket/key, creating the
-// key's directories, and makes the rename durable.
-func (b *Backend) commit(bucket, key, tmp string) error {
+// key's directories. It returns the key's directory and whether it created
+// directories; the caller makes them and the rename durable.
+func (b *Backend) commit(bucket, key, tmp string) (parent string, newDirs bool, err error) {
 	b.commitMu.RLock()
 	defer b.commitMu.RUnlock()
 	// A DeleteBucket that ran while the data was written took the temp
@@ -164,25 +196,25 @@ func (b *Backend) commit(bucket, key, tmp string) error {
 	// bucket (a later Put would then land in it). Under the read lock the
 	// bucket cannot go away until the rename is done.
 	if err := b.bucketExists(bucket); err != nil {
-		return err
+		return "", false, err
 	}
 	bdir := b.bucketDir(bucket)
 	dst := b.path(bucket, key)
-	parent := filepath.Dir(dst)
+	parent = filepath.Dir(dst)
 	_, statErr := os.Stat(parent)
-	newDirs := statErr != nil
+	newDirs = statErr != nil
 	// A concurrent Delete may prune parent between MkdirAll and Rename; retry.
 	for attempt := 0; ; attempt++ {
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			if fileInPath(parent, bdir) {
-				return fmt.Errorf("an element of the key is an object: %w", backends.ErrInvalidKey)
+				return "", false, fmt.Errorf("an element of the key is an object: %w", backends.ErrInvalidKey)
 			}
 			// ENOENT or EEXIST: a Delete pruned a directory MkdirAll was
 			// creating or had just seen. Try again.
 			if (errors.Is(err, iofs.ErrNotExist) || errors.Is(err, iofs.ErrExist)) && attempt < 100 {
 				continue
 			}
-			return err
+			return "", false, err
 		}
 		err := os.Rename(tmp, dst)
 		if err == nil {
@@ -190,18 +222,25 @@ func (b *Backend) commit(bucket, key, tmp string) error {
 		}
 		switch {
 		case errors.Is(err, syscall.EISDIR), errors.Is(err, syscall.ENOTEMPTY), errors.Is(err, syscall.EEXIST):
-			return fmt.Errorf("key is a directory of other objects: %w", backends.ErrInvalidKey)
+			return "", false, fmt.Errorf("key is a directory of other objects: %w", backends.ErrInvalidKey)
 		case errors.Is(err, syscall.ENOTDIR):
-			return fmt.Errorf("an element of the key is an object: %w", backends.ErrInvalidKey)
+			return "", false, fmt.Errorf("an element of the key is an object: %w", backends.ErrInvalidKey)
 		case !errors.Is(err, iofs.ErrNotExist) || attempt >= 100:
-			return err
+			return "", false, err
 		}
 		if _, err := os.Lstat(tmp); err != nil {
 			// DeleteBucket removed the bucket (and our temp file).
-			return backends.ErrNoSuchBucket
+			return "", false, backends.ErrNoSuchBucket
 		}
 	}
-	// Make the rename and any new directories durable.
+	return parent, newDirs, nil
+}
+
+// syncDirs fsyncs parent, the directory of a key just renamed into place,
+// and when newDirs the directories above it that may be new, up to the
+// bucket's.
+func (b *Backend) syncDirs(bucket, parent string, newDirs bool) error {
+	bdir := b.bucketDir(bucket)
 	for dir := parent; ; dir = filepath.Dir(dir) {
 		// A directory gone already went with a concurrent Delete of the key.
 		if err := syncDir(dir); err != nil && !errors.Is(err, iofs.ErrNotExist) {

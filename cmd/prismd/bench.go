@@ -145,6 +145,7 @@ func benchWorkload(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.Int64Var(&w.Ops, "ops", 0, fmt.Sprintf("stop after this many operations, over all rounds (default and at most %d)", bench.MaxOps))
 	fs.IntVar(&w.Objects, "objects", bench.DefaultObjects, "objects that get, mixed and list read (written first, untimed)")
 	fs.Float64Var(&w.GetRatio, "get-ratio", bench.DefaultGetRatio, "mixed: fraction of GETs")
+	fs.Float64Var(&w.DeleteRatio, "delete-ratio", 0, "mixed: fraction of DELETEs (of keys the run PUT); the rest are PUTs")
 	fs.IntVar(&w.ListMaxKeys, "list-max-keys", bench.DefaultListMaxKeys, "list: keys per page")
 	fs.StringVar(&w.Prefix, "prefix", "bench/", "key prefix")
 	fs.StringVar(&jsonOut, "json-out", "", "also write the result as JSON to this file")
@@ -238,6 +239,14 @@ func benchStandard(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&jsonOut, "json-out", "", "also write the report as JSON to this file")
 	fs.StringVar(&cfg.PrismdBin, "prismd", "", "the prismd binary to serve with (default: this executable)")
 	fs.StringVar(&cfg.VersityBin, "versitygw", "", "the versitygw binary (default: on PATH or in $GOPATH/bin)")
+	fs.StringVar(&cfg.MinIOBin, "minio", "", "the MinIO server compared with (default: on PATH or in $GOPATH/bin; install: go install "+bench.MinIOPackage+")")
+	fs.BoolVar(&cfg.NoMinIO, "no-minio", false, "skip the comparison with MinIO (quick runs)")
+	fs.Func("only", "run only these parts of the set, comma-separated ("+strings.Join(bench.StandardParts, ", ")+"; default all)", func(v string) error {
+		for part := range strings.SplitSeq(v, ",") {
+			cfg.Only = append(cfg.Only, strings.TrimSpace(part))
+		}
+		return nil
+	})
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "where regions and gateways keep their data (default: a temporary directory, removed at the end)")
 	fs.BoolVar(&cfg.KeepWorkDir, "keep", false, "keep the temporary work directory")
 	fs.StringVar(&cfg.SourceDir, "source", ".", "the module's root, where the engine's Go benchmarks run ('' skips them)")

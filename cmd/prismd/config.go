@@ -45,6 +45,15 @@ type Config struct {
 	// TLSCertFile and TLSKeyFile (PEM), when both set, make the S3 listener
 	// serve HTTPS. Default: plain HTTP.
 	TLSCertFile, TLSKeyFile string
+	// AdminTLSCertFile and AdminTLSKeyFile (PEM), when both set, make the
+	// management listener serve HTTPS. Default: plain HTTP.
+	AdminTLSCertFile, AdminTLSKeyFile string
+	// AdminHosts are the names, comma-separated, besides localhost and IP
+	// addresses, that the management listener answers to (its Host check
+	// against DNS rebinding). Default "".
+	AdminHosts string
+	// MetricsToken, when set, is the bearer token /metrics requires. Default "": open.
+	MetricsToken string
 	// S3Region is the region the S3 API reports (GetBucketLocation). Default "us-east-1".
 	S3Region string
 	// S3Domain enables virtual-hosted-style requests for Host "bucket.<domain>";
@@ -194,6 +203,10 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.str("admin_addr", &c.AdminAddr)
 	root.str("tls_cert_file", &c.TLSCertFile)
 	root.str("tls_key_file", &c.TLSKeyFile)
+	root.str("admin_tls_cert_file", &c.AdminTLSCertFile)
+	root.str("admin_tls_key_file", &c.AdminTLSKeyFile)
+	root.str("admin_hosts", &c.AdminHosts)
+	root.str("metrics_token", &c.MetricsToken)
 	root.str("s3_region", &c.S3Region)
 	root.str("s3_domain", &c.S3Domain)
 	root.str("log_level", &c.LogLevel)
@@ -253,6 +266,8 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	c.MasterKeyFile = resolve(baseDir, c.MasterKeyFile)
 	c.TLSCertFile = resolve(baseDir, c.TLSCertFile)
 	c.TLSKeyFile = resolve(baseDir, c.TLSKeyFile)
+	c.AdminTLSCertFile = resolve(baseDir, c.AdminTLSCertFile)
+	c.AdminTLSKeyFile = resolve(baseDir, c.AdminTLSKeyFile)
 	if len(c.Regions) == 0 {
 		c.SetDataDir(c.DataDir)
 	}
@@ -319,13 +334,15 @@ func (c *Config) Validate() error {
 	if _, port, _ := net.SplitHostPort(c.S3Addr); c.S3Addr == c.AdminAddr && port != "0" {
 		bad("admin_addr", "%q is also s3_addr", c.AdminAddr)
 	}
-	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		if c.TLSCertFile == "" {
-			bad("tls_cert_file", "missing (tls_key_file is set; give both or neither)")
-		} else {
-			bad("tls_key_file", "missing (tls_cert_file is set; give both or neither)")
+	bothOrNeither := func(prefix, cert, key string) {
+		if cert == "" && key != "" {
+			bad(prefix+"_cert_file", "missing (%s_key_file is set; give both or neither)", prefix)
+		} else if cert != "" && key == "" {
+			bad(prefix+"_key_file", "missing (%s_cert_file is set; give both or neither)", prefix)
 		}
 	}
+	bothOrNeither("tls", c.TLSCertFile, c.TLSKeyFile)
+	bothOrNeither("admin_tls", c.AdminTLSCertFile, c.AdminTLSKeyFile)
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("log_level", "%v", err)
 	}

@@ -84,7 +84,7 @@ func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv f
 		}
 		return nil, err
 	}
-	if err := syncAccessKeys(ctx, g.eng, g.root, cfg.AccessKeys, g.keySource, logger); err != nil {
+	if err := syncAccessKeys(ctx, g.eng, cfg.DataDir, g.root, cfg.AccessKeys, g.keySource, logger); err != nil {
 		return nil, err
 	}
 	return g, nil

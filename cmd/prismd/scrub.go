@@ -191,7 +191,11 @@ func scrubRemote(ctx context.Context, cfg *Config, o *scrubOptions, out *scrubDi
 	if err != nil {
 		return nil, err
 	}
-	c := &scrubClient{base: "http://" + dialableAddr(cfg.AdminAddr), token: token, dataDir: cfg.DataDir}
+	httpc, scheme, err := adminClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &scrubClient{base: scheme + dialableAddr(cfg.AdminAddr), token: token, dataDir: cfg.DataDir, http: httpc}
 	body, _ := json.Marshal(o.request())
 	var started struct {
 		ID int64 `json:"id"`
@@ -229,6 +233,7 @@ func dialableAddr(addr string) string {
 // scrubClient talks to the server's scrub API.
 type scrubClient struct {
 	base, token, dataDir string
+	http                 *http.Client
 }
 
 func (c *scrubClient) request(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
@@ -238,7 +243,7 @@ func (c *scrubClient) request(ctx context.Context, method, path string, body []b
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil && ctx.Err() == nil {
 		return nil, fmt.Errorf("cannot reach prismd serve's admin listener at %s (%v): start it, give --admin-addr, or scrub with --offline", c.base, err)
 	}

@@ -141,10 +141,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("s3_addr: %w", err)
 	}
-	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	adminLn, err := listenAdmin(cfg)
 	if err != nil {
 		s3ln.Close()
-		return fmt.Errorf("admin_addr: %w", err)
+		return err
 	}
 	token, err := writeAdminToken(cfg.DataDir)
 	if err != nil {
@@ -152,7 +152,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		adminLn.Close()
 		return err
 	}
-	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg)})
+	password, err := ensureAdminPassword(ctx, eng, os.Getenv)
+	if err != nil {
+		s3ln.Close()
+		adminLn.Close()
+		return err
+	}
+	adm := admin.New(admin.Config{Engine: eng, Version: buildVersion(), Logger: logger, Token: token, ScrubCheckpoint: scrubCheckpoint(cfg),
+		Hosts: splitList(cfg.AdminHosts), MetricsToken: cfg.MetricsToken})
 	s3h := s3.New(s3.Config{Engine: eng, Region: cfg.S3Region, Logger: logger, Domain: cfg.S3Domain,
 		BodyIdleTimeout: cfg.S3ReadIdleTimeout, ResponseIdleTimeout: cfg.S3WriteIdleTimeout})
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug) // client hang-ups and TLS noise
@@ -171,7 +178,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	go func() { served <- adminSrv.Serve(adminLn) }()
 	adm.SetReady(true)
-	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root)
+	adm.StartSampling(ctx)
+	printBanner(stdout, cfg, s3ln.Addr(), adminLn.Addr(), root, password)
 	logger.Info("prismd serving", "version", buildVersion(), "s3", s3ln.Addr().String(), "admin", adminLn.Addr().String(),
 		"data_dir", cfg.DataDir, "regions", len(cfg.Regions), "master_key", gw.keySource)
 
@@ -210,39 +218,50 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 // syncAccessKeys makes the log's access keys match the root credentials and
-// the config: missing or changed keys are created, keys that are neither
-// root nor configured are revoked. It first checks that the master key opens
+// the config: missing or changed keys are created, keys the config made
+// earlier and no longer lists are revoked (see configKeysFile); keys made
+// in the management API stay. It first checks that the master key opens
 // the secrets already sealed in the log.
-func syncAccessKeys(ctx context.Context, eng *engine.Engine, root rootCredentials, keys []AccessKeyConfig, keySource string, logger *slog.Logger) error {
+func syncAccessKeys(ctx context.Context, eng *engine.Engine, dataDir string, root rootCredentials, keys []AccessKeyConfig, keySource string, logger *slog.Logger) error {
 	existing := eng.AccessKeys()
 	for _, k := range existing {
 		if _, err := eng.LookupAccessKey(k.AccessKey); err != nil && !errors.Is(err, engine.ErrNoSuchAccessKey) {
 			return fmt.Errorf("the master key from %s does not open the secrets sealed in the log (%v); start with the master key this data directory was created with", keySource, err)
 		}
 	}
+	managed, known, err := readConfigKeys(dataDir)
+	if err != nil {
+		return fmt.Errorf("access keys: %w", err)
+	}
 	want := map[string]bool{root.AccessKey: true}
+	var configured []string
 	if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: root.AccessKey, Secret: root.SecretKey, Root: true}); err != nil {
 		return fmt.Errorf("root access key: %w", err)
 	}
 	for i, k := range keys {
 		want[k.AccessKey] = true
+		configured = append(configured, k.AccessKey)
 		if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: k.AccessKey, Secret: k.SecretKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly}); err != nil {
 			return fmt.Errorf("config: access_key[%d]: %w", i, err)
 		}
 	}
 	for _, k := range existing {
-		if !want[k.AccessKey] {
+		if !want[k.AccessKey] && (k.Root || !known || managed[k.AccessKey]) {
 			logger.Warn("revoking access key: it is no longer the root key nor in the config", "access_key", k.AccessKey)
 			if err := eng.RevokeAccessKey(ctx, k.AccessKey); err != nil && !errors.Is(err, engine.ErrNoSuchAccessKey) {
 				return fmt.Errorf("revoke access key %q: %w", k.AccessKey, err)
 			}
 		}
 	}
+	if err := writeConfigKeys(dataDir, configured); err != nil {
+		return fmt.Errorf("access keys: %w", err)
+	}
 	return nil
 }
 
 // printBanner tells the user where prismd listens and how to sign in.
-func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root rootCredentials) {
+// adminPassword is the generated admin password, printed this once ("": none).
+func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root rootCredentials, adminPassword string) {
 	scheme := "http://"
 	if cfg.TLSCertFile != "" {
 		scheme = "https://"
@@ -250,7 +269,14 @@ func printBanner(w io.Writer, cfg *Config, s3Addr, adminAddr net.Addr, root root
 	endpoint := scheme + dialable(s3Addr)
 	fmt.Fprintf(w, "prismd %s\n", buildVersion())
 	fmt.Fprintf(w, "S3 endpoint:  %s  (region %s)\n", endpoint, cfg.S3Region)
-	fmt.Fprintf(w, "admin:        http://%s  (/health, /metrics)\n", dialable(adminAddr))
+	adminScheme := "http://"
+	if cfg.AdminTLSCertFile != "" {
+		adminScheme = "https://"
+	}
+	fmt.Fprintf(w, "admin:        %s%s  (web UI and /api/ need the admin login; /health, /metrics)\n", adminScheme, dialable(adminAddr))
+	if adminPassword != "" {
+		fmt.Fprintf(w, "admin login:  %s  (generated, shown this once; change it in the web UI)\n", adminPassword)
+	}
 	fmt.Fprintf(w, "data dir:     %s\n", cfg.DataDir)
 	var regions []string
 	for _, r := range cfg.Regions {

@@ -36,6 +36,7 @@ type Writer struct {
 	landed  func(seg, shard int, err error) error
 	ctx     context.Context
 	wg      sync.WaitGroup // every shard writer
+	gate    func() error   // see EndAfter; nil: none
 }
 
 // NewWriter returns a Writer of blob b whose shard i of every segment goes
@@ -48,6 +49,15 @@ type Writer struct {
 func NewWriter(ctx context.Context, b Blob, regions []Region, quorum int, landed func(seg, shard int, err error) error) *Writer {
 	return &Writer{blob: b, regions: regions, quorum: quorum, landed: landed, ctx: ctx}
 }
+
+// EndAfter makes the shard streams of every segment end — their backend
+// Puts see the end of the body, which no backend lets an object appear
+// before — only once gate returned nil; a gate error aborts the segment.
+// gate must return the same result every time it is called. The engine
+// lets a blob's PutStarted reach the log meanwhile, so that no shard can
+// exist on a region before the log knows the blob, while the shards'
+// data is already written and synced. Call it before WriteSegment.
+func (w *Writer) EndAfter(gate func() error) { w.gate = gate }
 
 // Wait waits until every shard write started has ended.
 func (w *Writer) Wait() { w.wg.Wait() }
@@ -74,6 +84,9 @@ func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *
 		started++
 	}
 	err := w.encodeSegment(ctx, seg, geo, body, hp, writers)
+	if err == nil && w.gate != nil {
+		err = w.gate()
+	}
 	for _, sw := range writers {
 		if sw != nil {
 			sw.finish(err != nil)
