@@ -23,9 +23,10 @@ var allowed = map[string][]string{
 	"backends/backendtest": {"backends"},
 	"replica":              {"log", "backends"},
 	"replica/storetest":    {"replica"},
-	"engine":               {"log", "projections", "backends", "replica", "engine/datapath"},
+	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access"},
 	"engine/datapath":      {"log", "backends"},
-	"s3":                   {"engine", "log"},
+	"access":               {"log"},
+	"s3":                   {"engine", "log", "access"},
 	"admin":                {"engine", "log", "s3"},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
 }

@@ -53,4 +53,14 @@
 // ratio (from the gateway's /debug/pprof/profile), and the engine-internal
 // Go benchmarks (StandardGoBenchmarks). WriteMarkdown turns the Report into
 // BENCHMARKS.md; the Report is also JSON.
+//
+// Issue 15 adds two parts. "minio": prismd over three fs regions against
+// MinIO (MinIOPackage) over three drive directories with EC:1, both 2+1,
+// the standard workloads and MixedWorkload (70 % GET, 20 % PUT, 10 %
+// DELETE, 1 KiB–16 MiB), with each server's CPU per operation; the profile
+// is then taken of the workload furthest from prismd ≥ 1.25 × MinIO.
+// "wan": the versitygw regions behind Shapers (TCP relays adding a one-way
+// delay and, for the starved variant, a per-connection bandwidth limit),
+// prismd against region-2 talked to directly, the ideal of a 2+1 gateway.
+// StandardConfig.Only runs some parts alone; NoMinIO skips MinIO.
 package bench

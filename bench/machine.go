@@ -18,10 +18,19 @@ type Machine struct {
 	GoVersion string `json:"go_version"` // the go command's, else the bench binary's
 	Prismd    string `json:"prismd"`     // `prismd version`
 	OS        string `json:"os"`
+	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute load averages when
+	// the set started: far above CPUs, other work shared the machine and
+	// the absolute figures say little.
+	LoadAvg string `json:"load_avg,omitempty"`
 }
 
 func probeMachine(goBin, prismdBin string) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version()}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		s := bufio.NewScanner(f)
 		for s.Scan() {

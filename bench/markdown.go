@@ -19,8 +19,12 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 
 	m := rep.Machine
 	p("## Machine\n\n| | |\n|---|---|\n")
-	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n| kernel | %s |\n| OS/arch | %s |\n| Go | %s |\n| prismd | %s |\n\n",
+	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %.1f GiB |\n| kernel | %s |\n| OS/arch | %s |\n| Go | %s |\n| prismd | %s |\n",
 		m.CPUs, m.CPUModel, float64(m.MemoryMiB)/1024, m.Kernel, m.OS, m.GoVersion, m.Prismd)
+	if m.LoadAvg != "" {
+		p("| load average at the start (1, 5, 15 min) | %s |\n", m.LoadAvg)
+	}
+	p("\n")
 	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
 
 	p("## Targets (issues 5, 10 and 15)\n\n")
@@ -81,6 +85,17 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 			"In the CPU table the relay is the `gateway` and region-1 the `regions`.\n\n", m.CPUs)
 		writeComparisonTable(&b, rep.Relay, "relay")
 		writeCPUTable(&b, rep.Relay, !explained, m.CPUs, "relay")
+	}
+
+	if wr := rep.WAN; wr != nil {
+		p("## Over distant regions (issue 15)\n\n")
+		p("The three versitygw regions each behind a `Shaper` (bench/shaper.go), a TCP relay that delays every byte by half the round trip each way: region-1 %v, region-2 %v, region-3 %v round trips, no bandwidth limit; prismd erasure 2+1 over them against the ideal of a 2+1 gateway, region-2 (the second-nearest) talked to directly through its Shaper. Then the same with region-3 also limited to %s/s per connection (starved).\n\n",
+			WANRoundTrips[0], WANRoundTrips[1], WANRoundTrips[2], FormatSize(WANStarvedBandwidth))
+		writeComparisonTableVs(&b, wr.Normal, "prismd", "ideal")
+		if len(wr.Starved) > 0 {
+			p("Far region starved:\n\n")
+			writeComparisonTableVs(&b, wr.Starved, "prismd", "ideal")
+		}
 	}
 
 	if mr := rep.Memory; mr != nil {

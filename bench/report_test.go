@@ -286,3 +286,31 @@ func TestStandardParts(t *testing.T) {
 		t.Error("--no-minio: wrong parts")
 	}
 }
+
+func TestWANTargets(t *testing.T) {
+	w8 := func(op Op, size int64, prismd, ideal int64) *Comparison {
+		return comparisonOf(op, size, 8, OpStats{Count: prismd}, OpStats{Count: ideal})
+	}
+	rep := &WANReport{
+		Normal:  []*Comparison{w8(OpPut, 8<<20, 90, 100), w8(OpGet, 8<<20, 80, 100), w8(OpGet, 4<<10, 100, 100)},
+		Starved: []*Comparison{w8(OpPut, 8<<20, 72, 100), w8(OpGet, 4<<10, 95, 100)},
+	}
+	got := map[string]bool{}
+	for _, tg := range wanTargets(rep) {
+		got[tg.Name] = tg.Met
+	}
+	want := map[string]bool{
+		"WAN: put 8MiB c8, prismd/ideal ops/s":                                   true,  // 0.9 ≥ 0.8
+		"WAN: get 8MiB c8, prismd/ideal ops/s":                                   false, // 0.8 < 0.9
+		"WAN: put 4KiB c8, prismd/ideal ops/s":                                   false, // not run
+		"WAN: get 4KiB c8, prismd/ideal ops/s":                                   true,
+		"WAN, far region at 1 MiB/s: put 8MiB c8, starved / normal prismd ops/s": false, // 0.8 < 0.9
+		"WAN, far region at 1 MiB/s: get 4KiB c8, starved / normal prismd ops/s": true,  // 0.95
+		"WAN, far region at 1 MiB/s: GET 4KiB c8, starved / normal prismd p99":   true,
+	}
+	for name, met := range want {
+		if m, ok := got[name]; !ok || m != met {
+			t.Errorf("%s: met %v (present %v), want %v; all %v", name, m, ok, met, got)
+		}
+	}
+}

@@ -33,7 +33,7 @@ type StandardConfig struct {
 	// NoMinIO skips the MinIO comparison. Default false.
 	NoMinIO bool
 	// Only, when not empty, runs just these parts of the set (quick runs):
-	// "minio", "erasure", "hybrid", "relay", "memory", "shipping", "go".
+	// "minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "go".
 	// Default: all of them.
 	Only []string
 	// WorkDir holds the regions' and the gateways' data. Default: a new
@@ -112,7 +112,7 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 }
 
 // StandardParts are the parts of the standard set, in the order they run.
-var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "memory", "shipping", "go"}
+var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "go"}
 
 // runs reports whether the part of the set runs.
 func (c StandardConfig) runs(part string) bool {
@@ -124,7 +124,7 @@ func (c StandardConfig) runs(part string) bool {
 
 // needsRegions reports whether a part that uses the versitygw regions runs.
 func (c StandardConfig) needsRegions() bool {
-	for _, part := range []string{"erasure", "hybrid", "relay", "memory", "shipping"} {
+	for _, part := range []string{"erasure", "hybrid", "relay", "wan", "memory", "shipping"} {
 		if c.runs(part) {
 			return true
 		}
@@ -186,7 +186,9 @@ type Report struct {
 	// costs on this machine.
 	Relay []*Comparison `json:"relay,omitempty"`
 	// MinIO is prismd over fs regions against MinIO (issue 15).
-	MinIO  *MinIOReport  `json:"minio,omitempty"`
+	MinIO *MinIOReport `json:"minio,omitempty"`
+	// WAN is prismd over regions made distant against the ideal (issue 15).
+	WAN    *WANReport    `json:"wan,omitempty"`
 	Memory *MemoryReport `json:"memory,omitempty"`
 	// Shipping is the figures of the log shipped to the regions and
 	// prismd replay (issue 10).
@@ -256,6 +258,9 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	if cfg.runs("relay") {
 		s.relaySet(ctx)
 	}
+	if cfg.runs("wan") {
+		s.wanSet(ctx)
+	}
 	if cfg.runs("memory") {
 		s.memory(ctx)
 	}
@@ -288,6 +293,16 @@ const (
 // gatewayConfig is prismd.toml for policy over the three regions; with
 // redact the secrets are elided (for the report).
 func (s *standard) gatewayConfig(policy string, redact bool) string {
+	var urls []string
+	for _, r := range s.regions {
+		urls = append(urls, r.Endpoint)
+	}
+	return s.gatewayConfigAt(policy, urls, redact)
+}
+
+// gatewayConfigAt is gatewayConfig with region i reached at urls[i] (a
+// Shaper in front of it, say).
+func (s *standard) gatewayConfigAt(policy string, urls []string, redact bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir = \"data\"\nlog_level = \"warn\"\npurge_delay = \"0s\"\n\n[policy]\nmode = %q\ndata_shards = 2\nparity_shards = 1\nhybrid_threshold = \"1MiB\"\nplacement = \"shuffle\"\n", policy)
 	for i, r := range s.regions {
@@ -296,7 +311,7 @@ func (s *standard) gatewayConfig(policy string, redact bool) string {
 			secret = "…"
 		}
 		fmt.Fprintf(&b, "\n[[region]]\nname = \"region-%d\"\ntype = \"s3\"\nendpoint = %q\nregion = %q\naccess_key = %q\nsecret_key = %q\npath_style = true\n",
-			i+1, r.Endpoint, DefaultRegion, r.AccessKey, secret)
+			i+1, urls[i], DefaultRegion, r.AccessKey, secret)
 	}
 	return b.String()
 }

@@ -119,6 +119,7 @@ func evaluateTargets(rep *Report) []Target {
 		}
 	}
 	ts = append(ts, minioTargets(rep)...)
+	ts = append(ts, wanTargets(rep.WAN)...)
 	// Memory must not grow with object size: if a request buffered its
 	// object, peak RSS would grow by about concurrency × object size. The
 	// bound allows an eighth of that (GC slack, pools).

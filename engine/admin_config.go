@@ -232,7 +232,7 @@ func ValidateAccessKey(k AccessKey) error {
 		return fmt.Errorf("access key %q: needs an id and a secret of at least 8 characters: %w", k.AccessKey, ErrInvalidArgument)
 	}
 	if k.Buckets != nil && len(k.Buckets) == 0 {
-		return fmt.Errorf("access key %q: an empty bucket list grants nothing (leave it out for every bucket): %w", k.AccessKey, ErrInvalidArgument)
+		return fmt.Errorf("access key %q: an empty bucket list grants nothing (leave it out: the key then uses its own buckets and what is granted to it): %w", k.AccessKey, ErrInvalidArgument)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ type BucketInfo struct {
 	Name     string
 	Created  time.Time
 	Location string
+	Owner    string // access key id of the owner; "" the root key
 }
 
 // ObjectInfo describes a committed object (or a part, for UploadPart).
@@ -183,7 +184,7 @@ type ListPartsResult struct {
 type AccessKey struct {
 	AccessKey string
 	Secret    string   // unsealed, in memory only
-	Buckets   []string // empty: every bucket
+	Buckets   []string // the buckets the key may use whoever owns them; empty: none listed
 	ReadOnly  bool
 	Root      bool
 }

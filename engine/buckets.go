@@ -49,6 +49,20 @@ func ValidBucketName(name string) bool {
 // CreateBucket makes a client bucket. Backend buckets are created on every
 // region now where possible, and later on regions that are down.
 func (e *Engine) CreateBucket(ctx context.Context, name, location string) error {
+	return e.CreateBucketFor(ctx, CreateBucketInput{Name: name, Location: location})
+}
+
+// CreateBucketInput describes a new bucket and who owns it.
+type CreateBucketInput struct {
+	Name, Location string
+	Owner          string // access key id; "" the root key
+	Ownership      string // object ownership; "" none set
+	Grants         []plog.Grant
+}
+
+// CreateBucketFor makes a client bucket owned by in.Owner, as CreateBucket.
+func (e *Engine) CreateBucketFor(ctx context.Context, in CreateBucketInput) error {
+	name, location := in.Name, in.Location
 	if !ValidBucketName(name) {
 		return fmt.Errorf("create bucket %q: %w", name, ErrInvalidBucketName)
 	}
@@ -56,7 +70,8 @@ func (e *Engine) CreateBucket(ctx context.Context, name, location string) error 
 		return fmt.Errorf("create bucket %q: %w", name, ErrBucketExists)
 	}
 	// Two creations racing: applying the second is refused.
-	if _, err := e.append(ctx, plog.BucketCreated{Bucket: name, Location: location, Created: e.now().UnixNano()}); err != nil {
+	if _, err := e.append(ctx, plog.BucketCreated{Bucket: name, Location: location, Created: e.now().UnixNano(),
+		Owner: in.Owner, Ownership: in.Ownership, Grants: in.Grants}); err != nil {
 		return fmt.Errorf("create bucket %q: %w", name, err)
 	}
 	ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -114,7 +129,7 @@ func (e *Engine) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 }
 
 func bucketInfo(b projections.Bucket) BucketInfo {
-	return BucketInfo{Name: b.Name, Created: time.Unix(0, b.Created).UTC(), Location: b.Location}
+	return BucketInfo{Name: b.Name, Created: time.Unix(0, b.Created).UTC(), Location: b.Location, Owner: b.Access.Owner}
 }
 
 func (e *Engine) regionNames() []string {

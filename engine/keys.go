@@ -53,7 +53,8 @@ func (e *Engine) aead() (cipher.AEAD, error) {
 }
 
 // CreateAccessKey adds (or replaces) a client access key; its secret is
-// sealed in the log. Buckets nil means every bucket; an empty, non-nil list
+// sealed in the log. Buckets nil means no bucket list (the key uses what it
+// owns or is granted); an empty, non-nil list
 // would grant nothing and is refused as a mistake.
 func (e *Engine) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	if err := ValidateAccessKey(k); err != nil {

@@ -70,7 +70,7 @@ func decodeAs[T Event](dec *msgpack.Decoder) (Event, error) {
 
 // schemas lists every event type. A test checks it against events.go.
 var schemas = map[Type]*schema{
-	TypeBucketCreated:      v1[BucketCreated](),
+	TypeBucketCreated:      extended[BucketCreated](2),
 	TypeBucketPolicySet:    v1[BucketPolicySet](),
 	TypeBucketDeleted:      v1[BucketDeleted](),
 	TypeBackendBucketReady: v1[BackendBucketReady](),
@@ -109,6 +109,11 @@ var schemas = map[Type]*schema{
 	TypeAdminTokenRevoked: v1[AdminTokenRevoked](),
 	TypeBucketVersioningSet:  v1[BucketVersioningSet](),
 	TypeObjectVersionDeleted: v1[ObjectVersionDeleted](),
+	TypeBucketACLSet:          v1[BucketACLSet](),
+	TypeObjectACLSet:          v1[ObjectACLSet](),
+	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),
+	TypePublicAccessBlockSet:  v1[PublicAccessBlockSet](),
+	TypeOwnershipControlsSet:  v1[OwnershipControlsSet](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

@@ -35,6 +35,8 @@ var (
 		UserMeta:    map[string]string{"camera": "x100v", "owner": "ops-team"},
 		Checksums:   map[string]string{"CRC32C": "yZRlqg==", "SHA256": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="},
 	}
+	grants = []Grant{{Grantee: "id:3f1c0e7a9b2d4c6e8f0a1b3c5d7e9f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b", Permission: "FULL_CONTROL"},
+		{Grantee: "group:AllUsers", Permission: "READ"}}
 	policy = Policy{Mode: "hybrid", DataShards: 4, ParityShards: 2, HybridThreshold: 1 << 20, WriteQuorum: 5, Placement: "shuffle"}
 	region = Region{
 		Name: "wasabi-eu", Type: "s3", Endpoint: "https://s3.eu-central-2.wasabisys.com", SigningRegion: "eu-central-2",
@@ -45,7 +47,8 @@ var (
 
 // samples holds one realistic, fully filled event of every type.
 var samples = []Event{
-	BucketCreated{Bucket: "photos", Location: "eu-west-1", Created: 1767225600000000000, Policy: &policy},
+	BucketCreated{Bucket: "photos", Location: "eu-west-1", Created: 1767225600000000000, Policy: &policy,
+		Owner: "PRSM4XQ7ZK2EXAMPLE", Ownership: "ObjectWriter", Grants: grants},
 	BucketPolicySet{Bucket: "photos", Policy: Policy{Mode: "erasure", DataShards: 6, ParityShards: 3, WriteQuorum: 7, Placement: "priority"}},
 	BucketDeleted{Bucket: "scratch"},
 	BackendBucketReady{Bucket: "photos", Region: "wasabi-eu"},
@@ -91,6 +94,11 @@ var samples = []Event{
 	AdminTokenRevoked{ID: "tk1a2b3c4d"},
 	BucketVersioningSet{Bucket: "photos", Status: VersioningEnabled},
 	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240"},
+	BucketACLSet{Bucket: "photos", Grants: grants},
+	ObjectACLSet{Bucket: "photos", Key: "2026/01/cat.jpg", Blob: blobA, Grants: grants[:1]},
+	BucketAccessPolicySet{Bucket: "photos", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`},
+	PublicAccessBlockSet{Bucket: "photos", Block: &PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true}},
+	OwnershipControlsSet{Bucket: "photos", Ownership: "BucketOwnerPreferred"},
 }
 
 // TestOldVersionsDecode checks that the events of earlier schema versions,

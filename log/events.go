@@ -51,6 +51,11 @@ const (
 	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
 	TypeBucketVersioningSet  Type = 60
 	TypeObjectVersionDeleted Type = 61
+	TypeBucketACLSet          Type = 80
+	TypeObjectACLSet          Type = 81
+	TypeBucketAccessPolicySet Type = 82
+	TypePublicAccessBlockSet  Type = 83
+	TypeOwnershipControlsSet  Type = 84
 )
 
 // Event is implemented by every payload struct.
@@ -101,12 +106,19 @@ type ObjectMeta struct {
 	PartSums    []map[string]string `msgpack:"partsums,omitempty"`
 }
 
-// BucketCreated makes a bucket. Policy is nil when the bucket follows the global default.
+// BucketCreated makes a bucket. Policy is nil when the bucket follows the
+// global default. Owner is the access key that created it; "" (every
+// bucket of a version 1 event) means the root key. Ownership and Grants
+// are the bucket's object ownership setting and ACL from the start
+// (version 2).
 type BucketCreated struct {
-	Bucket   string  `msgpack:"bucket"`
-	Location string  `msgpack:"loc,omitempty"`
-	Created  int64   `msgpack:"created"` // unix nanoseconds
-	Policy   *Policy `msgpack:"policy,omitempty"`
+	Bucket    string  `msgpack:"bucket"`
+	Location  string  `msgpack:"loc,omitempty"`
+	Created   int64   `msgpack:"created"` // unix nanoseconds
+	Policy    *Policy `msgpack:"policy,omitempty"`
+	Owner     string  `msgpack:"owner,omitempty"`
+	Ownership string  `msgpack:"ownership,omitempty"`
+	Grants    []Grant `msgpack:"grants,omitempty"`
 }
 
 type BucketPolicySet struct {
@@ -328,7 +340,9 @@ type RegionRemoved struct {
 	Name string `msgpack:"name"`
 }
 
-// AccessKeyCreated adds a client key. Buckets empty means every bucket.
+// AccessKeyCreated adds a client key. Buckets lists the buckets the key may
+// use whoever owns them (and the only ones it may use); empty: its own and
+// those an ACL or policy grants it.
 type AccessKeyCreated struct {
 	AccessKey    string   `msgpack:"akey"`
 	SealedSecret []byte   `msgpack:"secret"`

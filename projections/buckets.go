@@ -16,6 +16,7 @@ type Bucket struct {
 	Ready    []string    // regions holding the backend bucket, sorted
 	// Versioning is "" (never set), log.VersioningEnabled or log.VersioningSuspended.
 	Versioning string
+	Access     Access
 }
 
 // ReadyOn reports whether region holds the bucket's backend bucket (or prefix).
@@ -31,10 +32,14 @@ type bucketRec struct {
 	policy     *log.Policy
 	ready      []string // sorted
 	versioning string
+	access     *Access // nil: owned by the root key, nothing set
 }
 
 func (r *bucketRec) export() Bucket {
 	b := Bucket{Name: r.name, Created: r.created, Location: r.location, Ready: slices.Clone(r.ready), Versioning: r.versioning}
+	if r.access != nil {
+		b.Access = *r.access.clone()
+	}
 	if r.policy != nil {
 		p := *r.policy
 		b.Policy = &p
@@ -47,6 +52,9 @@ func (s *State) bucketCreated(e log.BucketCreated) error {
 		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrBucketExists)
 	}
 	r := &bucketRec{name: e.Bucket, created: e.Created, location: e.Location}
+	if e.Owner != "" || e.Ownership != "" || len(e.Grants) > 0 {
+		r.access = &Access{Owner: e.Owner, Ownership: e.Ownership, Grants: slices.Clone(e.Grants)}
+	}
 	if e.Policy != nil {
 		p := *e.Policy
 		r.policy = &p

@@ -248,6 +248,7 @@ func (s *State) putObject(bucket, key string, o *objRec) {
 	if !o.x.isMulti() {
 		s.shareKey(o.blob, bucket, ok)
 	}
+	s.dropObjectACL(ok) // a new object (or version) starts without the ACL of the one it replaces
 	status := s.t.versioning(bucket)
 	o.ver = s.newVersion(status)
 	if status != "" {
@@ -279,6 +280,7 @@ func (s *State) deleteObject(objKey string) {
 	if !ok {
 		return
 	}
+	s.dropObjectACL(objKey)
 	s.dropRefs(old)
 }
 

@@ -285,6 +285,24 @@ func addGoldenVersions(s *State) {
 	ap(log.ObjectDeleted{Bucket: "v", Key: "gone"})
 }
 
+// addGoldenAccess adds what version 4 of the snapshot carries for access:
+// an owned bucket with a grant, a policy, a public access block, an object ACL.
+func addGoldenAccess(s *State) {
+	i := s.Applied()
+	for _, ev := range []log.Event{
+		log.BucketCreated{Bucket: "owned", Created: 6, Owner: "K", Ownership: "ObjectWriter",
+			Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
+		log.BucketAccessPolicySet{Bucket: "b", Policy: `{"Version":"2012-10-17","Statement":[]}`},
+		log.PublicAccessBlockSet{Bucket: "b", Block: &log.PublicAccessBlock{IgnorePublicAcls: true}},
+		log.ObjectACLSet{Bucket: "b", Key: "kept", Blob: bid(1), Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
+	} {
+		i++
+		if err := s.Apply(i, int64(i)*1000, ev); err != nil {
+			panic(err)
+		}
+	}
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -293,6 +311,7 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<curre
 func TestSnapshotGolden(t *testing.T) {
 	want := goldenState()
 	unversioned := want.Applied()
+	addGoldenAccess(want)
 	addGoldenVersions(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
@@ -351,6 +370,18 @@ func TestSnapshotGolden(t *testing.T) {
 		if _, ok := got.Region("r"); !ok {
 			t.Errorf("version %d: region lost", v)
 		}
+		if v < 4 {
+			continue
+		}
+		if a, _ := got.Access("owned"); a.Owner != "K" || a.Ownership != "ObjectWriter" || len(a.Grants) != 1 {
+			t.Errorf("version %d: access of owned %+v", v, a)
+		}
+		if a, _ := got.Access("b"); a.Policy == "" || a.Block == nil || !a.Block.IgnorePublicAcls {
+			t.Errorf("version %d: access of b %+v", v, a)
+		}
+		if g, ok := got.ObjectACL("b", "kept"); !ok || len(g) != 1 {
+			t.Errorf("version %d: object acl %v", v, g)
+		}
 	}
 	// A version from the future is refused.
 	future := bytes.Clone(data)
@@ -358,5 +389,39 @@ func TestSnapshotGolden(t *testing.T) {
 	future[i+len(snapMagic)] = snapVersion + 1
 	if _, err := LoadSnapshot(future); !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("version %d: %v", snapVersion+1, err)
+	}
+}
+
+// TestObjectACLFollowsTheObject: an ACL names the object it was set on;
+// it is refused for another one and forgotten when the key is rewritten.
+func TestObjectACLFollowsTheObject(t *testing.T) {
+	s := New()
+	i := uint64(0)
+	ap := func(evs ...log.Event) error {
+		var err error
+		for _, ev := range evs {
+			i++
+			err = s.Apply(i, int64(i)*1000, ev)
+		}
+		return err
+	}
+	ap(log.BucketCreated{Bucket: "b", Created: 1})
+	ap(putObject(bid(1), "b", "k", 10)...)
+	pub := []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}
+	if err := ap(log.ObjectACLSet{Bucket: "b", Key: "k", Blob: bid(2), Grants: pub}); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("acl for another object: %v", err)
+	}
+	if err := ap(log.ObjectACLSet{Bucket: "b", Key: "k", Blob: bid(1), Grants: pub}); err != nil {
+		t.Fatal(err)
+	}
+	s.Publish()
+	if g, ok := s.View().ObjectACL("b", "k"); !ok || len(g) != 1 {
+		t.Fatalf("acl %v %v", g, ok)
+	}
+	checkSnapshot(t, s)
+	ap(putObject(bid(3), "b", "k", 10)...)
+	s.Publish()
+	if g, ok := s.View().ObjectACL("b", "k"); ok {
+		t.Fatalf("a new object kept the old one's acl %v", g)
 	}
 }

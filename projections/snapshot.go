@@ -28,13 +28,18 @@ import (
 //	regionIDs array of snapRegionID   (version 2)
 //	completed array of snapCompleted  (version 2)
 //	versions  array of snapObject     (version 4: noncurrent versions and delete markers)
+//	access    array of snapAccess     (version 4)
+//	objACLs   array of snapObjACL     (version 4)
 //	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //
 // Version 4 added a bucket's versioning status (snapBucket.Versioning), a
 // version word to every object (snapObject.Ver: see versions.go), the
-// versions section and the admin section (the management listener's
-// password hash and API tokens); older snapshots load with unversioned
-// buckets whose objects are null versions, and no admin password.
+// versions section, the buckets' access configuration (owner, ACL, policy,
+// public access block, object ownership), the ACLs set on objects and the
+// admin section (the management listener's password hash and API tokens);
+// older snapshots load with unversioned buckets whose objects are null
+// versions, buckets that belong to the root key with nothing set, and no
+// admin password.
 // Version 3 added the time a blob was queued for purge (snapBlob.Queued).
 // Older snapshots still load: version 1 without the last two sections,
 // versions 1 and 2 with blobs whose queue time is unknown (0: purged
@@ -76,6 +81,23 @@ type snapBucketV3 struct {
 	Location string
 	Policy   *log.Policy
 	Ready    []string
+}
+
+type snapAccess struct {
+	_msgpack  struct{} `msgpack:",as_array"`
+	Bucket    string
+	Owner     string
+	Ownership string
+	Grants    []log.Grant
+	Policy    string
+	Block     *log.PublicAccessBlock
+}
+
+type snapObjACL struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Key      string   // bucket + "\x00" + key
+	Blob     []byte
+	Grants   []log.Grant
 }
 
 type snapShipped struct {
@@ -317,6 +339,25 @@ func (t *tables) writeTo(w io.Writer) error {
 		put(t.snapObject(e.key, e.o))
 		return err == nil
 	})
+	n := 0
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if b.access != nil {
+			n++
+		}
+		return true
+	})
+	section(n)
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		if a := b.access; a != nil {
+			put(snapAccess{Bucket: b.name, Owner: a.Owner, Ownership: a.Ownership, Grants: a.Grants, Policy: a.Policy, Block: a.Block})
+		}
+		return err == nil
+	})
+	section(t.objACLs.Len())
+	t.objACLs.Scan(func(k string, a objACL) bool {
+		put(snapObjACL{Key: k, Blob: a.blob[:], Grants: a.grants})
+		return err == nil
+	})
 	put(t.snapAdmin())
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
@@ -544,6 +585,9 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		}); err != nil {
 			return nil, err
 		}
+		if err := s.loadAccessSections(each, bad); err != nil {
+			return nil, err
+		}
 		var a snapAdmin
 		if err := dec.Decode(&a); err != nil {
 			return nil, bad("admin: %v", err)
@@ -577,6 +621,34 @@ func (s *State) loadV2Sections(each func(string, func() any, func() error) error
 			return bad("duplicate completed upload %q", c.id)
 		}
 		s.t.doneByAge.Set(completedAge{c.at, c.id})
+		return nil
+	})
+}
+
+// loadAccessSections reads the sections version 4 added: the buckets'
+// access configuration and the ACLs set on objects.
+func (s *State) loadAccessSections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+	var sa snapAccess
+	if err := each("bucket access", func() any { sa = snapAccess{}; return &sa }, func() error {
+		b, ok := s.t.buckets.Get(sa.Bucket)
+		if !ok || b.access != nil {
+			return bad("access of unknown or repeated bucket %q", sa.Bucket)
+		}
+		b.access = &Access{Owner: sa.Owner, Ownership: sa.Ownership, Grants: sa.Grants, Policy: sa.Policy, Block: sa.Block}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var so snapObjACL
+	return each("object acl", func() any { so = snapObjACL{}; return &so }, func() error {
+		id, err := blobID(so.Blob)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.t.objects.Get(so.Key); !ok {
+			return bad("acl of unknown object %q", so.Key)
+		}
+		s.t.objACLs.Set(so.Key, objACL{blob: id, grants: so.Grants})
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -36,6 +37,7 @@ type tables struct {
 	regionIDs *btree.Map[string, string]          // region → identity marker id
 	completed *btree.Map[string, completedUpload] // recently completed uploads, by id
 	doneByAge *btree.BTreeG[completedAge]         // the same, oldest first
+	objACLs   *btree.Map[string, objACL]          // bucket + "\x00" + key → ACL set on the object
 	schemes   []*scheme                           // append-only; a View keeps its own slice header
 	ctypes    []string                            // append-only interned content types; ctypes[0] == ""
 	pendingN  int64                               // total pending shards of referenced blobs
@@ -71,6 +73,7 @@ func newTables() tables {
 		regionIDs: btree.NewMap[string, string](0),
 		completed: btree.NewMap[string, completedUpload](0),
 		doneByAge: btree.NewBTreeGOptions(lessCompletedAge, noLocks),
+		objACLs:   btree.NewMap[string, objACL](0),
 		ctypes:    []string{""},
 
 		adminTokens: btree.NewMap[string, log.AdminTokenCreated](0),
@@ -99,6 +102,7 @@ func (t *tables) copy() tables {
 	c.completed = t.completed.Copy()
 	c.doneByAge = t.doneByAge.Copy()
 	c.adminTokens = t.adminTokens.Copy()
+	c.objACLs = t.objACLs.Copy()
 	c.schemes = t.schemes[:len(t.schemes):len(t.schemes)]
 	c.ctypes = t.ctypes[:len(t.ctypes):len(t.ctypes)]
 	return c
@@ -269,6 +273,17 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		return s.bucketVersioningSet(e)
 	case log.ObjectVersionDeleted:
 		return s.objectVersionDeleted(e)
+
+	case log.BucketACLSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Grants = slices.Clone(e.Grants) })
+	case log.ObjectACLSet:
+		return s.objectACLSet(e)
+	case log.BucketAccessPolicySet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Policy = e.Policy })
+	case log.PublicAccessBlockSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Block = clonePAB(e.Block) })
+	case log.OwnershipControlsSet:
+		return s.setAccess(e.Bucket, func(a *Access) { a.Ownership = e.Ownership })
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil

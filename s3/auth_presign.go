@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -41,12 +42,22 @@ func parsePresign(q url.Values) (presignParams, error) {
 	if p.AmzDate[:8] != c.Date {
 		return p, detail(ErrAuthorizationQueryParameters, "Invalid credential date. Date is not the same as X-Amz-Date.")
 	}
-	secs, ok := parseDigits(q.Get("X-Amz-Expires"), math.MaxInt64)
-	if !ok {
-		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires should be a number.")
+	// An expiry of 0, a negative one or one over a week grants nothing,
+	// whatever the object's ACL or policy would give an anonymous caller.
+	exp := q.Get("X-Amz-Expires")
+	if neg, ok := strings.CutPrefix(exp, "-"); ok {
+		if _, ok := parseDigits(neg, math.MaxInt64); ok {
+			return p, detail(ErrAccessDenied, "X-Amz-Expires must be non-negative.")
+		}
 	}
-	if secs > uint64(maxPresignExpiry/time.Second) {
-		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be less than 604800 seconds.")
+	secs, ok := parseDigits(exp, math.MaxInt64)
+	switch {
+	case !ok:
+		return p, detail(ErrAuthorizationQueryParameters, "X-Amz-Expires should be a number.")
+	case secs == 0:
+		return p, detail(ErrAccessDenied, "X-Amz-Expires must be greater than 0: a presigned URL that expires at once grants nothing.")
+	case secs > uint64(maxPresignExpiry/time.Second):
+		return p, detail(ErrAccessDenied, "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be less than 604800 seconds.")
 	}
 	p.Expires = time.Duration(secs) * time.Second
 	hs, ok := parseSignedHeaders(q.Get("X-Amz-SignedHeaders"))

@@ -362,6 +362,7 @@ func signatureEqual(a, b string) bool {
 
 // authResult is what authentication established about a request.
 type authResult struct {
+	Anonymous   bool // unsigned: Key is the zero value
 	Key         engine.AccessKey
 	PayloadHash string // the x-amz-content-sha256 the signature covers
 	Presigned   bool

@@ -153,7 +153,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"PUT ?tagging", func() *http.Request {
 			return signedRequest(t, "PUT", u+"/bkt/obj?tagging", []byte("<Tagging><TagSet/></Tagging>"), unsignedPayload, nil)
 		}, 501, "NotImplemented"},
-		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 400, "MalformedACLError"},
 		{"PUT ?retention", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?retention", nil, emptySHA256, nil) }, 501, "NotImplemented"},
 		{"PUT bucket ?lifecycle", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?lifecycle", nil, emptySHA256, nil) }, 501, "NotImplemented"},
 		{"PUT bucket ?versioning empty body", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?versioning", nil, emptySHA256, nil) }, 400, "MalformedXML"},

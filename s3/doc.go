@@ -12,12 +12,13 @@
 //
 // # Contract
 //
-//   - Every request must be signed (Authorization header or presigned URL,
-//     AWS4-HMAC-SHA256). Unsigned requests get AccessDenied, unknown keys
-//     InvalidAccessKeyId, wrong signatures SignatureDoesNotMatch, a clock more
-//     than 15 minutes off RequestTimeTooSkewed. Signatures are compared in
-//     constant time. The credential-scope region is not checked (any region,
-//     service "s3"); the signature is.
+//   - A request is signed (Authorization header or presigned URL,
+//     AWS4-HMAC-SHA256) or anonymous. Unknown keys get InvalidAccessKeyId,
+//     wrong signatures SignatureDoesNotMatch, a clock more than 15 minutes
+//     off RequestTimeTooSkewed; a presigned X-Amz-Expires of 0, negative or
+//     over a week AccessDenied naming the problem. Signatures are compared
+//     in constant time. The credential-scope region is not checked (any
+//     region, service "s3"); the signature is.
 //   - Every request is signed in full: once the signature verified, an
 //     x-amz-* header or a Content-MD5 that is not in SignedHeaders gets 403
 //     AccessDenied "There were headers present in the request which were not
@@ -25,9 +26,15 @@
 //     header-signed and presigned alike (auth_coverage.go). Exempt:
 //     x-amz-content-sha256 (the payload hash binds it) and Content-Type,
 //     which a presigned URL may leave unsigned, as on AWS.
-//   - Scoped access keys: engine.AccessKey.Buckets (empty means all) limits
-//     every bucket a request names, including copy sources; ListBuckets shows
-//     only those. ReadOnly keys get AccessDenied on PUT, POST and DELETE.
+//   - Who may do what is decided by access.Decide alone (authorize.go), for
+//     every request, from the caller, the route's IAM action (routeTable),
+//     the bucket's owner, ACLs, policy and public access block: refused
+//     requests get AccessDenied before any handler runs, anonymous ones
+//     included. What a request touches besides its target is decided the
+//     same way: the copy source (s3:GetObject), each key of DeleteObjects
+//     (s3:DeleteObject). NoSuchKey is answered only to a caller allowed
+//     s3:ListBucket; others get AccessDenied. ListBuckets shows the root
+//     key every bucket, a key with a bucket list those, others their own.
 //   - Bodies: x-amz-content-sha256 may be a hex digest (verified as the body
 //     streams: XAmzContentSHA256Mismatch), UNSIGNED-PAYLOAD,
 //     STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] (every chunk signature
@@ -60,8 +67,8 @@
 //     X-Amz-Security-Token (names in any case) read REDACTED: a presigned
 //     URL is a bearer credential for up to 7 days (redact.go).
 //   - A write carrying a header that asks for a feature prismd lacks —
-//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging, x-amz-grant-*,
-//     x-amz-acl other than private, x-amz-website-redirect-location,
+//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging,
+//     x-amz-website-redirect-location,
 //     x-amz-storage-class other than STANDARD, x-amz-bucket-object-lock-enabled:
 //     true — gets 501 NotImplemented naming the header, never a 200 that
 //     silently dropped it. The list is the table unsupportedHeaders
@@ -75,9 +82,12 @@
 // Service: ListBuckets (max-buckets 1..10000, continuation-token, prefix,
 // bucket-region; without max-buckets every bucket).
 // Buckets: CreateBucket (with CreateBucketConfiguration), HeadBucket,
-// DeleteBucket, GetBucketLocation, GetBucketVersioning (always unversioned),
-// GetBucketAcl (owner FULL_CONTROL), ListObjects, ListObjectsV2,
-// ListMultipartUploads, DeleteObjects; GET ?tagging, ?policy, ?cors,
+// DeleteBucket, GetBucketLocation,
+// ListObjects, ListObjectsV2, ListMultipartUploads, DeleteObjects;
+// Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus,
+// Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
+// Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
+// CreateBucket, PutObject and CopyObject); GET ?tagging, ?cors,
 // ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
 // Objects: PutObject (conditional with If-Match — NoSuchKey when the key
@@ -101,10 +111,6 @@
 // retried after it succeeded answers the same ETag), AbortMultipartUpload,
 // ListParts.
 //
-// Not implemented (501): versioning (only versionId "null" is accepted),
-// object and bucket tagging writes, ACL and policy writes, lifecycle,
-// replication, object lock, SSE-C, SigV2 and SigV4a, POST policy uploads,
-// ListObjectVersions, SelectObjectContent.
 // Versioning (versions.go, versioning.go): Put/GetBucketVersioning
 // (Enabled, Suspended; a never-versioned bucket answers no Status; MFA
 // delete is 501), ListObjectVersions (prefix, delimiter, key-marker,
@@ -123,9 +129,9 @@
 // is 400 InvalidRequest. DeleteObjects takes VersionId per object and
 // answers DeleteMarker / DeleteMarkerVersionId.
 //
-// Not implemented (501): object and bucket tagging writes, ACL and policy
-// writes, lifecycle, replication, object lock, SSE-C, SigV2 and SigV4a,
-// POST policy uploads, GetObjectAttributes, SelectObjectContent.
+// Not implemented (501): object and bucket tagging writes, an ACL on
+// CreateMultipartUpload, CORS, lifecycle, replication, object lock, SSE-C,
+// SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
 //
 // # Integer parameters
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prismd/prismd/access"
 	"github.com/prismd/prismd/engine"
 )
 
@@ -45,6 +46,16 @@ func apiErr(code string, status int, msg string) *APIError {
 // The protocol errors of the S3 API, one per code.
 var (
 	ErrAccessDenied                   = apiErr("AccessDenied", http.StatusForbidden, "Access Denied.")
+	ErrBucketAlreadyExists            = apiErr("BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+	ErrMalformedPolicy                = apiErr("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
+	ErrUnexpectedContent              = apiErr("UnexpectedContent", http.StatusBadRequest, "This request does not support content.")
+	ErrMalformedACL                   = apiErr("MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	ErrUnresolvableGrant              = apiErr("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record.")
+	ErrInvalidGrantee                 = apiErr("InvalidArgument", http.StatusBadRequest, "Invalid id")
+	ErrACLNotSupported                = apiErr("AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs")
+	ErrInvalidBucketACLOwnership      = apiErr("InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+	ErrNoSuchPublicAccessBlock        = apiErr("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found")
+	ErrOwnershipControlsNotFound      = apiErr("OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found")
 	ErrInvalidAccessKeyID             = apiErr("InvalidAccessKeyId", http.StatusForbidden, "The AWS access key Id you provided does not exist in our records.")
 	ErrSignatureDoesNotMatch          = apiErr("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	ErrRequestTimeTooSkewed           = apiErr("RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large.")
@@ -135,6 +146,7 @@ var engineErrors = []struct {
 	{engine.ErrInvalidVersion, ErrInvalidVersionID},
 	{engine.ErrDeleteMarker, ErrMethodNotAllowed},
 	{engine.ErrCopyFromDeleteMarker, ErrCopyFromDeleteMarker},
+	{access.ErrMalformedPolicy, ErrMalformedPolicy},
 }
 
 // toAPIError maps any error to the S3 error to answer with. Protocol errors
@@ -144,6 +156,10 @@ func toAPIError(err error) *APIError {
 	var api *APIError
 	if errors.As(err, &api) {
 		return api
+	}
+	if errors.Is(err, access.ErrMalformedPolicy) {
+		msg := strings.Replace(err.Error(), access.ErrMalformedPolicy.Error()+": ", "", 1)
+		return &APIError{Code: ErrMalformedPolicy.Code, Status: ErrMalformedPolicy.Status, Message: msg}
 	}
 	for _, e := range engineErrors {
 		if errors.Is(err, e.err) {

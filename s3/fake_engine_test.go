@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prismd/prismd/access"
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 // fakeEngine is an in-memory Engine for handler tests.
@@ -30,6 +32,8 @@ type fakeEngine struct {
 type fakeBucket struct {
 	info    engine.BucketInfo
 	objects map[string]*fakeObject
+	access  engine.BucketAccess
+	acls    map[string][]plog.Grant // object ACLs by key
 }
 
 type fakeObject struct {
@@ -63,7 +67,7 @@ func (f *fakeEngine) snapshot() string {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "bucket %s\n", n)
+		fmt.Fprintf(&b, "bucket %s %+v %v\n", n, f.buckets[n].access, f.buckets[n].acls)
 		keys := make([]string, 0)
 		for k := range f.buckets[n].objects {
 			keys = append(keys, k)
@@ -89,12 +93,100 @@ func (f *fakeEngine) requireUnchanged(t *testing.T, before string) {
 }
 
 func (f *fakeEngine) CreateBucket(ctx context.Context, name, location string) error {
+	return f.CreateBucketFor(ctx, engine.CreateBucketInput{Name: name, Location: location})
+}
+
+func (f *fakeEngine) CreateBucketFor(ctx context.Context, in engine.CreateBucketInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.buckets[name]; ok {
+	if _, ok := f.buckets[in.Name]; ok {
 		return engine.ErrBucketExists
 	}
-	f.buckets[name] = &fakeBucket{info: engine.BucketInfo{Name: name, Created: f.now, Location: location}, objects: map[string]*fakeObject{}}
+	f.buckets[in.Name] = &fakeBucket{info: engine.BucketInfo{Name: in.Name, Created: f.now, Location: in.Location, Owner: in.Owner},
+		objects: map[string]*fakeObject{}, acls: map[string][]plog.Grant{},
+		access: engine.BucketAccess{Owner: in.Owner, Ownership: in.Ownership, Grants: in.Grants}}
+	return nil
+}
+
+func (f *fakeEngine) RootAccessKey() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range f.keys {
+		if k.Root {
+			return k.AccessKey
+		}
+	}
+	return ""
+}
+
+func (f *fakeEngine) BucketAccess(bucket string) (engine.BucketAccess, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return engine.BucketAccess{}, engine.ErrNoSuchBucket
+	}
+	return b.access, nil
+}
+
+// setAccess changes a bucket's access configuration.
+func (f *fakeEngine) setAccess(bucket string, change func(a *engine.BucketAccess)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return engine.ErrNoSuchBucket
+	}
+	change(&b.access)
+	return nil
+}
+
+func (f *fakeEngine) SetBucketACL(ctx context.Context, bucket string, grants []plog.Grant) error {
+	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Grants = grants })
+}
+
+func (f *fakeEngine) SetBucketAccessPolicy(ctx context.Context, bucket, policy string) error {
+	if policy != "" {
+		if _, err := access.ParsePolicy([]byte(policy), bucket); err != nil {
+			return err
+		}
+	}
+	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Policy = policy })
+}
+
+func (f *fakeEngine) SetPublicAccessBlock(ctx context.Context, bucket string, pab *plog.PublicAccessBlock) error {
+	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Block = pab })
+}
+
+func (f *fakeEngine) SetOwnershipControls(ctx context.Context, bucket, ownership string) error {
+	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Ownership = ownership })
+}
+
+func (f *fakeEngine) ObjectACL(bucket, key string) ([]plog.Grant, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return nil, false, engine.ErrNoSuchBucket
+	}
+	if _, ok := b.objects[key]; !ok {
+		return nil, false, engine.ErrNoSuchKey
+	}
+	g, ok := b.acls[key]
+	return g, ok, nil
+}
+
+func (f *fakeEngine) SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return engine.ErrNoSuchBucket
+	}
+	if _, ok := b.objects[key]; !ok {
+		return engine.ErrNoSuchKey
+	}
+	b.acls[key] = grants
 	return nil
 }
 
@@ -199,6 +291,7 @@ func (f *fakeEngine) PutObject(ctx context.Context, in engine.PutInput) (engine.
 		ContentType: in.ContentType, Headers: maps.Clone(in.Headers), UserMeta: maps.Clone(in.UserMeta), Checksums: sums,
 	}}
 	b.objects[in.Key] = o
+	delete(b.acls, in.Key)
 	return o.info, nil
 }
 
@@ -269,6 +362,7 @@ func (f *fakeEngine) DeleteObject(ctx context.Context, bucket, key string) error
 		return engine.ErrNoSuchBucket
 	}
 	delete(b.objects, key)
+	delete(b.acls, key)
 	return nil
 }
 
@@ -294,6 +388,7 @@ func (f *fakeEngine) CopyObject(ctx context.Context, in engine.CopyInput) (engin
 	f.now = f.now.Add(time.Second)
 	info.LastModified = f.now
 	b.objects[in.Key] = &fakeObject{info: info, data: src.data}
+	delete(b.acls, in.Key)
 	return info, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,4 +166,25 @@ func TestSignedSeedsDecode(t *testing.T) {
 			t.Fatalf("seed %d: %q %v", i, b, err)
 		}
 	}
+}
+
+// FuzzParseACL: any AccessControlPolicy body gives grants that are all
+// well-formed, or an error — never a panic.
+func FuzzParseACL(f *testing.F) {
+	owner := ownerOf("AKOWNER").ID
+	f.Add([]byte(`<AccessControlPolicy><Owner><ID>` + owner + `</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>`))
+	f.Add([]byte(`<AccessControlPolicy><Owner><ID>x</ID></Owner><AccessControlList><Grant><Grantee xsi:type="AmazonCustomerByEmail"><EmailAddress>a@b</EmailAddress></Grantee><Permission>WRITE</Permission></Grant></AccessControlList></AccessControlPolicy>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		grants, err := parseACL(body, owner)
+		if err != nil {
+			return
+		}
+		for _, g := range grants {
+			ok := g.Grantee == "group:AllUsers" || g.Grantee == "group:AuthenticatedUsers" ||
+				strings.HasPrefix(g.Grantee, "id:") && validCanonicalID(g.Grantee[3:])
+			if !ok || !slices.Contains([]string{"FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"}, g.Permission) {
+				t.Fatalf("bad grant %+v", g)
+			}
+		}
+	})
 }

@@ -1,9 +1,12 @@
 package s3
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/prismd/prismd/access"
 	"github.com/prismd/prismd/engine"
 )
 
@@ -11,9 +14,43 @@ import (
 // two layers never disagree).
 func validBucketName(name string) bool { return engine.ValidBucketName(name) }
 
+// listsBucket reports whether ListBuckets shows b to key k: the root key
+// sees every bucket, a key with a bucket list those, any other key the
+// buckets it owns.
+func listsBucket(k engine.AccessKey, root string, b engine.BucketInfo) bool {
+	switch {
+	case k.Root:
+		return true
+	case len(k.Buckets) > 0:
+		return slices.Contains(k.Buckets, b.Name)
+	}
+	return b.Owner == k.AccessKey || b.Owner == "" && k.AccessKey == root
+}
+
 func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	if !validBucketName(rq.bucket) {
 		return nil, ErrInvalidBucketName
+	}
+	if err := s.bucketTaken(rq); err != nil {
+		return nil, err
+	}
+	ownership := rq.r.Header.Get("X-Amz-Object-Ownership")
+	if ownership == "" {
+		ownership = "BucketOwnerEnforced"
+	} else if !validOwnership(ownership) {
+		return nil, detail(ErrInvalidArgument, "Invalid x-amz-object-ownership header: %s", ownership)
+	}
+	me := ownerOf(rq.auth.Key.AccessKey).ID
+	st := bucketState{Bucket: access.Bucket{Owner: me, Ownership: ownership}}
+	grants, set, err := s.requestACL(rq, &st, me, nil)
+	if err != nil {
+		if errors.Is(err, ErrACLNotSupported) {
+			return nil, ErrInvalidBucketACLOwnership
+		}
+		return nil, err
+	}
+	if !set {
+		grants = nil
 	}
 	location := ""
 	if rq.r.ContentLength != 0 {
@@ -37,7 +74,11 @@ func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	if location == "" {
 		location = s.region()
 	}
-	if err := s.engine().CreateBucket(rq.ctx(), rq.bucket, location); err != nil {
+	in := engine.CreateBucketInput{Name: rq.bucket, Location: location, Owner: rq.auth.Key.AccessKey, Ownership: ownership, Grants: grants}
+	if err := s.engine().CreateBucketFor(rq.ctx(), in); err != nil {
+		if errors.Is(err, engine.ErrBucketExists) {
+			return nil, s.bucketTaken(rq)
+		}
 		return nil, err
 	}
 	resp := newResponse()
@@ -78,23 +119,19 @@ func handleGetBucketLocation(s *Server, rq *request) (*response, error) {
 	return xmlResponse(locationConstraint{Xmlns: s3NS, Value: loc}), nil
 }
 
-// handleGetACL answers the one ACL there is: the owner has FULL_CONTROL.
-func handleGetACL(s *Server, rq *request) (*response, error) {
-	if rq.key != "" {
-		if _, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, noGetOptions); err != nil {
-			return nil, err
-		}
-	} else if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
-		return nil, err
+// bucketTaken answers a CreateBucket of a name in use: 409
+// BucketAlreadyOwnedByYou for its owner, BucketAlreadyExists for others.
+func (s *Server) bucketTaken(rq *request) error {
+	st, err := s.bucketState(rq.bucket)
+	switch {
+	case err != nil:
+		return err
+	case !st.Exists:
+		return nil
+	case st.ownerKey == rq.auth.Key.AccessKey:
+		return ErrBucketAlreadyOwnedByYou
 	}
-	return xmlResponse(accessControlPolicy{
-		Xmlns: s3NS,
-		Owner: defaultOwner,
-		Grants: []grant{{
-			Grantee:    grantee{XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", XSIType: "CanonicalUser", ID: defaultOwner.ID, DisplayName: defaultOwner.DisplayName},
-			Permission: "FULL_CONTROL",
-		}},
-	}), nil
+	return ErrBucketAlreadyExists
 }
 
 // bucketNotFoundAnswer answers a bucket configuration we do not keep with

@@ -104,13 +104,16 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ow owner
+	if withOwner {
+		ow = s.bucketOwner(rq.bucket)
+	}
 	for _, o := range res.Objects {
 		item := objectItem{Key: enc.enc(o.Key), LastModified: timeISO(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size, StorageClass: "STANDARD"}
 		if alg, v := objectChecksum(o.Checksums); alg != "" {
 			item.ChecksumAlgorithm, item.ChecksumType = alg, engine.ChecksumType(v)
 		}
 		if withOwner {
-			ow := defaultOwner
 			item.Owner = &ow
 		}
 		out.Contents = append(out.Contents, item)

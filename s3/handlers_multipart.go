@@ -21,6 +21,11 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if grants, err := s.newObjectACL(rq); err != nil {
+		return nil, err
+	} else if grants != nil {
+		return nil, detail(ErrNotImplemented, "An ACL other than the bucket owner's on CreateMultipartUpload is not implemented: set it with PutObjectAcl after CompleteMultipartUpload.")
+	}
 	sum, err := uploadChecksumRequest(rq.r.Header)
 	if err != nil {
 		return nil, err
@@ -81,7 +86,7 @@ func parseCopyRange(v string) (*engine.Range, error) {
 }
 
 func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, error) {
-	src, err := copySource(rq)
+	src, err := s.copySource(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +198,7 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 	}
 	out := listPartsResult{
 		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
-		Initiator: defaultOwner, Owner: defaultOwner, StorageClass: "STANDARD",
+		Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket), StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,
 		ChecksumAlgorithm: res.Upload.ChecksumAlgorithm, ChecksumType: res.Upload.ChecksumType,
@@ -241,7 +246,7 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 	}
 	for _, u := range res.Uploads {
 		out.Uploads = append(out.Uploads, uploadItem{
-			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: defaultOwner, Owner: defaultOwner,
+			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket),
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
 			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 		})

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -337,12 +338,19 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
 		return handleCopyObject(s, rq)
 	}
+	grants, err := s.newObjectACL(rq)
+	if err != nil {
+		return nil, err
+	}
 	in, err := putInput(rq)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.engine().PutObject(rq.ctx(), in)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.setNewObjectACL(rq, grants); err != nil {
 		return nil, err
 	}
 	resp := storedResponse(rq, info.ETag, info.Checksums)
@@ -399,12 +407,15 @@ func parseCopySource(v string) (copySourceRef, error) {
 }
 
 // copySource reads and authorizes the copy source of a request.
-func copySource(rq *request) (copySourceRef, error) {
+func (s *Server) copySource(rq *request) (copySourceRef, error) {
 	src, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return src, err
 	}
-	if !bucketAllowed(rq.auth.Key, src.bucket) {
+	if ok, err := s.allowed(rq, "s3:GetObject", false, src.bucket, src.key); err != nil || !ok {
+		if errors.Is(err, ErrNoSuchBucket) {
+			return src, err
+		}
 		return src, ErrAccessDenied
 	}
 	return src, nil
@@ -420,7 +431,11 @@ func copyCondError(err error) error {
 }
 
 func handleCopyObject(s *Server, rq *request) (*response, error) {
-	src, err := copySource(rq)
+	src, err := s.copySource(rq)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.newObjectACL(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -449,6 +464,9 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	info, err := s.engine().CopyObject(rq.ctx(), in)
 	if err != nil {
 		return nil, copyCondError(err)
+	}
+	if err := s.setNewObjectACL(rq, grants); err != nil {
+		return nil, err
 	}
 	out := copyObjectResult{Xmlns: s3NS, LastModified: timeISO(info.LastModified), ETag: quoteETag(info.ETag)}
 	out.checksumElements = newChecksumElements(info.Checksums)
@@ -502,6 +520,10 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, deleteWorkers)
 	for i, o := range req.Objects {
+		if ok, err := s.allowed(rq, "s3:DeleteObject", true, rq.bucket, o.Key); err != nil || !ok {
+			errs[i] = cmp.Or(err, error(ErrAccessDenied))
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

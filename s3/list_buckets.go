@@ -47,7 +47,9 @@ func handleListBuckets(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := listAllMyBucketsResult{Xmlns: s3NS, Owner: defaultOwner, Buckets: []bucketItem{}}
+	k := rq.auth.Key
+	root := s.engine().RootAccessKey()
+	out := listAllMyBucketsResult{Xmlns: s3NS, Owner: ownerOf(k.AccessKey), Buckets: []bucketItem{}}
 	if rq.q.Has("prefix") {
 		out.Prefix = &lq.prefix
 	}
@@ -57,7 +59,7 @@ func handleListBuckets(s *Server, rq *request) (*response, error) {
 			loc = s.region()
 		}
 		switch {
-		case !bucketAllowed(rq.auth.Key, b.Name), b.Name <= lq.after,
+		case !listsBucket(k, root, b), b.Name <= lq.after,
 			!strings.HasPrefix(b.Name, lq.prefix), lq.region != "" && loc != lq.region:
 			continue
 		}

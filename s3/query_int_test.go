@@ -75,9 +75,18 @@ func TestIntegerQueryParameters(t *testing.T) {
 func TestPresignExpiresDigits(t *testing.T) {
 	target := "http://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
 	s, _ := docServer(docTime)
-	for _, v := range []string{"%2B86400", "%2086400", "9223372036854775807", "-0"} {
+	for _, v := range []string{"%2B86400", "%2086400", "1e3", "", "-", "-x"} {
 		r := httptest.NewRequest("GET", strings.Replace(target, "X-Amz-Expires=86400", "X-Amz-Expires="+v, 1), nil)
 		if _, err := s.verifyPresigned(r, r.URL.Query()); toAPIError(err).Code != "AuthorizationQueryParametersError" {
+			t.Errorf("X-Amz-Expires=%s: %v", v, err)
+		}
+	}
+	// 0, negative and over a week: 403 naming the problem.
+	for v, msg := range map[string]string{"0": "greater than 0", "-0": "non-negative", "-60": "non-negative",
+		"604801": "604800", "9223372036854775807": "604800", "99999999999999999999": "number"} {
+		r := httptest.NewRequest("GET", strings.Replace(target, "X-Amz-Expires=86400", "X-Amz-Expires="+v, 1), nil)
+		_, err := s.verifyPresigned(r, r.URL.Query())
+		if api := toAPIError(err); (api.Code != "AccessDenied" && msg != "number") || !strings.Contains(api.Message, msg) {
 			t.Errorf("X-Amz-Expires=%s: %v", v, err)
 		}
 	}

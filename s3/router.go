@@ -15,11 +15,13 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
 )
 
 // Engine is what the S3 API needs from the storage engine.
 type Engine interface {
-	CreateBucket(ctx context.Context, name, location string) error
+	// CreateBucketFor returns engine.ErrBucketExists when the name is taken.
+	CreateBucketFor(ctx context.Context, in engine.CreateBucketInput) error
 	DeleteBucket(ctx context.Context, name string) error
 	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
 	ListBuckets(ctx context.Context) ([]engine.BucketInfo, error)
@@ -46,6 +48,20 @@ type Engine interface {
 	ListUploads(ctx context.Context, in engine.ListUploadsInput) (engine.ListUploadsResult, error)
 	// LookupAccessKey returns engine.ErrNoSuchAccessKey when the key is unknown.
 	LookupAccessKey(accessKey string) (engine.AccessKey, error)
+	// RootAccessKey returns the id of the root key.
+	RootAccessKey() string
+
+	// BucketAccess returns engine.ErrNoSuchBucket when there is no bucket.
+	BucketAccess(bucket string) (engine.BucketAccess, error)
+	SetBucketACL(ctx context.Context, bucket string, grants []plog.Grant) error
+	// SetBucketAccessPolicy deletes the policy when policy is "".
+	SetBucketAccessPolicy(ctx context.Context, bucket, policy string) error
+	SetPublicAccessBlock(ctx context.Context, bucket string, b *plog.PublicAccessBlock) error
+	SetOwnershipControls(ctx context.Context, bucket, ownership string) error
+	// ObjectACL returns false when the object has no ACL of its own, and
+	// engine.ErrNoSuchKey when there is no object.
+	ObjectACL(bucket, key string) ([]plog.Grant, bool, error)
+	SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error
 }
 
 // Defaults of Config's idle timeouts.
@@ -98,6 +114,8 @@ type Server struct {
 	domains []string
 	router  *httprouter.Router
 	routes  map[routeKey]route
+	// policies caches parsed bucket policies.
+	policies policyCache
 }
 
 // New returns a Server for cfg.
@@ -177,46 +195,60 @@ type route struct {
 	level  level
 	sub    string
 	write  bool
+	action string // the IAM action name policies use
 	h      handlerFunc
 }
 
-// routeTable is the allow-list of operations. A request whose method,
+// routeTable is the allow-list of operations, each with the IAM action
+// name that bucket policies and ACLs know it by (one table, as AWS
+// documents it; DeleteObjects is checked key by key as s3:DeleteObject). A request whose method,
 // level and sub-resource are not listed is answered NotImplemented (known
 // S3 sub-resource) or MethodNotAllowed.
 var routeTable = []route{
-	{"GET", levelService, "", false, handleListBuckets},
+	{"GET", levelService, "", false, "s3:ListAllMyBuckets", handleListBuckets},
 
-	{"GET", levelBucket, "", false, handleListObjects},
-	{"HEAD", levelBucket, "", false, handleHeadBucket},
-	{"PUT", levelBucket, "", true, handleCreateBucket},
-	{"DELETE", levelBucket, "", true, handleDeleteBucket},
-	{"GET", levelBucket, "location", false, handleGetBucketLocation},
-	{"GET", levelBucket, "versioning", false, handleGetBucketVersioning},
-	{"PUT", levelBucket, "versioning", true, handlePutBucketVersioning},
-	{"GET", levelBucket, "versions", false, handleListObjectVersions},
-	{"GET", levelBucket, "acl", false, handleGetACL},
-	{"GET", levelBucket, "uploads", false, handleListUploads},
-	{"POST", levelBucket, "delete", true, handleDeleteObjects},
-	{"GET", levelBucket, "tagging", false, bucketNotFoundAnswer(ErrNoSuchTagSet)},
-	{"GET", levelBucket, "policy", false, bucketNotFoundAnswer(ErrNoSuchBucketPolicy)},
-	{"GET", levelBucket, "cors", false, bucketNotFoundAnswer(ErrNoSuchCORSConfiguration)},
-	{"GET", levelBucket, "lifecycle", false, bucketNotFoundAnswer(ErrNoSuchLifecycleConfiguration)},
-	{"GET", levelBucket, "website", false, bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
-	{"GET", levelBucket, "encryption", false, bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
-	{"GET", levelBucket, "object-lock", false, bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
+	{"GET", levelBucket, "", false, "s3:ListBucket", handleListObjects},
+	{"HEAD", levelBucket, "", false, "s3:ListBucket", handleHeadBucket},
+	{"PUT", levelBucket, "", true, "s3:CreateBucket", handleCreateBucket},
+	{"DELETE", levelBucket, "", true, "s3:DeleteBucket", handleDeleteBucket},
+	{"GET", levelBucket, "location", false, "s3:GetBucketLocation", handleGetBucketLocation},
+	{"GET", levelBucket, "versioning", false, "s3:GetBucketVersioning", handleGetBucketVersioning},
+	{"PUT", levelBucket, "versioning", true, "s3:PutBucketVersioning", handlePutBucketVersioning},
+	{"GET", levelBucket, "versions", false, "s3:ListBucketVersions", handleListObjectVersions},
+	{"GET", levelBucket, "acl", false, "s3:GetBucketAcl", handleGetBucketACL},
+	{"PUT", levelBucket, "acl", true, "s3:PutBucketAcl", handlePutBucketACL},
+	{"GET", levelBucket, "uploads", false, "s3:ListBucketMultipartUploads", handleListUploads},
+	{"POST", levelBucket, "delete", true, "s3:DeleteObject", handleDeleteObjects},
+	{"GET", levelBucket, "policy", false, "s3:GetBucketPolicy", handleGetBucketPolicy},
+	{"PUT", levelBucket, "policy", true, "s3:PutBucketPolicy", handlePutBucketPolicy},
+	{"DELETE", levelBucket, "policy", true, "s3:DeleteBucketPolicy", handleDeleteBucketPolicy},
+	{"GET", levelBucket, "policyStatus", false, "s3:GetBucketPolicyStatus", handleGetBucketPolicyStatus},
+	{"GET", levelBucket, "publicAccessBlock", false, "s3:GetBucketPublicAccessBlock", handleGetPublicAccessBlock},
+	{"PUT", levelBucket, "publicAccessBlock", true, "s3:PutBucketPublicAccessBlock", handlePutPublicAccessBlock},
+	{"DELETE", levelBucket, "publicAccessBlock", true, "s3:PutBucketPublicAccessBlock", handleDeletePublicAccessBlock},
+	{"GET", levelBucket, "ownershipControls", false, "s3:GetBucketOwnershipControls", handleGetOwnershipControls},
+	{"PUT", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handlePutOwnershipControls},
+	{"DELETE", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handleDeleteOwnershipControls},
+	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", bucketNotFoundAnswer(ErrNoSuchTagSet)},
+	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", bucketNotFoundAnswer(ErrNoSuchCORSConfiguration)},
+	{"GET", levelBucket, "lifecycle", false, "s3:GetLifecycleConfiguration", bucketNotFoundAnswer(ErrNoSuchLifecycleConfiguration)},
+	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
+	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
+	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
 
-	{"GET", levelObject, "", false, handleGetObject},
-	{"HEAD", levelObject, "", false, handleHeadObject},
-	{"PUT", levelObject, "", true, handlePutOrCopyObject},
-	{"DELETE", levelObject, "", true, handleDeleteObject},
-	{"GET", levelObject, "acl", false, handleGetACL},
-	{"GET", levelObject, "tagging", false, handleGetObjectTagging},
-	{"GET", levelObject, "attributes", false, handleGetObjectAttributes},
-	{"POST", levelObject, "uploads", true, handleCreateUpload},
-	{"PUT", levelObject, "uploadId", true, handleUploadPart},
-	{"POST", levelObject, "uploadId", true, handleCompleteUpload},
-	{"DELETE", levelObject, "uploadId", true, handleAbortUpload},
-	{"GET", levelObject, "uploadId", false, handleListParts},
+	{"GET", levelObject, "", false, "s3:GetObject", handleGetObject},
+	{"HEAD", levelObject, "", false, "s3:GetObject", handleHeadObject},
+	{"PUT", levelObject, "", true, "s3:PutObject", handlePutOrCopyObject},
+	{"DELETE", levelObject, "", true, "s3:DeleteObject", handleDeleteObject},
+	{"GET", levelObject, "acl", false, "s3:GetObjectAcl", handleGetObjectACL},
+	{"PUT", levelObject, "acl", true, "s3:PutObjectAcl", handlePutObjectACL},
+	{"GET", levelObject, "tagging", false, "s3:GetObjectTagging", handleGetObjectTagging},
+	{"GET", levelObject, "attributes", false, "s3:GetObjectAttributes", handleGetObjectAttributes},
+	{"POST", levelObject, "uploads", true, "s3:PutObject", handleCreateUpload},
+	{"PUT", levelObject, "uploadId", true, "s3:PutObject", handleUploadPart},
+	{"POST", levelObject, "uploadId", true, "s3:PutObject", handleCompleteUpload},
+	{"DELETE", levelObject, "uploadId", true, "s3:AbortMultipartUpload", handleAbortUpload},
+	{"GET", levelObject, "uploadId", false, "s3:ListMultipartUploadParts", handleListParts},
 }
 
 // subResources are the query parameters that select an S3 operation other
@@ -242,6 +274,7 @@ type request struct {
 	key    string
 	q      url.Values
 	auth   *authResult
+	route  route
 	// body is set by handlers that read one; the adapter prefers its error.
 	body *payload
 }
@@ -340,20 +373,22 @@ func (s *Server) serve(rq *request) (*response, error) {
 		return nil, err
 	}
 	rq.auth = auth
-	if err := authorize(auth.Key, rt.write, rq.bucket); err != nil {
-		return nil, err
-	}
+	rq.route = rt
 	if lvl == levelObject {
 		if err := validateKey(rq.key); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.authorize(rq); err != nil {
+		return nil, err
 	}
 	if rt.write {
 		if err := checkUnsupportedHeaders(r.Header); err != nil {
 			return nil, err
 		}
 	}
-	return rt.h(s, rq)
+	resp, err := rt.h(s, rq)
+	return resp, s.hideMissingKey(rq, err)
 }
 
 // subResource returns the one operation-selecting query parameter, or "".
@@ -388,8 +423,8 @@ func (s *Server) virtualBucket(host string) string {
 	return ""
 }
 
-// authenticate verifies the request's signature; requests without one are
-// refused (there are no public buckets).
+// authenticate verifies the request's signature; a request without one is
+// anonymous, and authorize decides what it may do.
 func (s *Server) authenticate(r *http.Request, q url.Values) (*authResult, error) {
 	authz := r.Header.Get("Authorization")
 	presigned := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Signature") || q.Has("X-Amz-Credential")
@@ -403,30 +438,7 @@ func (s *Server) authenticate(r *http.Request, q url.Values) (*authResult, error
 	case q.Has("AWSAccessKeyId") || q.Has("Signature"):
 		return nil, ErrUnsupportedSignature
 	}
-	return nil, detail(ErrAccessDenied, "Anonymous access is not allowed; sign the request with AWS Signature Version 4.")
-}
-
-// authorize applies an access key's scope: its bucket list and read-only flag.
-func authorize(k engine.AccessKey, write bool, bucket string) error {
-	if write && k.ReadOnly {
-		return ErrAccessDenied
-	}
-	if bucket != "" && !bucketAllowed(k, bucket) {
-		return ErrAccessDenied
-	}
-	return nil
-}
-
-func bucketAllowed(k engine.AccessKey, bucket string) bool {
-	if len(k.Buckets) == 0 {
-		return true
-	}
-	for _, b := range k.Buckets {
-		if b == bucket {
-			return true
-		}
-	}
-	return false
+	return anonymousAuth(r)
 }
 
 func newRequestID() string {

@@ -40,9 +40,9 @@ func newTestEnv(t *testing.T) *testEnv { return newTestEnvWith(t, nil, nil) }
 func newTestEnvWith(t *testing.T, configure func(*Config), wrap func(http.Handler) http.Handler) *testEnv {
 	t.Helper()
 	f := newFakeEngine()
-	f.keys[testKey] = engine.AccessKey{AccessKey: testKey, Secret: testSecret}
+	f.keys[testKey] = engine.AccessKey{AccessKey: testKey, Secret: testSecret, Root: true}
 	f.keys["AKSCOPED"] = engine.AccessKey{AccessKey: "AKSCOPED", Secret: "scoped-secret", Buckets: []string{"allowed"}}
-	f.keys["AKRO"] = engine.AccessKey{AccessKey: "AKRO", Secret: "ro-secret", ReadOnly: true}
+	f.keys["AKRO"] = engine.AccessKey{AccessKey: "AKRO", Secret: "ro-secret", ReadOnly: true, Buckets: []string{"allowed"}}
 	cfg := Config{Engine: f, Region: testRegion, Domain: "s3.test"}
 	if configure != nil {
 		configure(&cfg)

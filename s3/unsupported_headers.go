@@ -36,12 +36,6 @@ var unsupportedHeaders = []unsupportedHeader{
 	{"x-amz-copy-source-server-side-encryption-customer-key", "server-side encryption with customer keys (SSE-C)", ""},
 	{"x-amz-copy-source-server-side-encryption-customer-key-md5", "server-side encryption with customer keys (SSE-C)", ""},
 	{"x-amz-tagging", "object tagging", ""},
-	{"x-amz-grant-read", "access control lists", ""},
-	{"x-amz-grant-write", "access control lists", ""},
-	{"x-amz-grant-read-acp", "access control lists", ""},
-	{"x-amz-grant-write-acp", "access control lists", ""},
-	{"x-amz-grant-full-control", "access control lists", ""},
-	{"x-amz-acl", "canned ACLs other than private", "private"},
 	{"x-amz-website-redirect-location", "website redirects", ""},
 	{"x-amz-storage-class", "storage classes other than STANDARD", "STANDARD"},
 }

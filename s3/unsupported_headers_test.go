@@ -23,12 +23,6 @@ var unsupportedHeaderCases = map[string]string{
 	"x-amz-copy-source-server-side-encryption-customer-key":       "a2V5",
 	"x-amz-copy-source-server-side-encryption-customer-key-md5":   "bWQ1",
 	"x-amz-tagging":                   "a=b",
-	"x-amz-grant-read":                "id=x",
-	"x-amz-grant-write":               "id=x",
-	"x-amz-grant-read-acp":            "id=x",
-	"x-amz-grant-write-acp":           "id=x",
-	"x-amz-grant-full-control":        "id=x",
-	"x-amz-acl":                       "public-read",
 	"x-amz-website-redirect-location": "/elsewhere",
 	"x-amz-storage-class":             "GLACIER",
 }

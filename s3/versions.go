@@ -146,9 +146,10 @@ func handleListObjectVersions(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	bucketOwner := s.bucketOwner(rq.bucket)
 	for _, v := range res.Versions {
 		e := versionEntry{XMLName: xml.Name{Local: "Version"}, Key: enc.enc(v.Key), VersionID: v.VersionID, IsLatest: v.IsLatest,
-			LastModified: timeISO(v.LastModified), Owner: defaultOwner}
+			LastModified: timeISO(v.LastModified), Owner: bucketOwner}
 		if v.DeleteMarker {
 			e.XMLName.Local = "DeleteMarker"
 		} else {

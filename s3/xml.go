@@ -13,13 +13,11 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 // timeISO formats times as S3 XML does.
 func timeISO(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// owner is the single owner every bucket and object reports.
+// owner is the Owner (or Initiator) element: an access key's canonical id and name.
 type owner struct {
 	ID          string `xml:"ID"`
 	DisplayName string `xml:"DisplayName"`
 }
-
-var defaultOwner = owner{ID: "prismd", DisplayName: "prismd"}
 
 // --- buckets ---
 
@@ -64,8 +62,9 @@ type grant struct {
 type grantee struct {
 	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
 	XSIType     string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
 }
 
 type tagging struct {

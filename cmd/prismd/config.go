@@ -125,7 +125,7 @@ type AccessKeyConfig struct {
 	AccessKey    string
 	SecretKey    string
 	SecretKeyEnv string
-	Buckets      []string // empty: every bucket
+	Buckets      []string // empty: none listed (the key uses what it owns or is granted)
 	ReadOnly     bool
 }
 

@@ -1,0 +1,250 @@
+package s3
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+
+	"github.com/prismd/prismd/access"
+	"github.com/prismd/prismd/engine"
+	plog "github.com/prismd/prismd/log"
+)
+
+// Who may do what is decided in one place: access.Decide, asked by
+// authorize for every request (and by allowed for what a request reads
+// besides its own target: a copy source, each key of DeleteObjects).
+// Handlers never decide access themselves.
+
+// anonymousAuth is the authResult of an unsigned request. Its body may
+// be a plain or unsigned-trailer stream, never a signed one.
+func anonymousAuth(r *http.Request) (*authResult, error) {
+	ph := r.Header.Get("X-Amz-Content-Sha256")
+	switch {
+	case ph == "":
+		ph = unsignedPayload
+	case ph == streamingSigned || ph == streamingSignedT:
+		return nil, detail(ErrAccessDenied, "A signed streaming payload needs a signed request.")
+	}
+	return &authResult{Anonymous: true, PayloadHash: ph}, nil
+}
+
+// principal is the caller as access sees it.
+func principal(a *authResult) access.Principal {
+	if a.Anonymous {
+		return access.Principal{Anonymous: true}
+	}
+	k := a.Key
+	p := access.Principal{AccessKey: k.AccessKey, CanonicalID: engine.CanonicalID(k.AccessKey), Root: k.Root, ReadOnly: k.ReadOnly}
+	if len(k.Buckets) > 0 {
+		p.Buckets = k.Buckets
+	}
+	return p
+}
+
+// bucketState is a bucket's access configuration as access needs it.
+type bucketState struct {
+	access.Bucket
+	ownerKey string // access key id of the owner
+}
+
+// bucketState reads a bucket's access configuration; Exists is false
+// when there is no such bucket.
+func (s *Server) bucketState(bucket string) (bucketState, error) {
+	a, err := s.engine().BucketAccess(bucket)
+	if errors.Is(err, engine.ErrNoSuchBucket) {
+		return bucketState{}, nil
+	}
+	if err != nil {
+		return bucketState{}, err
+	}
+	st := bucketState{ownerKey: a.Owner}
+	if st.ownerKey == "" {
+		st.ownerKey = s.engine().RootAccessKey()
+	}
+	st.Exists = true
+	st.Owner = engine.CanonicalID(st.ownerKey)
+	st.Ownership, st.ACL = a.Ownership, a.Grants
+	if a.Block != nil {
+		st.Block = *a.Block
+	}
+	if a.Policy != "" {
+		if st.Policy, err = s.parsedPolicy(a.Policy, bucket); err != nil {
+			return bucketState{}, err
+		}
+	}
+	return st, nil
+}
+
+// policyCache keeps parsed policies by bucket and document, so that a
+// request does not parse its bucket's policy again.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[[2]string]*access.Policy
+}
+
+const maxCachedPolicies = 4096
+
+func (s *Server) parsedPolicy(doc, bucket string) (*access.Policy, error) {
+	c := &s.policies
+	k := [2]string{bucket, doc}
+	c.mu.Lock()
+	p, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := access.ParsePolicy([]byte(doc), bucket)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedPolicies {
+		c.m = map[[2]string]*access.Policy{}
+	}
+	c.m[k] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// accessRequest builds what access needs to know of the request.
+func accessRequest(rq *request, action string, write bool, bucket, key string, st *bucketState) access.Request {
+	ar := access.Request{Action: action, Write: write, Bucket: bucket, Key: key, SecureTransport: rq.r.TLS != nil}
+	if st.Policy == nil {
+		return ar
+	}
+	if host, _, err := net.SplitHostPort(rq.r.RemoteAddr); err == nil {
+		ar.SourceIP, _ = netip.ParseAddr(host)
+	}
+	ar.Values = map[string]string{}
+	for _, name := range []string{"prefix", "delimiter", "max-keys"} {
+		if rq.q.Has(name) {
+			ar.Values["s3:"+name] = rq.q.Get(name)
+		}
+	}
+	for _, h := range []string{"x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption", "x-amz-storage-class"} {
+		if v := rq.r.Header.Get(h); v != "" {
+			ar.Values["s3:"+h] = v
+		}
+	}
+	return ar
+}
+
+// decide asks access whether the caller may make action on bucket/key.
+func (s *Server) decide(rq *request, action string, write bool, bucket, key string) (access.Decision, bucketState, error) {
+	var st bucketState
+	if bucket != "" {
+		var err error
+		if st, err = s.bucketState(bucket); err != nil {
+			return access.ImplicitDeny, st, err
+		}
+	}
+	if perm, object := access.ACLPermission(action); perm != "" && object && st.Exists && st.Ownership != "BucketOwnerEnforced" {
+		if g, ok, err := s.engine().ObjectACL(bucket, key); err == nil && ok {
+			st.ObjectACL = g
+		}
+	}
+	return access.Decide(principal(rq.auth), accessRequest(rq, action, write, bucket, key, &st), st.Bucket), st, nil
+}
+
+// authorize decides the request's own operation. A refusal is
+// AccessDenied, the same whether or not the bucket or key exists.
+func (s *Server) authorize(rq *request) error {
+	rt := rq.route
+	bucket, key := rq.bucket, rq.key
+	if rt.action == "s3:CreateBucket" || rt.action == "s3:ListAllMyBuckets" {
+		bucket = "" // whether the name is taken is the handler's answer
+		if rq.auth.Anonymous {
+			return ErrAccessDenied
+		}
+		if rt.action == "s3:CreateBucket" {
+			p := principal(rq.auth)
+			if d := access.Decide(p, access.Request{Action: rt.action, Write: true, Bucket: rq.bucket}, access.Bucket{}); d != access.Allow {
+				return ErrAccessDenied
+			}
+		}
+		return nil
+	}
+	if rt.sub == "delete" {
+		// DeleteObjects: every key is decided on its own (handleDeleteObjects);
+		// here only what refuses the whole request: a read-only or scoped key.
+		if access.Decide(principal(rq.auth), access.Request{Action: rt.action, Write: true, Bucket: bucket}, access.Bucket{}) != access.Allow {
+			return ErrAccessDenied
+		}
+		return nil
+	}
+	if rt.level != levelObject {
+		key = ""
+	}
+	d, st, err := s.decide(rq, rt.action, rt.write, bucket, key)
+	if err != nil {
+		return err
+	}
+	if d == access.Allow && !st.Exists {
+		// Answered here, not by the handler: a bucket created meanwhile by
+		// someone else must not take a write decided without its owner.
+		return ErrNoSuchBucket
+	}
+	if d != access.Allow {
+		if rt.level == levelObject && !rt.write && st.Exists && s.objectMissing(bucket, key) {
+			return s.hideMissingKey(rq, ErrNoSuchKey)
+		}
+		return ErrAccessDenied
+	}
+	if want := rq.r.Header.Get("X-Amz-Expected-Bucket-Owner"); want != "" && st.Exists && want != st.Owner {
+		return ErrAccessDenied
+	}
+	return nil
+}
+
+// allowed reports whether the caller may make action on bucket/key, for
+// what a request touches besides its own target.
+// A missing bucket is ErrNoSuchBucket: nothing is allowed in a bucket
+// that might be created, by someone else, before the request runs.
+func (s *Server) allowed(rq *request, action string, write bool, bucket, key string) (bool, error) {
+	d, st, err := s.decide(rq, action, write, bucket, key)
+	if err == nil && d == access.Allow && !st.Exists {
+		return false, ErrNoSuchBucket
+	}
+	return d == access.Allow, err
+}
+
+// hideMissingKey turns NoSuchKey into AccessDenied for a caller who may
+// not list the bucket, as S3 does: only a caller allowed to list it may
+// learn that a key does not exist.
+func (s *Server) hideMissingKey(rq *request, err error) error {
+	if err == nil || toAPIError(err).Code != ErrNoSuchKey.Code {
+		return err
+	}
+	ok, aerr := s.allowed(rq, "s3:ListBucket", false, rq.bucket, "")
+	if aerr != nil || !ok {
+		return ErrAccessDenied
+	}
+	return err
+}
+
+// objectMissing reports whether bucket holds no object at key.
+func (s *Server) objectMissing(bucket, key string) bool {
+	_, _, err := s.engine().ObjectACL(bucket, key)
+	return errors.Is(err, engine.ErrNoSuchKey)
+}
+
+// ownerOf is the Owner element of an access key.
+func ownerOf(accessKey string) owner {
+	return owner{ID: engine.CanonicalID(accessKey), DisplayName: accessKey}
+}
+
+// bucketOwner is the Owner element of a bucket's owner (and so of its objects).
+func (s *Server) bucketOwner(bucket string) owner {
+	st, err := s.bucketState(bucket)
+	if err != nil || st.ownerKey == "" {
+		return owner{}
+	}
+	return ownerOf(st.ownerKey)
+}
+
+// grantOf is the canonical id grant of an access key.
+func grantOf(accessKey, permission string) plog.Grant {
+	return plog.Grant{Grantee: "id:" + engine.CanonicalID(accessKey), Permission: permission}
+}
