@@ -73,7 +73,7 @@ type ScrubOptions struct {
 type ScrubSummary struct {
 	Deep          bool  `json:"deep"`
 	DryRun        bool  `json:"dry_run"`
-	Objects       int64 `json:"objects"`        // objects walked
+	Objects       int64 `json:"objects"`        // object versions walked (delete markers aside)
 	ShardsChecked int64 `json:"shards_checked"` // shards found (or not) in a listing or read
 	BytesRead     int64 `json:"bytes_read"`     // shard bytes read and verified
 	Missing       int64 `json:"missing"`        // shards absent, of the wrong size, or lost with their backend bucket

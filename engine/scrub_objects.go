@@ -56,21 +56,23 @@ func (run *scrubRun) bucket(ctx context.Context, bucket, after string) error {
 	return err
 }
 
-// walkObjects calls fn for every object of bucket under prefix with a key
-// after `after`, in key order, until fn returns false. Each page of 1000
-// comes from a view taken when the page is read.
+// walkObjects calls fn for every version (delete markers aside: they have
+// no data) of every object of bucket under prefix with a key after
+// `after`, in key order, until fn returns false. Each page of 1000 comes
+// from a view taken when the page is read.
 func walkObjects(view func() *projections.View, bucket, prefix, after string, fn func(projections.Object) bool) {
+	q := projections.VersionQuery{Prefix: prefix, KeyMarker: after, Max: 1000}
 	for {
-		page := view().List(bucket, projections.ListQuery{Prefix: prefix, After: after, Max: 1000})
-		for _, o := range page.Objects {
-			if !fn(o) {
+		page := view().ListVersions(bucket, q)
+		for _, x := range page.Versions {
+			if !x.DeleteMarker && !fn(x.Object) {
 				return
 			}
 		}
 		if !page.Truncated {
 			return
 		}
-		after = page.Next
+		q.KeyMarker, q.VersionIDMarker = page.NextKeyMarker, page.NextVersionIDMarker
 	}
 }
 

@@ -53,8 +53,13 @@ func (o *objRec) versionID() string {
 // FormatVersionID returns the version id of the version written at log
 // index seq: 16 lower-case hex digits.
 func FormatVersionID(seq uint64) string {
-	s := strconv.FormatUint(seq, 16)
-	return strings.Repeat("0", max(0, 16-len(s))) + s
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[seq&15]
+		seq >>= 4
+	}
+	return string(b[:])
 }
 
 // ParseVersionID returns the sequence of a version id, and whether it is
