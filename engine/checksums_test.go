@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"hash/crc64"
 	"strconv"
 	"testing"
 
@@ -29,6 +31,10 @@ func TestMultipartChecksum(t *testing.T) {
 		t.Fatalf("CRC-64/NVME check value %s", got)
 	}
 	data := payload(7, 100_000)
+	ref := crc64.Checksum(data, crc64.MakeTable(0x9a6c9329ac4bc9b5))
+	if got := sumOf("CRC64NVME", data); got != base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, ref)) {
+		t.Fatalf("CRC64NVME %s differs from hash/crc64's %x", got, ref)
+	}
 	for _, alg := range []string{"CRC32", "CRC32C", "CRC64NVME"} {
 		for _, cuts := range [][]int{{100_000}, {1, 99_999}, {0, 50_000, 50_000}, {33_333, 33_333, 33_334}, {99_999, 0, 1}} {
 			var sums []map[string]string
@@ -126,12 +132,66 @@ func TestUploadPartCopyChecksum(t *testing.T) {
 	}
 	tail := []byte("tail")
 	p2, err := c.e.UploadPart(ctx, up.UploadID, 2, engine.PutInput{Bucket: "bkt", Key: "k", Size: int64(len(tail)), Body: bytes.NewReader(tail),
-		BeforeCommit: func() (map[string]string, error) { return map[string]string{"CRC64NVME": sumOf("CRC64NVME", tail)}, nil }})
+		BeforeCommit: func() (map[string]string, error) {
+			return map[string]string{"CRC64NVME": sumOf("CRC64NVME", tail)}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info, err := c.e.CompleteUpload(ctx, "bkt", "k", up.UploadID, []engine.CompletePart{{Number: 1, ETag: p1.ETag}, {Number: 2, ETag: p2.ETag}}, engine.Conditions{})
 	if want := sumOf("CRC64NVME", append(append([]byte(nil), src...), tail...)); err != nil || info.Checksums["CRC64NVME"] != want {
 		t.Fatalf("object checksum %v %v, want %s", info.Checksums, err, want)
+	}
+}
+
+// BenchmarkDefaultChecksum: the cost every PUT without a checksum now pays
+// (CRC64NVME over the body), per byte.
+func BenchmarkDefaultChecksum(b *testing.B) {
+	data := payload(1, 1<<20)
+	h := engine.NewChecksum(engine.DefaultChecksum)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		h.Write(data)
+	}
+}
+
+// TestCopyReencodedChecksum: a copy into a bucket of another policy is one
+// part; a source with a COMPOSITE checksum gives it the full-object
+// CRC64NVME of its bytes, a full-object checksum is kept.
+func TestCopyReencodedChecksum(t *testing.T) {
+	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
+	ctx := context.Background()
+	c.e.CreateBucket(ctx, "bkt", "")
+	c.e.CreateBucket(ctx, "rep", "")
+	if err := c.e.SetBucketPolicy(ctx, "rep", plog.Policy{Mode: "replica", DataShards: 1, ParityShards: 1, Placement: "shuffle"}); err != nil {
+		t.Fatal(err)
+	}
+	data := payload(5, 5<<20+10)
+	up, _ := c.e.CreateUpload(ctx, "bkt", "mp", "", nil, nil, engine.UploadChecksum{Algorithm: "SHA256"})
+	var parts []engine.CompletePart
+	for i, p := range [][]byte{data[:5<<20], data[5<<20:]} {
+		pi, err := c.e.UploadPart(ctx, up.UploadID, i+1, engine.PutInput{Bucket: "bkt", Key: "mp", Size: int64(len(p)), Body: bytes.NewReader(p),
+			BeforeCommit: func() (map[string]string, error) { return map[string]string{"SHA256": sumOf("SHA256", p)}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, engine.CompletePart{Number: i + 1, ETag: pi.ETag})
+	}
+	mp, err := c.e.CompleteUpload(ctx, "bkt", "mp", up.UploadID, parts, engine.Conditions{})
+	if err != nil || engine.ChecksumType(mp.Checksums["SHA256"]) != engine.ChecksumComposite {
+		t.Fatalf("complete: %v %v", mp.Checksums, err)
+	}
+	cp, err := c.e.CopyObject(ctx, engine.CopyInput{SrcBucket: "bkt", SrcKey: "mp", Bucket: "rep", Key: "copy"})
+	if err != nil || len(cp.Checksums) != 1 || cp.Checksums["CRC64NVME"] != sumOf("CRC64NVME", data) {
+		t.Fatalf("re-encoded copy of a composite object: %v %v", cp.Checksums, err)
+	}
+	single := map[string]string{"CRC32": sumOf("CRC32", data)}
+	if _, err := c.e.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "one", Size: int64(len(data)), Body: bytes.NewReader(data),
+		BeforeCommit: func() (map[string]string, error) { return single, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	cp, err = c.e.CopyObject(ctx, engine.CopyInput{SrcBucket: "bkt", SrcKey: "one", Bucket: "rep", Key: "copy1"})
+	if err != nil || len(cp.Checksums) != 1 || cp.Checksums["CRC32"] != single["CRC32"] {
+		t.Fatalf("re-encoded copy of a full-object checksum: %v %v", cp.Checksums, err)
 	}
 }

@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -316,12 +318,20 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	defer rc.Close()
 	sum := md5.New()
-	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), src.Meta.Size, rc, sum)
+	// The copy is one part: a COMPOSITE checksum (or none) becomes the
+	// full-object DefaultChecksum, computed as the data is copied.
+	ck := NewChecksum(DefaultChecksum)
+	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), src.Meta.Size, io.TeeReader(rc, ck), sum)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("copy %s/%s: %w", in.SrcBucket, in.SrcKey, err)
 	}
 	meta.ETag = hex.EncodeToString(sum.Sum(nil))
 	meta.PartSizes, meta.PartSums = nil, nil
+	if full := fullObjectChecksums(meta.Checksums); full != nil {
+		meta.Checksums = full
+	} else {
+		meta.Checksums = map[string]string{DefaultChecksum: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
+	}
 	idx, err := e.commit(ctx, w, plog.ObjectCommitted{Bucket: in.Bucket, Key: in.Key, Blob: w.id, Meta: meta, Cond: in.Cond.precondition()})
 	if err != nil {
 		w.abort(err)

@@ -123,6 +123,10 @@ func TestMultipartChecksumTypes(t *testing.T) {
 		if tc.composite {
 			want = b64sum(tc.name, raws) + "-2"
 		}
+		lu, err := c.ListMultipartUploads(ctx, &s3sdk.ListMultipartUploadsInput{Bucket: b, Prefix: key})
+		if err != nil || len(lu.Uploads) != 1 || lu.Uploads[0].ChecksumAlgorithm != tc.alg || (tc.alg != "" && lu.Uploads[0].ChecksumType != tc.wantType) {
+			t.Fatalf("%s: ListMultipartUploads %+v %v", *key, lu.Uploads, err)
+		}
 		lp, err := c.ListParts(ctx, &s3sdk.ListPartsInput{Bucket: b, Key: key, UploadId: up.UploadId})
 		if err != nil || lp.ChecksumAlgorithm != tc.alg || (tc.alg != "" && lp.ChecksumType != tc.wantType) {
 			t.Fatalf("%s: ListParts %q %q %v", *key, lp.ChecksumAlgorithm, lp.ChecksumType, err)

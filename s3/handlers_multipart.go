@@ -248,6 +248,7 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 		out.Uploads = append(out.Uploads, uploadItem{
 			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket),
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 		})
 	}
 	for _, p := range res.CommonPrefixes {

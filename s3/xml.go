@@ -242,12 +242,14 @@ type listMultipartUploadsResult struct {
 }
 
 type uploadItem struct {
-	Key          xmlText `xml:"Key"`
-	UploadID     string  `xml:"UploadId"`
-	Initiator    owner   `xml:"Initiator"`
-	Owner        owner   `xml:"Owner"`
-	StorageClass string  `xml:"StorageClass"`
-	Initiated    string  `xml:"Initiated"`
+	Key               xmlText `xml:"Key"`
+	UploadID          string  `xml:"UploadId"`
+	Initiator         owner   `xml:"Initiator"`
+	Owner             owner   `xml:"Owner"`
+	StorageClass      string  `xml:"StorageClass"`
+	Initiated         string  `xml:"Initiated"`
+	ChecksumAlgorithm string  `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string  `xml:"ChecksumType,omitempty"`
 }
 
 // decodeXML strictly decodes a request body into v: well-formed, the
