@@ -173,6 +173,7 @@ func startProc(dir, cfg string, env []string, extraArgs ...string) (*proc, error
 	p.cmd.Dir = dir
 	p.cmd.Env = append(cleanEnv(), env...)
 	p.cmd.Stderr = errFile
+	setParentDeathSignal(p.cmd)
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -111,6 +111,7 @@ func (s *Server) Start() {
 		"posix", filepath.Join(s.dir, "data"))
 	out := &lockedWriter{}
 	cmd.Stdout, cmd.Stderr = out, out
+	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("s3test: start versitygw: %v", err)
 	}
