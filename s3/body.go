@@ -232,3 +232,20 @@ func parseContentMD5(h http.Header) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// readSmallBody reads a request body of at most limit bytes (an XML or
+// JSON document) whole, verifying its signature, payload hash and
+// Content-MD5.
+func readSmallBody(rq *request, limit int64) ([]byte, error) {
+	md5sum, err := parseContentMD5(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPayload(rq.r, rq.auth)
+	if err != nil {
+		return nil, err
+	}
+	rq.body = p
+	p.verifyMD5(md5sum)
+	return p.readAll(limit)
+}

@@ -494,17 +494,7 @@ func parseDeleteRequest(b []byte) (deleteRequest, error) {
 }
 
 func handleDeleteObjects(s *Server, rq *request) (*response, error) {
-	md5sum, err := parseContentMD5(rq.r.Header)
-	if err != nil {
-		return nil, err
-	}
-	p, err := newPayload(rq.r, rq.auth)
-	if err != nil {
-		return nil, err
-	}
-	rq.body = p
-	p.verifyMD5(md5sum)
-	b, err := p.readAll(maxDeleteBody)
+	b, err := readSmallBody(rq, maxDeleteBody)
 	if err != nil {
 		return nil, err
 	}

@@ -10,21 +10,6 @@ import (
 	plog "github.com/prismd/prismd/log"
 )
 
-// readSmallBody reads and verifies a configuration body of at most limit bytes.
-func readSmallBody(rq *request, limit int64) ([]byte, error) {
-	p, err := newPayload(rq.r, rq.auth)
-	if err != nil {
-		return nil, err
-	}
-	rq.body = p
-	if md5sum, err := parseContentMD5(rq.r.Header); err != nil {
-		return nil, err
-	} else {
-		p.verifyMD5(md5sum)
-	}
-	return p.readAll(limit)
-}
-
 func handleGetBucketPolicy(s *Server, rq *request) (*response, error) {
 	a, err := s.engine().BucketAccess(rq.bucket)
 	if err != nil {
