@@ -194,7 +194,19 @@ type Gateway struct {
 	*Process
 	Endpoint             string // S3
 	Admin                string // management listener
+	DataDir              string // as its banner prints it
 	AccessKey, SecretKey string
+}
+
+// AdminToken returns the bearer token the gateway wrote to its data
+// directory (admin.token) for callers on its host: the management
+// listener's endpoints but /health and /metrics need it.
+func (g *Gateway) AdminToken() (string, error) {
+	b, err := os.ReadFile(filepath.Join(g.DataDir, "admin.token"))
+	if err != nil {
+		return "", fmt.Errorf("%w: admin token: %v", ErrProcess, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // StartGateway writes config to dir/prismd.toml and starts `bin serve`
@@ -214,7 +226,7 @@ func StartGatewayWithin(ctx context.Context, bin, dir, config, accessKey, secret
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProcess, err)
 	}
-	banner := newBannerWriter("S3 endpoint:", "admin:")
+	banner := newBannerWriter("S3 endpoint:", "admin:", "data dir:")
 	g := &Gateway{AccessKey: accessKey, SecretKey: secretKey}
 	var err error
 	g.Process, err = startProcess("prismd", bin,
@@ -232,7 +244,10 @@ func StartGatewayWithin(ctx context.Context, bin, dir, config, accessKey, secret
 		g.Stop(5 * time.Second)
 		return nil, fmt.Errorf("%w: prismd serve printed no endpoints within %v:\n%s", ErrProcess, ready, g.tail())
 	}
-	g.Endpoint, g.Admin = banner.value("S3 endpoint:"), banner.value("admin:")
+	g.Endpoint, g.Admin, g.DataDir = banner.value("S3 endpoint:"), banner.value("admin:"), banner.value("data dir:")
+	if !filepath.IsAbs(g.DataDir) {
+		g.DataDir = filepath.Join(dir, g.DataDir)
+	}
 	if err := waitHTTPWithin(ctx, g.Process, g.Admin+"/health", http.StatusOK, ready); err != nil {
 		g.Stop(5 * time.Second)
 		return nil, err

@@ -430,6 +430,11 @@ func (s *standard) profile(ctx context.Context, g *Gateway, cs []*Comparison, ta
 	if url == "" {
 		url = g.Admin + "/debug/pprof/profile"
 	}
+	token, err := g.AdminToken()
+	if err != nil {
+		pr.Err = err.Error()
+		return
+	}
 	url = fmt.Sprintf("%s?seconds=%d", url, s.cfg.ProfileSeconds)
 	w := slow.Target.Workload
 	w.Duration = time.Duration(s.cfg.ProfileSeconds+2) * time.Second
@@ -442,7 +447,7 @@ func (s *standard) profile(ctx context.Context, g *Gateway, cs []*Comparison, ta
 	time.Sleep(time.Second) // let the workload reach its steady state
 	s.logf("profiling %s: %s", slow.Label, url)
 	path := filepath.Join(s.cfg.OutDir, "cpu-"+fileName(slow.Label)+".pprof")
-	err := fetch(ctx, url, path, time.Duration(s.cfg.ProfileSeconds+30)*time.Second)
+	err = fetch(ctx, url, token, path, time.Duration(s.cfg.ProfileSeconds+30)*time.Second)
 	if runErr := <-done; err == nil && runErr != nil {
 		err = runErr
 	}
@@ -480,13 +485,16 @@ func fileName(label string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-// fetch GETs url into path.
-func fetch(ctx context.Context, url, path string, timeout time.Duration) error {
+// fetch GETs url into path, with a bearer token when token is not "".
+func fetch(ctx context.Context, url, token, path string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
