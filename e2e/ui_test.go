@@ -32,7 +32,7 @@ func newBrowser(t *testing.T, p *proc) *browser {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed (make test-deps installs it)")
+		t.Fatal("chromium is not installed: make test installs it (make test-deps)")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless,
 		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1280, 1000))
@@ -97,9 +97,6 @@ func (b *browser) waitText(sel, want string, bound time.Duration) string {
 // second gateway with the same master key. Every page is saved as a
 // screenshot under the test's artifact directory (go test -artifacts).
 func TestWebUI(t *testing.T) {
-	if _, err := exec.LookPath("chromium"); err != nil {
-		t.Skip("chromium is not installed (make test-deps installs it)")
-	}
 	masterKey := "PRISMD_MASTER_KEY=" + strings.Repeat("5a", 32)
 	env := []string{"PRISMD_ADMIN_PASSWORD=" + uiPassword, masterKey}
 	cl := rgStartWith(t, rgThree, `purge_delay = "0s"`, env)

@@ -16,9 +16,6 @@ import (
 // records which keys are in place with their bytes; when each ends, it
 // counts it as done.
 func TestPutAckedAfterDurableRound(t *testing.T) {
-	if !haveSyncFS {
-		t.Skip("no syncfs on this platform: Put fsyncs every file and directory itself")
-	}
 	b, err := New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
