@@ -57,21 +57,30 @@ func handlePutBucketACL(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.putACL(rq, &st, func(grants []plog.Grant) error {
+		return s.engine().SetBucketACL(rq.ctx(), rq.bucket, grants)
+	})
+}
+
+// putACL reads the ACL a PutBucketAcl or PutObjectAcl asks for and stores
+// it with set. An owner-only ACL on an enforced bucket changes nothing; a
+// request that names no ACL at all is MalformedACLError.
+func (s *Server) putACL(rq *request, st *bucketState, set func([]plog.Grant) error) (*response, error) {
 	body, err := aclBody(rq)
 	if err != nil {
 		return nil, err
 	}
-	grants, set, err := s.requestACL(rq, &st, st.Owner, body)
+	grants, changed, err := s.requestACL(rq, st, st.Owner, body)
 	if err != nil {
 		return nil, err
 	}
-	if !set {
+	if !changed {
 		if body == nil && !hasACLHeaders(rq) {
 			return nil, detail(ErrMalformedACL, "The request names no ACL: send x-amz-acl, x-amz-grant-* or an AccessControlPolicy.")
 		}
-		return newResponse(), nil // an owner-only ACL on an enforced bucket: nothing changes
+		return newResponse(), nil
 	}
-	if err := s.engine().SetBucketACL(rq.ctx(), rq.bucket, grants); err != nil {
+	if err := set(grants); err != nil {
 		return nil, err
 	}
 	return newResponse(), nil
@@ -112,24 +121,9 @@ func handlePutObjectACL(s *Server, rq *request) (*response, error) {
 	if _, _, err := s.engine().ObjectACL(rq.bucket, rq.key); err != nil {
 		return nil, err
 	}
-	body, err := aclBody(rq)
-	if err != nil {
-		return nil, err
-	}
-	grants, set, err := s.requestACL(rq, &st, st.Owner, body)
-	if err != nil {
-		return nil, err
-	}
-	if !set {
-		if body == nil && !hasACLHeaders(rq) {
-			return nil, detail(ErrMalformedACL, "The request names no ACL: send x-amz-acl, x-amz-grant-* or an AccessControlPolicy.")
-		}
-		return newResponse(), nil
-	}
-	if err := s.engine().SetObjectACL(rq.ctx(), rq.bucket, rq.key, grants); err != nil {
-		return nil, err
-	}
-	return newResponse(), nil
+	return s.putACL(rq, &st, func(grants []plog.Grant) error {
+		return s.engine().SetObjectACL(rq.ctx(), rq.bucket, rq.key, grants)
+	})
 }
 
 // newObjectACL reads the ACL a request writing an object asks for; nil
