@@ -2,14 +2,21 @@ package s3test
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	mathrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/prismd/prismd/bench"
 )
@@ -19,7 +26,6 @@ const Region = "us-east-1"
 
 const (
 	accessKey = "prismdtest"
-	secretKey = "prismdtestsecret"
 	// startTimeout bounds how long Start waits for the server to answer.
 	startTimeout = 15 * time.Second
 )
@@ -30,6 +36,10 @@ type Server struct {
 	bin  string
 	dir  string
 	addr string // 127.0.0.1:port, kept across restarts
+	// secret is this server's own secret key: a signed request that
+	// succeeds proves the answer came from this server and not from
+	// another process that took the port while this one was stopped.
+	secret string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -54,21 +64,44 @@ func StartVersity(t testing.TB, dir string) *Server {
 			t.Fatalf("s3test: %v", err)
 		}
 	}
-	s := &Server{t: t, bin: bin, dir: abs, addr: freeAddr(t)}
+	s := &Server{t: t, bin: bin, dir: abs, addr: freeAddr(t), secret: "prismdtest-" + rand.Text()}
 	t.Cleanup(s.Stop)
 	s.Start()
 	return s
 }
 
+// freeAddr picks a free port below the kernel's ephemeral range. A server
+// keeps its port across Stop and Start; a port from the ephemeral range
+// could meanwhile be handed to any listener asking for port 0 or to an
+// outgoing connection, and the restarted server would fail to bind it.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("s3test: pick a port: %v", err)
+	low := ephemeralLow()
+	for range 1000 {
+		port := 10000 + mathrand.IntN(low-10000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Fatalf("s3test: no free port in 10000..%d", low)
+	return ""
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// when it cannot be read).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		var lo, hi int
+		if _, err := fmt.Sscan(string(data), &lo, &hi); err == nil && lo > 11000 {
+			return lo
+		}
+	}
+	return 32768
 }
 
 // Endpoint returns the server's URL, e.g. "http://127.0.0.1:38211".
@@ -78,7 +111,7 @@ func (s *Server) Endpoint() string { return "http://" + s.addr }
 func (s *Server) AccessKey() string { return accessKey }
 
 // SecretKey returns the root account's secret key.
-func (s *Server) SecretKey() string { return secretKey }
+func (s *Server) SecretKey() string { return s.secret }
 
 // DataDir returns the directory holding <bucket>/<key> files.
 func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
@@ -104,7 +137,7 @@ func (s *Server) Start() {
 	}
 	cmd := exec.Command(s.bin,
 		"--port", s.addr,
-		"--access", accessKey, "--secret", secretKey,
+		"--access", accessKey, "--secret", s.secret,
 		"--region", Region,
 		"--iam-dir", filepath.Join(s.dir, "iam"),
 		"--quiet", "--keep-alive", // as real providers do: connections are reused
@@ -122,11 +155,8 @@ func (s *Server) Start() {
 	}()
 	s.cmd, s.exited, s.output = cmd, exited, out
 	deadline := time.Now().Add(startTimeout)
-	client := &http.Client{Timeout: time.Second}
 	for {
-		resp, err := client.Get(s.Endpoint())
-		if err == nil {
-			resp.Body.Close()
+		if s.answers() {
 			return
 		}
 		select {
@@ -143,6 +173,22 @@ func (s *Server) Start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// answers reports whether this server (its own secret key) answers a
+// signed ListBuckets.
+func (s *Server) answers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	client := awss3.New(awss3.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.Endpoint()),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, s.secret, ""),
+		Retryer:      aws.NopRetryer{},
+	})
+	_, err := client.ListBuckets(ctx, &awss3.ListBucketsInput{})
+	return err == nil
 }
 
 // Stop kills the server by its PID and waits for it to exit. The data
