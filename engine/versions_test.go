@@ -273,3 +273,30 @@ func TestScrubRepairsNoncurrentVersion(t *testing.T) {
 		t.Fatalf("old version after the repair: %d bytes, %v", len(got), err)
 	}
 }
+
+// TestBucketConfig: a configuration document is stored, replaced, removed,
+// survives a restart from the log, and a missing bucket is refused.
+func TestBucketConfig(t *testing.T) {
+	c, ctx := versionedCluster(t, "")
+	if err := c.e.SetBucketConfig(ctx, "nope", engine.ConfigCORS, []byte("x")); !errors.Is(err, engine.ErrNoSuchBucket) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+	if err := c.e.CreateBucket(ctx, "cfg", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		name string
+		doc  string
+	}{{engine.ConfigCORS, "<a/>"}, {engine.ConfigLifecycle, "<l/>"}, {engine.ConfigLifecycle, ""}} {
+		if err := c.e.SetBucketConfig(ctx, "cfg", step.name, []byte(step.doc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.restart()
+	if doc, ok, err := c.e.BucketConfig("cfg", engine.ConfigCORS); err != nil || !ok || string(doc) != "<a/>" {
+		t.Fatalf("cors after restart: %q %v %v", doc, ok, err)
+	}
+	if _, ok, err := c.e.BucketConfig("cfg", engine.ConfigLifecycle); err != nil || ok {
+		t.Fatalf("removed lifecycle: %v %v", ok, err)
+	}
+}

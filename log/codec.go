@@ -75,15 +75,16 @@ var schemas = map[Type]*schema{
 	TypeBucketDeleted:      v1[BucketDeleted](),
 	TypeBackendBucketReady: v1[BackendBucketReady](),
 	TypeBackendBucketLost:  v1[BackendBucketLost](),
+	TypeBucketConfigSet:    v1[BucketConfigSet](),
 
 	TypePutStarted:      v1[PutStarted](),
 	TypeShardWritten:    v1[ShardWritten](),
 	TypeShardFailed:     v1[ShardFailed](),
-	TypeObjectCommitted: extended[ObjectCommitted](2),
+	TypeObjectCommitted: extended[ObjectCommitted](3),
 	TypeObjectDeleted:   v1[ObjectDeleted](),
-	TypeObjectCopied:    extended[ObjectCopied](2),
+	TypeObjectCopied:    extended[ObjectCopied](3),
 
-	TypeUploadCreated:   v1[UploadCreated](),
+	TypeUploadCreated:   extended[UploadCreated](2),
 	TypePartCommitted:   v1[PartCommitted](),
 	TypeUploadCompleted: uploadCompletedSchema(),
 	TypeUploadAborted:   v1[UploadAborted](),
@@ -118,10 +119,11 @@ var schemas = map[Type]*schema{
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists
 // each part's blob, size and ETag and may carry a precondition. Version 1
-// parts decode with a zero Blob, which apply resolves by number.
+// parts decode with a zero Blob, which apply resolves by number. Version
+// 3 added the tags and lock fields of Meta.
 func uploadCompletedSchema() *schema {
 	s := v1[UploadCompleted]()
-	s.version = 2
+	s.version = 3
 	s.decoders[1] = func(dec *msgpack.Decoder) (Event, error) {
 		var old uploadCompletedV1
 		if err := dec.Decode(&old); err != nil {
@@ -137,6 +139,7 @@ func uploadCompletedSchema() *schema {
 		return ev, nil
 	}
 	s.decoders[2] = decodeAs[UploadCompleted]
+	s.decoders[3] = decodeAs[UploadCompleted] // the tags and lock fields of Meta
 	return s
 }
 

@@ -105,7 +105,8 @@ func mapLen(required int, optional ...bool) int {
 
 func appendObjectMeta(dst []byte, m *ObjectMeta) []byte {
 	dst = appendMapLen(dst, mapLen(3, m.ContentType != "", len(m.Headers) > 0, len(m.UserMeta) > 0,
-		len(m.Checksums) > 0, len(m.PartSizes) > 0, len(m.PartSums) > 0))
+		len(m.Checksums) > 0, len(m.PartSizes) > 0, len(m.PartSums) > 0,
+		len(m.Tags) > 0, m.LockMode != "", m.LockUntil != 0, m.LegalHold))
 	dst = appendInt(appendStr(dst, "size"), m.Size)
 	dst = appendStr(appendStr(dst, "etag"), m.ETag)
 	dst = appendInt(appendStr(dst, "mtime"), m.ModTime)
@@ -132,6 +133,18 @@ func appendObjectMeta(dst []byte, m *ObjectMeta) []byte {
 		for _, s := range m.PartSums {
 			dst = appendStringMap(dst, s)
 		}
+	}
+	if len(m.Tags) > 0 {
+		dst = appendStringMap(appendStr(dst, "tags"), m.Tags)
+	}
+	if m.LockMode != "" {
+		dst = appendStr(appendStr(dst, "lockmode"), m.LockMode)
+	}
+	if m.LockUntil != 0 {
+		dst = appendInt(appendStr(dst, "lockuntil"), m.LockUntil)
+	}
+	if m.LegalHold {
+		dst = append(appendStr(dst, "hold"), 0xc3) // msgpack true
 	}
 	return dst
 }
@@ -196,6 +209,27 @@ func decodeObjectMeta(r *wireReader) (m ObjectMeta, ok bool) {
 				return m, false
 			}
 		}
+	}
+	if f.opt("tags") {
+		if m.Tags, ok = r.stringMap(); !ok || len(m.Tags) == 0 {
+			return m, false
+		}
+	}
+	if f.opt("lockmode") {
+		if m.LockMode, ok = r.str(); !ok || m.LockMode == "" {
+			return m, false
+		}
+	}
+	if f.opt("lockuntil") {
+		if m.LockUntil, ok = r.int64(); !ok || m.LockUntil == 0 {
+			return m, false
+		}
+	}
+	if f.opt("hold") {
+		if c, ok := r.code(); !ok || c != 0xc3 { // only true is written
+			return m, false
+		}
+		m.LegalHold = true
 	}
 	return m, f.done()
 }

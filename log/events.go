@@ -15,6 +15,7 @@ const (
 	TypeBucketDeleted      Type = 3
 	TypeBackendBucketReady Type = 4
 	TypeBackendBucketLost  Type = 5
+	TypeBucketConfigSet    Type = 6
 
 	TypePutStarted      Type = 10
 	TypeShardWritten    Type = 11
@@ -104,6 +105,16 @@ type ObjectMeta struct {
 	Checksums   map[string]string   `msgpack:"sums,omitempty"`  // "CRC32" → base64, …
 	PartSizes   []int64             `msgpack:"parts,omitempty"` // multipart: size of each part, in order
 	PartSums    []map[string]string `msgpack:"partsums,omitempty"`
+	// Tags are the object's tags (x-amz-tagging). ObjectCommitted and
+	// ObjectCopied version 3, UploadCreated version 2 and UploadCompleted
+	// version 3 added them and the lock fields.
+	Tags map[string]string `msgpack:"tags,omitempty"`
+	// LockMode ("GOVERNANCE" or "COMPLIANCE") and LockUntil (unix
+	// nanoseconds) are the version's object lock retention, LegalHold its
+	// legal hold.
+	LockMode  string `msgpack:"lockmode,omitempty"`
+	LockUntil int64  `msgpack:"lockuntil,omitempty"`
+	LegalHold bool   `msgpack:"hold,omitempty"`
 }
 
 // BucketCreated makes a bucket. Policy is nil when the bucket follows the
@@ -189,7 +200,8 @@ type ShardFailed struct {
 
 // ObjectCommitted makes Key in Bucket point at Blob's data. Any object it
 // replaces loses its reference. It is refused when the bucket does not
-// exist or Cond does not hold. Version 2 added Cond.
+// exist or Cond does not hold. Version 2 added Cond, version 3 the tags
+// and lock fields of Meta.
 type ObjectCommitted struct {
 	Bucket string        `msgpack:"bucket"`
 	Key    string        `msgpack:"key"`
@@ -206,7 +218,7 @@ type ObjectDeleted struct {
 // ObjectCopied makes Key in Bucket reference the same extents as the
 // source (metadata-only copy). It is refused when the bucket does not
 // exist, an extent's blob is no longer known, or Cond does not hold.
-// Version 2 added Cond.
+// Version 2 added Cond, version 3 the tags and lock fields of Meta.
 type ObjectCopied struct {
 	Bucket    string        `msgpack:"bucket"`
 	Key       string        `msgpack:"key"`
@@ -221,6 +233,7 @@ type ObjectCopied struct {
 // headers and user metadata to apply at completion; its Checksums, when
 // set, holds the one checksum the completed object is to get, as algorithm
 // → type ("CRC32" → "COMPOSITE" or "FULL_OBJECT"), not a digest.
+// Version 2 added the tags and lock fields of Meta.
 type UploadCreated struct {
 	Upload  string     `msgpack:"upload"`
 	Bucket  string     `msgpack:"bucket"`

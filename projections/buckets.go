@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/prismd/prismd/log"
@@ -32,7 +33,8 @@ type bucketRec struct {
 	policy     *log.Policy
 	ready      []string // sorted
 	versioning string
-	access     *Access // nil: owned by the root key, nothing set
+	access     *Access           // nil: owned by the root key, nothing set
+	configs    map[string][]byte // configuration documents by name (log.BucketConfigSet); never changed in place
 }
 
 func (r *bucketRec) export() Bucket {
@@ -61,6 +63,45 @@ func (s *State) bucketCreated(e log.BucketCreated) error {
 	}
 	s.t.buckets.Set(e.Bucket, r)
 	return nil
+}
+
+// bucketConfigSet applies BucketConfigSet: the bucket's document Name is
+// set, or removed when Doc is empty.
+func (s *State) bucketConfigSet(e log.BucketConfigSet) error {
+	old, ok := s.t.buckets.Get(e.Bucket)
+	if !ok {
+		return fmt.Errorf("bucket %q: %w", e.Bucket, ErrNoSuchBucket)
+	}
+	if e.Name == "" {
+		return fmt.Errorf("bucket %q: config without a name: %w", e.Bucket, ErrBadConfig)
+	}
+	r := *old
+	r.configs = maps.Clone(old.configs)
+	if len(e.Doc) == 0 {
+		delete(r.configs, e.Name)
+	} else {
+		if r.configs == nil {
+			r.configs = map[string][]byte{}
+		}
+		r.configs[e.Name] = slices.Clone(e.Doc)
+	}
+	if len(r.configs) == 0 {
+		r.configs = nil
+	}
+	s.t.buckets.Set(e.Bucket, &r)
+	return nil
+}
+
+// BucketConfig returns the bucket's configuration document name (see
+// log.BucketConfigSet), and false when the bucket does not exist or has
+// none. The caller must not change the bytes.
+func (v *View) BucketConfig(bucket, name string) ([]byte, bool) {
+	b, ok := v.t.buckets.Get(bucket)
+	if !ok {
+		return nil, false
+	}
+	doc, ok := b.configs[name]
+	return doc, ok
 }
 
 func (s *State) bucketPolicySet(e log.BucketPolicySet) error {

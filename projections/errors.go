@@ -37,3 +37,6 @@ var (
 // ErrBadVersioning refuses a BucketVersioningSet whose status is neither
 // log.VersioningEnabled nor log.VersioningSuspended.
 var ErrBadVersioning = errors.New("projections: bad versioning status")
+
+// ErrBadConfig refuses a BucketConfigSet without a name.
+var ErrBadConfig = errors.New("projections: bad bucket config")

@@ -52,6 +52,8 @@ const (
 	attrChecksum byte = 3
 	attrETag     byte = 4 // ETag that is not hex MD5 [-N]
 	attrCType    byte = 5 // content type not interned
+	attrTag      byte = 6 // an object tag: name → value
+	attrLock     byte = 7 // object lock: "mode", "until" (unix nanoseconds), "hold" ("ON")
 )
 
 const (
@@ -137,6 +139,16 @@ func (s *State) newObject(meta log.ObjectMeta, extents []log.Extent) *objRec {
 	attrs = appendAttrMap(attrs, attrHeader, meta.Headers)
 	attrs = appendAttrMap(attrs, attrUserMeta, meta.UserMeta)
 	attrs = appendAttrMap(attrs, attrChecksum, meta.Checksums)
+	attrs = appendAttrMap(attrs, attrTag, meta.Tags)
+	if meta.LegalHold {
+		attrs = appendAttr(attrs, attrLock, "hold", "ON")
+	}
+	if meta.LockMode != "" {
+		attrs = appendAttr(attrs, attrLock, "mode", meta.LockMode)
+	}
+	if meta.LockUntil != 0 {
+		attrs = appendAttr(attrs, attrLock, "until", strconv.FormatInt(meta.LockUntil, 10))
+	}
 	if i, ok := s.internCType(meta.ContentType); ok {
 		o.ctype = i
 	} else {
@@ -219,6 +231,17 @@ func (t *tables) exportMeta(o *objRec) log.ObjectMeta {
 			m.ETag = value
 		case attrCType:
 			m.ContentType = value
+		case attrTag:
+			put(&m.Tags)
+		case attrLock:
+			switch name {
+			case "hold":
+				m.LegalHold = true
+			case "mode":
+				m.LockMode = value
+			case "until":
+				m.LockUntil, _ = strconv.ParseInt(value, 10, 64)
+			}
 		}
 	})
 	if o.x != nil {

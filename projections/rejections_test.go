@@ -285,6 +285,27 @@ func addGoldenVersions(s *State) {
 	ap(log.ObjectDeleted{Bucket: "v", Key: "gone"})
 }
 
+// addGoldenConfigs adds what version 5 of the snapshot carries: bucket
+// configuration documents, and an object with tags and an object lock.
+func addGoldenConfigs(s *State) {
+	ap := func(evs ...log.Event) {
+		for _, ev := range evs {
+			i := s.Applied() + 1
+			if err := s.Apply(i, int64(i)*1000, ev); err != nil {
+				panic(err)
+			}
+		}
+	}
+	ap(log.BucketConfigSet{Bucket: "v", Name: log.ConfigCORS, Doc: []byte("<CORSConfiguration/>")},
+		log.BucketConfigSet{Bucket: "v", Name: log.ConfigLifecycle, Doc: []byte("<LifecycleConfiguration/>")})
+	evs := putObject(bid(6), "b", "locked", 10)
+	c := evs[len(evs)-1].(log.ObjectCommitted)
+	c.Meta.Tags = map[string]string{"team": "blue"}
+	c.Meta.LockMode, c.Meta.LockUntil, c.Meta.LegalHold = "COMPLIANCE", 4102444800000000000, true
+	evs[len(evs)-1] = c
+	ap(evs...)
+}
+
 // addGoldenAccess adds what version 4 of the snapshot carries for access:
 // an owned bucket with a grant, a policy, a public access block, an object ACL.
 func addGoldenAccess(s *State) {
@@ -313,6 +334,8 @@ func TestSnapshotGolden(t *testing.T) {
 	unversioned := want.Applied()
 	addGoldenAccess(want)
 	addGoldenVersions(want)
+	v4applied := want.Applied()
+	addGoldenConfigs(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +375,9 @@ func TestSnapshotGolden(t *testing.T) {
 			return true
 		})
 		applied := want.Applied()
+		if v == 4 {
+			applied = v4applied
+		}
 		if v < 4 {
 			applied = unversioned
 		} else {
@@ -381,6 +407,16 @@ func TestSnapshotGolden(t *testing.T) {
 		}
 		if g, ok := got.ObjectACL("b", "kept"); !ok || len(g) != 1 {
 			t.Errorf("version %d: object acl %v", v, g)
+		}
+		if v < 5 {
+			continue
+		}
+		if doc, ok := got.BucketConfig("v", log.ConfigCORS); !ok || string(doc) != "<CORSConfiguration/>" {
+			t.Errorf("version %d: cors %q", v, doc)
+		}
+		if o, ok := got.Object("b", "locked"); !ok || o.Meta.Tags["team"] != "blue" || o.Meta.LockMode != "COMPLIANCE" ||
+			o.Meta.LockUntil != 4102444800000000000 || !o.Meta.LegalHold {
+			t.Errorf("version %d: locked object %+v", v, o.Meta)
 		}
 	}
 	// A version from the future is refused.

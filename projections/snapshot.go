@@ -31,7 +31,11 @@ import (
 //	access    array of snapAccess     (version 4)
 //	objACLs   array of snapObjACL     (version 4)
 //	admin    snapAdmin                (version 4: the admin password hash and API tokens)
+//	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
 //
+// Version 5 added the buckets' configuration documents (lifecycle, CORS,
+// tagging, object lock: log.BucketConfigSet); object tags and object lock
+// fields live in snapObject.Attrs, which older versions load without.
 // Version 4 added a bucket's versioning status (snapBucket.Versioning), a
 // version word to every object (snapObject.Ver: see versions.go), the
 // versions section, the buckets' access configuration (owner, ACL, policy,
@@ -49,7 +53,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 4
+	snapVersion = 5
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12
@@ -91,6 +95,13 @@ type snapAccess struct {
 	Grants    []log.Grant
 	Policy    string
 	Block     *log.PublicAccessBlock
+}
+
+type snapBucketConfig struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Bucket   string
+	Name     string
+	Doc      []byte
 }
 
 type snapObjACL struct {
@@ -359,6 +370,18 @@ func (t *tables) writeTo(w io.Writer) error {
 		return err == nil
 	})
 	put(t.snapAdmin())
+	n = 0
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		n += len(b.configs)
+		return true
+	})
+	section(n)
+	t.buckets.Scan(func(_ string, b *bucketRec) bool {
+		for _, name := range slices.Sorted(maps.Keys(b.configs)) {
+			put(snapBucketConfig{Bucket: b.name, Name: name, Doc: b.configs[name]})
+		}
+		return err == nil
+	})
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -593,6 +616,25 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 			return nil, bad("admin: %v", err)
 		}
 		s.loadAdmin(a)
+	}
+	if h.Version >= 5 {
+		var sc snapBucketConfig
+		if err := each("bucket config", func() any { sc = snapBucketConfig{}; return &sc }, func() error {
+			b, ok := s.t.buckets.Get(sc.Bucket)
+			if !ok || sc.Name == "" || len(sc.Doc) == 0 {
+				return bad("config %q of unknown bucket %q, or empty", sc.Name, sc.Bucket)
+			}
+			if _, dup := b.configs[sc.Name]; dup {
+				return bad("bucket %q: config %q twice", sc.Bucket, sc.Name)
+			}
+			if b.configs == nil {
+				b.configs = map[string][]byte{}
+			}
+			b.configs[sc.Name] = sc.Doc
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.derive(); err != nil {
 		return nil, err

@@ -204,6 +204,8 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 	switch e := ev.(type) {
 	case log.BucketCreated:
 		return s.bucketCreated(e)
+	case log.BucketConfigSet:
+		return s.bucketConfigSet(e)
 	case log.BucketPolicySet:
 		return s.bucketPolicySet(e)
 	case log.BucketDeleted:

@@ -194,6 +194,31 @@ func (s *State) objectVersionDeleted(e log.ObjectVersionDeleted) error {
 	return nil
 }
 
+// updateVersion applies change to the metadata of version id of (bucket,
+// key), current or not: how events that change an existing version's tags
+// or object lock apply. The version keeps its data, id and place. A delete
+// marker or a version that does not exist is ErrNoSuchKey.
+func (s *State) updateVersion(bucket, key, id string, change func(m *log.ObjectMeta)) error {
+	if _, ok := s.t.buckets.Get(bucket); !ok {
+		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
+	}
+	ok := objectKey(bucket, key)
+	ent, found := s.t.findVersion(ok, id)
+	if !found || ent.o.marker() {
+		return fmt.Errorf("object %q/%q version %q: %w", bucket, key, id, ErrNoSuchKey)
+	}
+	m := s.t.exportMeta(ent.o)
+	change(&m)
+	n := s.newObject(m, ent.o.extents())
+	n.ver = ent.o.ver
+	if cur, isCur := s.t.objects.Get(ok); isCur && cur == ent.o {
+		s.t.objects.Set(ok, n)
+	} else {
+		s.t.versions.Set(verEntry{key: ok, seq: ent.seq, o: n})
+	}
+	return nil
+}
+
 // promote makes the newest remaining version of ok current when the key
 // has no current version and that version is not a delete marker.
 func (s *State) promote(ok string) {
