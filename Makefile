@@ -50,7 +50,6 @@ test-deps:
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 	@command -v versitygw >/dev/null || { echo "installing $(VERSITYGW)"; $(GO) install $(VERSITYGW); }
-	@case " $(BENCH_FLAGS) " in *" --no-minio "*) ;; *) command -v minio >/dev/null || { echo "installing $(MINIO)"; $(GO) install $(MINIO); } ;; esac
 
 vet:
 	$(GO) vet ./...
