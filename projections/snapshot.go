@@ -32,6 +32,7 @@ import (
 //	objACLs   array of snapObjACL     (version 4)
 //	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
+//	timeline uint                      (version 5: the log's timeline, 0 for 1)
 //
 // Version 5 added the buckets' configuration documents (lifecycle, CORS,
 // tagging, object lock: log.BucketConfigSet); object tags and object lock
@@ -382,6 +383,7 @@ func (t *tables) writeTo(w io.Writer) error {
 		}
 		return err == nil
 	})
+	put(t.timeline)
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -634,6 +636,9 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 			return nil
 		}); err != nil {
 			return nil, err
+		}
+		if err := dec.Decode(&s.t.timeline); err != nil {
+			return nil, bad("timeline: %v", err)
 		}
 	}
 	if err := s.derive(); err != nil {
