@@ -248,7 +248,7 @@ func (e *Engine) completedBefore(bucket, key, uploadID string, parts []CompleteP
 	if projections.PartsDigest(listed) != c.Parts {
 		return ObjectInfo{}, false
 	}
-	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC()}, true
+	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC(), VersionID: c.VersionID}, true
 }
 
 // AbortUpload drops an upload; its parts are purged. Aborting an upload

@@ -133,6 +133,19 @@ type snapCompleted struct {
 	ETag     string
 	Parts    []byte
 	At       int64
+	Version  string // version 5
+}
+
+// snapCompletedV4 is a completed upload in snapshot versions 2 to 4: no
+// version id.
+type snapCompletedV4 struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       string
+	Bucket   string
+	Key      string
+	ETag     string
+	Parts    []byte
+	At       int64
 }
 
 type snapScheme struct {
@@ -343,7 +356,7 @@ func (t *tables) writeTo(w io.Writer) error {
 	})
 	section(t.completed.Len())
 	t.completed.Scan(func(_ string, c completedUpload) bool {
-		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
+		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at, Version: c.version})
 		return err == nil
 	})
 	section(t.versions.Len())
@@ -600,7 +613,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		return nil, err
 	}
 	if h.Version >= 2 {
-		if err := s.loadV2Sections(each, bad); err != nil {
+		if err := s.loadV2Sections(h.Version, each, bad); err != nil {
 			return nil, err
 		}
 	}
@@ -649,7 +662,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 
 // loadV2Sections reads the sections version 2 added: region identities
 // and recently completed uploads.
-func (s *State) loadV2Sections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+func (s *State) loadV2Sections(version int, each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
 	var ri snapRegionID
 	if err := each("region id", func() any { ri = snapRegionID{}; return &ri }, func() error {
 		s.t.regionIDs.Set(ri.Region, ri.ID)
@@ -658,8 +671,19 @@ func (s *State) loadV2Sections(each func(string, func() any, func() error) error
 		return err
 	}
 	var sc snapCompleted
-	return each("completed upload", func() any { sc = snapCompleted{}; return &sc }, func() error {
-		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At}
+	var old snapCompletedV4
+	return each("completed upload", func() any {
+		if version < 5 {
+			old = snapCompletedV4{}
+			return &old
+		}
+		sc = snapCompleted{}
+		return &sc
+	}, func() error {
+		if version < 5 {
+			sc = snapCompleted{ID: old.ID, Bucket: old.Bucket, Key: old.Key, ETag: old.ETag, Parts: old.Parts, At: old.At}
+		}
+		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At, version: sc.Version}
 		if len(sc.Parts) != len(c.parts) {
 			return bad("completed upload %q: parts digest of %d bytes", sc.ID, len(sc.Parts))
 		}
