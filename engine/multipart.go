@@ -124,7 +124,7 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	srcVersion, _, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
+	srcVersion, srcVersioned, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
 	if err != nil {
 		return PartInfo{}, copySourceError(err)
 	}
@@ -153,7 +153,11 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
 	sums := map[string]string{alg: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
-	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	part, err := e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	if err == nil && srcVersioned {
+		part.SourceVersionID = srcVersion.VersionID
+	}
+	return part, err
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data

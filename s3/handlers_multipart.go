@@ -103,8 +103,8 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 	}
 	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
 		checksumElements: newChecksumElements(part.Checksums)})
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if part.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", part.SourceVersionID)
 	}
 	return resp, nil
 }

@@ -475,8 +475,8 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	}
 	resp := xmlResponse(out)
 	setVersionHeaders(resp.header, info)
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if info.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", info.SourceVersionID)
 	}
 	return resp, nil
 }
