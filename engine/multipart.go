@@ -317,6 +317,19 @@ func uploadInfo(u projections.Upload) UploadInfo {
 
 // uploadChecksum returns the checksum an upload's object gets: the one it
 // was created with, else the full-object DefaultChecksum.
+// PartChecksum returns the checksum algorithm the upload was created with
+// (DefaultChecksum when it named none): a part sent without a checksum
+// gets one of that algorithm computed, so that the completed object keeps
+// its checksum, as on S3. ErrNoSuchUpload when the upload is gone.
+func (e *Engine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
+		return "", err
+	}
+	alg, _ := uploadChecksum(u.Meta)
+	return alg, nil
+}
+
 func uploadChecksum(m plog.ObjectMeta) (alg, typ string) {
 	for alg, typ := range m.Checksums {
 		return alg, typ

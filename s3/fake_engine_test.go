@@ -42,9 +42,10 @@ type fakeObject struct {
 }
 
 type fakeUpload struct {
-	info  engine.UploadInfo
-	meta  engine.ObjectInfo
-	parts map[int]*fakeObject
+	info     engine.UploadInfo
+	meta     engine.ObjectInfo
+	parts    map[int]*fakeObject
+	checksum []engine.UploadChecksum
 }
 
 func newFakeEngine() *fakeEngine {
@@ -451,12 +452,26 @@ func (f *fakeEngine) CreateUpload(ctx context.Context, bucket, key, contentType 
 	}
 	f.seq++
 	u := &fakeUpload{
-		info:  engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
-		meta:  engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
-		parts: map[int]*fakeObject{},
+		info:     engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
+		meta:     engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
+		parts:    map[int]*fakeObject{},
+		checksum: checksum,
 	}
 	f.uploads[u.info.UploadID] = u
 	return u.info, nil
+}
+
+func (f *fakeEngine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.uploads[uploadID]
+	if !ok || u.info.Bucket != bucket || u.info.Key != key {
+		return "", engine.ErrNoSuchUpload
+	}
+	if len(u.checksum) > 0 {
+		return u.checksum[0].Algorithm, nil
+	}
+	return engine.DefaultChecksum, nil
 }
 
 func (f *fakeEngine) UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error) {

@@ -41,6 +41,7 @@ type Engine interface {
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
+	PartChecksum(bucket, key, uploadID string) (string, error)
 	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
 	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
