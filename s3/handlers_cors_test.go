@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,5 +344,54 @@ func TestCORSConfigCached(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { e.s.corsConfig("bkt") }); allocs != 0 {
 		t.Fatalf("%v allocations per cached lookup", allocs)
+	}
+}
+
+// countingEngine counts the configuration lookups of the request path.
+type countingEngine struct {
+	*fakeEngine
+	lookups atomic.Int64
+}
+
+func (c *countingEngine) BucketConfig(bucket, name string) ([]byte, bool, error) {
+	c.lookups.Add(1)
+	return c.fakeEngine.BucketConfig(bucket, name)
+}
+
+// TestCORSNoOriginNoCost: a request without Origin never looks at the
+// bucket's CORS configuration; one with an Origin looks once.
+func TestCORSNoOriginNoCost(t *testing.T) {
+	var ce *countingEngine
+	e := newTestEnvWith(t, func(cfg *Config) {
+		ce = &countingEngine{fakeEngine: cfg.Engine.(*fakeEngine)}
+		cfg.Engine = ce
+	}, nil)
+	e.seed()
+	for range 3 {
+		if resp, body := e.do(t, "GET", "/bkt/obj", nil, nil); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	if n := ce.lookups.Load(); n != 0 {
+		t.Fatalf("%d CORS lookups without Origin", n)
+	}
+	e.do(t, "GET", "/bkt/obj", nil, map[string]string{"Origin": corsSite})
+	if n := ce.lookups.Load(); n != 1 {
+		t.Fatalf("%d CORS lookups for one request with Origin", n)
+	}
+}
+
+// TestPreflightVirtualHost: a preflight to bucket.domain finds the bucket.
+func TestPreflightVirtualHost(t *testing.T) {
+	e := corsEnv(t)
+	for _, path := range []string{"/obj", "/"} {
+		req, _ := http.NewRequest("OPTIONS", e.srv.URL+path, nil)
+		req.Host = "bkt.s3.test"
+		req.Header.Set("Origin", corsSite)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		resp, body := send(t, req)
+		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != corsSite {
+			t.Fatalf("%s: %d %v %s", path, resp.StatusCode, resp.Header, body)
+		}
 	}
 }
