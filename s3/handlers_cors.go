@@ -15,11 +15,14 @@ import (
 // corsCache keeps parsed CORS configurations by stored document, so that a
 // request from a browser parses nothing.
 type corsCache struct {
-	mu sync.Mutex
-	m  map[string]*cors.Config
+	mu    sync.Mutex
+	m     map[string]*cors.Config
+	bytes int // of the documents in m
 }
 
-const maxCachedCORS = 4096
+// maxCachedCORSBytes bounds the documents the cache holds; past it the
+// cache starts again empty.
+const maxCachedCORSBytes = 16 << 20
 
 // corsConfig returns the bucket's parsed CORS configuration; found is
 // false when it has none. It returns engine.ErrNoSuchBucket when there is
@@ -40,10 +43,13 @@ func (s *Server) corsConfig(bucket string) (cfg *cors.Config, found bool, err er
 		return nil, false, fmt.Errorf("bucket %q: stored CORS configuration: %w", bucket, err)
 	}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedCORS {
-		c.m = map[string]*cors.Config{}
+	if c.m == nil || c.bytes+len(doc) > maxCachedCORSBytes {
+		c.m, c.bytes = map[string]*cors.Config{}, 0
 	}
-	c.m[string(doc)] = cfg
+	if _, ok := c.m[string(doc)]; !ok {
+		c.m[string(doc)] = cfg
+		c.bytes += len(doc)
+	}
 	c.mu.Unlock()
 	return cfg, true, nil
 }
