@@ -105,6 +105,7 @@ var (
 	ErrMetadataTooLarge               = apiErr("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size.")
 	ErrRequestHeaderTooLarge          = apiErr("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
 	ErrNoSuchTagSet                   = apiErr("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist.")
+	ErrInvalidTag                     = apiErr("InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag.")
 	ErrNoSuchBucketPolicy             = apiErr("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist.")
 	ErrNoSuchCORSConfiguration        = apiErr("NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist.")
 	ErrNoSuchLifecycleConfiguration   = apiErr("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist.")
