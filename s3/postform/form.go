@@ -107,7 +107,7 @@ type Reader struct {
 	n      int64  // bytes of the body consumed, including the virtual leading CRLF
 	inFile bool
 	offset int64 // body bytes before the file's data
-	eof    bool // the file's data ended
+	eof    bool  // the file's data ended
 }
 
 // NewReader reads body, a multipart/form-data body with boundary.
