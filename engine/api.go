@@ -60,6 +60,8 @@ type PutInput struct {
 	BeforeCommit func() (map[string]string, error)
 	// Cond is checked atomically with the commit (If-Match / If-None-Match: *).
 	Cond Conditions
+	// Tags are the new object's tags (log.ObjectMeta.Tags); nil for none.
+	Tags map[string]string
 }
 
 // Range is a byte range request; exactly one form is used.

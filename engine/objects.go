@@ -63,7 +63,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
-	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta)}
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)

@@ -133,7 +133,8 @@ func (r *Reader) discard(n int) {
 }
 
 // ReadForm reads the fields up to the file part's data. maxPre bounds the
-// bytes read: ErrPreDataTooLarge beyond.
+// bytes read: ErrPreDataTooLarge beyond. A body without a file returns
+// its fields and ErrNoFile.
 func (r *Reader) ReadForm(maxPre int64) (*Form, error) {
 	f := &Form{}
 	limit := maxPre + 2
@@ -149,7 +150,7 @@ func (r *Reader) ReadForm(maxPre int64) (*Form, error) {
 			return nil, err
 		}
 		if last {
-			return nil, ErrNoFile
+			return f, ErrNoFile
 		}
 		name, filename, ctype, err := r.partHeaders(limit)
 		if err != nil {
