@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -580,5 +582,36 @@ func TestPostObjectPayloadHash(t *testing.T) {
 	resp, out := e.post(t, "/bkt", ct, body, func(r *http.Request) { signAs(t, r, body, callerOwner) })
 	if resp.StatusCode != 204 {
 		t.Fatalf("%d %s (%x)", resp.StatusCode, out, sum)
+	}
+}
+
+// TestPostObjectChecksumField: an x-amz-checksum-* field is verified as
+// its header is: BadDigest stores nothing; a match is stored.
+func TestPostObjectChecksumField(t *testing.T) {
+	e, _ := postEnv(t)
+	sum := crc32.ChecksumIEEE([]byte("checked"))
+	good := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+	bad := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum+1))
+	for _, tc := range []struct {
+		value  string
+		status int
+	}{{bad, 400}, {good, 204}} {
+		fields := append([]kv{{"key", "ck"}, {"x-amz-checksum-crc32", tc.value}}, policyFields(t, callerOwner, hour(),
+			map[string]string{"bucket": "bkt"}, map[string]string{"key": "ck"}, []any{"starts-with", "$x-amz-checksum-crc32", ""})...)
+		body, ct := formBody(t, fields, "f", []byte("checked"))
+		resp, out := e.post(t, "/bkt", ct, body, nil)
+		if resp.StatusCode != tc.status {
+			t.Fatalf("checksum %s: %d %s", tc.value, resp.StatusCode, out)
+		}
+		o, err := e.f.lookup("bkt", "ck")
+		if tc.status == 400 {
+			if !strings.Contains(out, "BadDigest") || err == nil {
+				t.Fatalf("bad checksum: %s, stored: %v", out, err == nil)
+			}
+			continue
+		}
+		if err != nil || o.info.Checksums["CRC32"] != good || resp.Header.Get("x-amz-checksum-crc32") != good {
+			t.Fatalf("stored %+v %v, header %q", o, err, resp.Header.Get("x-amz-checksum-crc32"))
+		}
 	}
 }
