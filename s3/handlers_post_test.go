@@ -615,3 +615,46 @@ func TestPostObjectChecksumField(t *testing.T) {
 		}
 	}
 }
+
+// TestPostObjectACLField: the acl field is the x-amz-acl of a PUT: bucket
+// policy conditions on s3:x-amz-acl see it, and an enforced-owner bucket
+// refuses a public one.
+func TestPostObjectACLField(t *testing.T) {
+	e, _ := postEnv(t)
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*",
+	 "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}`
+	if st, out := e.doAs(t, callerOwner, "PUT", "/bkt?policy", []byte(pol), nil); st != 204 {
+		t.Fatalf("policy: %d %s", st, out)
+	}
+	body, ct := formBody(t, []kv{{"key", "a"}}, "f", []byte("x"))
+	if resp, out := e.post(t, "/bkt", ct, body, nil); resp.StatusCode != 403 {
+		t.Fatalf("anonymous form without the acl the policy asks for: %d %s", resp.StatusCode, out)
+	}
+	body, ct = formBody(t, []kv{{"key", "a"}, {"acl", "bucket-owner-full-control"}}, "f", []byte("x"))
+	if resp, out := e.post(t, "/bkt", ct, body, nil); resp.StatusCode != 204 {
+		t.Fatalf("anonymous form with the acl the policy asks for: %d %s", resp.StatusCode, out)
+	}
+	body, ct = formBody(t, []kv{{"key", "a"}, {"acl", "no-such-acl"}}, "f", []byte("x"))
+	if resp, out := e.post(t, "/bkt", ct, body, nil); resp.StatusCode != 403 {
+		t.Fatalf("anonymous form with another acl: %d %s", resp.StatusCode, out)
+	}
+
+	// BucketOwnerEnforced: ACLs are off, a public-read field is refused.
+	if st, out := e.doAs(t, callerOwner, "PUT", "/bkt?acl", nil, map[string]string{"x-amz-acl": "private"}); st != 200 {
+		t.Fatalf("private ACL: %d %s", st, out)
+	}
+	if st, out := e.doAs(t, callerOwner, "PUT", "/bkt?ownershipControls",
+		[]byte("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>"), nil); st != 200 {
+		t.Fatalf("ownership: %d %s", st, out)
+	}
+	before := e.f.snapshot()
+	fields := append([]kv{{"key", "b"}, {"acl", "public-read"}}, policyFields(t, callerOwner, hour(),
+		map[string]string{"bucket": "bkt"}, map[string]string{"key": "b"}, map[string]string{"acl": "public-read"})...)
+	body, ct = formBody(t, fields, "f", []byte("x"))
+	if resp, out := e.post(t, "/bkt", ct, body, nil); resp.StatusCode != 400 || !strings.Contains(out, "AccessControlListNotSupported") {
+		t.Fatalf("public-read under BucketOwnerEnforced: %d %s", resp.StatusCode, out)
+	}
+	if e.f.snapshot() != before {
+		t.Fatal("a refused POST changed the state")
+	}
+}
