@@ -28,6 +28,9 @@ type APIError struct {
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
+	// Method and ResourceType name the refused preflight of an
+	// AccessForbidden, as AWS adds them.
+	Method, ResourceType string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -113,6 +116,11 @@ var (
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
+	ErrCORSForbidden                  = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+	ErrCORSNotEnabled                 = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: CORS is not enabled for this bucket.")
+	ErrCORSNoBucket                   = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: Bucket not found")
+	ErrBadRequest                     = apiErr("BadRequest", http.StatusBadRequest, "Bad Request.")
+	ErrMissingContentMD5              = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-Md5.")
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 	// POST Object (browser uploads, handlers_post.go).
 	ErrMalformedPOSTRequest   = apiErr("MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data.")

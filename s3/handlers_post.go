@@ -134,7 +134,7 @@ func handlePostObject(s *Server, rq *request) (*response, error) {
 	}
 	fileReq.Body = io.NopCloser(body)
 	fileReq.ContentLength = size
-	in, err := putInput(rq)
+	in, err := putInput(rq, "")
 	if err != nil {
 		return nil, err
 	}
