@@ -167,7 +167,30 @@
 //
 // Not implemented (501): an ACL on
 // CreateMultipartUpload, lifecycle, replication, object lock, SSE-C,
-// SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
+// SigV2 and SigV4a, SelectObjectContent.
+//
+// POST Object (handlers_post.go, s3/postform): browser uploads to POST
+// /bucket (path or virtual-hosted style) with a multipart/form-data body,
+// streamed (the file goes to the engine as it arrives; the fields before
+// it are at most 20 KB, MaxPostPreDataLengthExceeded). A signed form
+// (policy, x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature
+// over the base64 policy) is its signer's request once the signature, the
+// policy's expiration and every condition hold and every field is named by
+// one (else AccessDenied "Invalid according to Policy: ..."; a malformed
+// policy InvalidPolicyDocument); content-length-range gives
+// EntityTooSmall/EntityTooLarge before anything is stored. An unsigned form
+// is anonymous (or the caller of its Authorization header, whose payload
+// hash covers the whole body). Either way access.Decide decides
+// s3:PutObject for the form's key (${filename} expanded). Fields: key,
+// Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+// Expires, x-amz-meta-*, acl, tagging, x-amz-checksum-*;
+// success_action_redirect/redirect (303 with bucket, key and etag; a URL
+// that is not absolute http(s) is ignored), success_action_status 200, 201
+// (PostResponse) or 204 (default). A file of more than 256 KiB must be
+// followed by the closing boundary alone (its length is computed from
+// Content-Length), else MalformedPOSTRequest and nothing is stored; fields
+// after a smaller file are ignored, as on S3. x-amz-security-token is
+// InvalidToken: prismd issues no temporary credentials.
 //
 // # Integer parameters
 //

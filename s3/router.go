@@ -254,6 +254,8 @@ var routeTable = []route{
 	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
 	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
 	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
+	// POST Object: the handler authorizes, once the form named the key and the signer.
+	{"POST", levelBucket, "", true, "s3:PutObject", handlePostObject},
 
 	{"GET", levelObject, "", false, "s3:GetObject", handleGetObject},
 	{"HEAD", levelObject, "", false, "s3:GetObject", handleHeadObject},
