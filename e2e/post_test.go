@@ -28,8 +28,9 @@ s3 = boto3.client('s3', endpoint_url=os.environ['PRISMD_ENDPOINT'], region_name=
     config=botocore.config.Config(signature_version='s3v4', s3={'addressing_style': 'path'}))
 post = s3.generate_presigned_post(
     Bucket=`+pyStr(bucket)+`, Key='uploads/${filename}',
-    Fields={'Content-Type': 'text/plain', 'x-amz-meta-color': 'red', 'success_action_status': '201'},
-    Conditions=[{'Content-Type': 'text/plain'}, ['starts-with', '$x-amz-meta-color', ''],
+    Fields={'Content-Type': 'text/plain', 'x-amz-meta-color': 'red', 'success_action_status': '201',
+            'tagging': '<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag></TagSet></Tagging>'},
+    Conditions=[{'Content-Type': 'text/plain'}, ['starts-with', '$x-amz-meta-color', ''], ['starts-with', '$tagging', ''],
                 {'success_action_status': '201'}, ['content-length-range', 1, 1024]],
     ExpiresIn=600)
 print(json.dumps(post))
@@ -47,14 +48,14 @@ print(json.dumps(post))
 	// curl sends the fields in this order, the file last.
 	form := func(path string) []string {
 		args := []string{"-X", "POST"}
-		for _, k := range []string{"key", "Content-Type", "x-amz-meta-color", "success_action_status", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "policy", "x-amz-signature"} {
+		for _, k := range []string{"key", "Content-Type", "x-amz-meta-color", "success_action_status", "tagging", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "policy", "x-amz-signature"} {
 			v, ok := post.Fields[k]
 			if !ok {
 				t.Fatalf("boto3's form has no %s: %v", k, post.Fields)
 			}
 			args = append(args, "--form-string", k+"="+v)
 		}
-		if len(post.Fields) != 9 {
+		if len(post.Fields) != 10 {
 			t.Fatalf("boto3's form has other fields: %v", post.Fields)
 		}
 		return append(args, "-F", "file=@"+path, post.URL)
@@ -71,6 +72,10 @@ print(json.dumps(post))
 	got, obj := getBytes(t, c, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("uploads/hello.txt")})
 	if string(got) != "hello from a form\n" || aws.ToString(obj.ContentType) != "text/plain" || obj.Metadata["color"] != "red" {
 		t.Fatalf("read back %q, Content-Type %q, metadata %v", got, aws.ToString(obj.ContentType), obj.Metadata)
+	}
+	if tg, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &bucket, Key: aws.String("uploads/hello.txt")}); err != nil ||
+		len(tg.TagSet) != 1 || aws.ToString(tg.TagSet[0].Key) != "source" || aws.ToString(tg.TagSet[0].Value) != "form" || aws.ToInt32(obj.TagCount) != 1 {
+		t.Fatalf("the form's tags: %+v %v", tg, err)
 	}
 	if !strings.Contains(body, "<ETag>"+aws.ToString(obj.ETag)+"</ETag>") && !strings.Contains(body, "<ETag>&#34;"+strings.Trim(aws.ToString(obj.ETag), `"`)+"&#34;</ETag>") {
 		t.Fatalf("PostResponse ETag differs from the object's %s: %s", aws.ToString(obj.ETag), body)
