@@ -23,13 +23,14 @@ var allowed = map[string][]string{
 	"backends/backendtest": {"backends"},
 	"replica":              {"log", "backends"},
 	"replica/storetest":    {"replica"},
-	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access"},
+	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access", "lifecycle"},
 	"engine/datapath":      {"log", "backends"},
 	"access":               {"log"},
-	"s3":                   {"engine", "log", "access"},
+	"s3":                   {"engine", "log", "access", "lifecycle"},
 	"admin":                {"engine", "log", "s3", "admin/discovery"},
 	"admin/discovery":      {},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
+	"lifecycle":            {},
 }
 
 // concrete backends may be imported only by cmd (and by tests).
