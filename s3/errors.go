@@ -116,6 +116,13 @@ var (
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 )
 
+// Lifecycle (handlers_lifecycle.go).
+var (
+	// ErrMissingIntegrity answers a request AWS requires Content-MD5 or an
+	// x-amz-checksum-* for, sent with neither.
+	ErrMissingIntegrity = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5")
+)
+
 // engineErrors is the one table from engine domain errors to S3 errors.
 var engineErrors = []struct {
 	err error

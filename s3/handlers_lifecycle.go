@@ -1,0 +1,126 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/prismd/prismd/engine"
+	"github.com/prismd/prismd/lifecycle"
+)
+
+// maxLifecycleBody bounds a PutBucketLifecycleConfiguration body (1000
+// rules with filters fit well within it).
+const maxLifecycleBody = 2 << 20
+
+// bucketConfigStore is the part of the engine that keeps a bucket's
+// configuration documents; an engine without it answers NotImplemented.
+type bucketConfigStore interface {
+	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
+}
+
+func (s *Server) bucketConfigs() (bucketConfigStore, error) {
+	store, ok := s.engine().(bucketConfigStore)
+	if !ok {
+		return nil, ErrNotImplemented
+	}
+	return store, nil
+}
+
+// requireIntegrity refuses a request AWS requires Content-MD5 or an
+// additional checksum for (in a header or announced as a trailer) when it
+// has neither. readSmallBody then verifies whichever was sent.
+func requireIntegrity(r *http.Request) error {
+	if r.Header.Get("Content-MD5") != "" {
+		return nil
+	}
+	for name := range r.Header {
+		if strings.HasPrefix(strings.ToLower(name), "x-amz-checksum-") {
+			return nil
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("X-Amz-Trailer")), "x-amz-checksum-") {
+		return nil
+	}
+	return ErrMissingIntegrity
+}
+
+// lifecycleError turns a configuration's refusal into its S3 error.
+func lifecycleError(err error) error {
+	var le *lifecycle.Error
+	if !errors.As(err, &le) {
+		return err
+	}
+	switch le.Code {
+	case lifecycle.CodeMalformedXML:
+		return ErrMalformedXML
+	case lifecycle.CodeInvalidArgument:
+		return detail(ErrInvalidArgument, "%s", le.Message)
+	case lifecycle.CodeNotImplemented:
+		return detail(ErrNotImplemented, "%s", le.Message)
+	default:
+		return detail(ErrInvalidRequest, "%s", le.Message)
+	}
+}
+
+// handlePutBucketLifecycle validates the configuration as AWS does and
+// stores its canonical form (engine.ConfigLifecycle); the engine's
+// lifecycle worker carries it out.
+func handlePutBucketLifecycle(s *Server, rq *request) (*response, error) {
+	store, err := s.bucketConfigs()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
+		return nil, err
+	}
+	if err := requireIntegrity(rq.r); err != nil {
+		return nil, err
+	}
+	b, err := readSmallBody(rq, maxLifecycleBody)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := lifecycle.Parse(b)
+	if err != nil {
+		return nil, lifecycleError(err)
+	}
+	if err := store.SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, cfg.Canonical()); err != nil {
+		return nil, err
+	}
+	return newResponse(), nil
+}
+
+func handleGetBucketLifecycle(s *Server, rq *request) (*response, error) {
+	store, err := s.bucketConfigs()
+	if err != nil {
+		return nil, err
+	}
+	doc, found, err := store.BucketConfig(rq.bucket, engine.ConfigLifecycle)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, ErrNoSuchLifecycleConfiguration
+	}
+	resp := newResponse()
+	resp.header.Set("Content-Type", "application/xml")
+	resp.body = io.NopCloser(bytes.NewReader(doc))
+	resp.length = int64(len(doc))
+	return resp, nil
+}
+
+func handleDeleteBucketLifecycle(s *Server, rq *request) (*response, error) {
+	store, err := s.bucketConfigs()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, nil); err != nil {
+		return nil, err
+	}
+	return statusResponse(http.StatusNoContent), nil
+}
