@@ -15,8 +15,8 @@ import (
 const DefaultLifecycleDay = 24 * time.Hour
 
 // lifecyclePage is how many versions (or uploads) the lifecycle worker
-// reads from one view before it acts on them.
-const lifecyclePage = 1000
+// reads from one view before it acts on them (a variable for tests).
+var lifecyclePage = 1000
 
 // LifecycleResult counts what a lifecycle pass did.
 type LifecycleResult struct {
@@ -63,8 +63,12 @@ func (e *Engine) RunLifecycle(ctx context.Context) (LifecycleResult, error) {
 			e.logger.Warn("lifecycle: stored configuration does not parse", "bucket", b.Name, "err", err)
 			continue
 		}
-		e.lifecycleVersions(ctx, b.Name, cfg, now, &res)
-		e.lifecycleUploads(ctx, b.Name, cfg, now, &res)
+		if cfg.ActsOnVersions() {
+			e.lifecycleVersions(ctx, b.Name, cfg, now, &res)
+		}
+		if cfg.ActsOnUploads() {
+			e.lifecycleUploads(ctx, b.Name, cfg, now, &res)
+		}
 	}
 	return res, ctx.Err()
 }

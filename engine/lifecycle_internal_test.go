@@ -163,3 +163,56 @@ func TestLifecycleNullNoncurrentRewritten(t *testing.T) {
 		t.Fatal("the new null version was removed")
 	}
 }
+
+// TestLifecyclePages: with pages of 2 versions, a key's versions split
+// over pages keep their count (NewerNoncurrentVersions) and successor
+// times, and a lone marker at a page's end is still seen as alone.
+func TestLifecyclePages(t *testing.T) {
+	defer func(n int) { lifecyclePage = n }(lifecyclePage)
+	lifecyclePage = 2
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	e := lifecycleEngine(t, &now)
+	ctx := context.Background()
+	if err := e.SetBucketVersioning(ctx, "lcb", VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	var aIDs []string
+	for i := range 5 {
+		aIDs = append(aIDs, lcPut(t, e, "a", []byte{byte(i)}).VersionID)
+		now = now.Add(time.Minute)
+	}
+	b := lcPut(t, e, "b", []byte("b"))
+	if _, err := e.DeleteObjectVersion(ctx, "lcb", "b", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DeleteObjectVersion(ctx, "lcb", "b", b.VersionID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		lcPut(t, e, "c", []byte{byte(i)})
+	}
+	lcSet(t, e, `<Rule><ID>nc</ID><Filter/><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>1</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>`+
+		`<Rule><ID>dm</ID><Filter/><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>`)
+	now = now.Add(72 * time.Hour)
+	res, err := e.RunLifecycle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Noncurrent != 3+1 || res.Markers != 1 || res.Skipped != 0 {
+		t.Fatalf("pass = %+v, want 4 noncurrent and 1 marker removed", res)
+	}
+	page, err := e.ListObjectVersions(ctx, ListVersionsInput{Bucket: "lcb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range page.Versions {
+		got = append(got, v.Key+"/"+v.VersionID)
+	}
+	if len(got) != 4 || got[0] != "a/"+aIDs[4] || got[1] != "a/"+aIDs[3] || got[2][:2] != "c/" {
+		t.Fatalf("left %v, want a's 2 newest and c's 2 newest", got)
+	}
+	if res, _ := e.RunLifecycle(ctx); res != (LifecycleResult{}) {
+		t.Fatalf("second pass did %+v", res)
+	}
+}

@@ -107,12 +107,22 @@ func (c *Configuration) AbortUpload(key string, created, now time.Time, day time
 	return "", false
 }
 
-// HasNoncurrentOrMarkerRules reports whether any enabled rule acts on
-// noncurrent versions or delete markers, so that a walker can skip them
-// otherwise.
-func (c *Configuration) HasNoncurrentOrMarkerRules() bool {
+// ActsOnVersions reports whether an enabled rule expires versions or
+// delete markers; ActsOnUploads whether one aborts uploads. A walker
+// skips what no rule acts on.
+func (c *Configuration) ActsOnVersions() bool {
 	for _, r := range c.Rules {
-		if r.Enabled && (r.NoncurrentDays > 0 || r.ExpiredObjectDeleteMarker) {
+		if r.Enabled && (r.Days > 0 || !r.Date.IsZero() || r.ExpiredObjectDeleteMarker || r.NoncurrentDays > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// ActsOnUploads: see ActsOnVersions.
+func (c *Configuration) ActsOnUploads() bool {
+	for _, r := range c.Rules {
+		if r.Enabled && r.AbortDays > 0 {
 			return true
 		}
 	}

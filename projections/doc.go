@@ -152,7 +152,9 @@
 // it is. ObjectVersionDeleted removes one version or marker for good and
 // drops its data; when it was the latest, the newest remaining version
 // becomes current (unless it is a marker). A version that does not exist
-// changes nothing.
+// changes nothing. ObjectExpired (a lifecycle expiry) is ObjectDeleted
+// refused unless the key's current version still has the version id and
+// write time it names.
 //
 // The current version of a key, unless it is a delete marker, stays in the
 // objects tree, so lookups and List never see the others; noncurrent
