@@ -16,6 +16,14 @@ import (
 // rules with filters fit well within it).
 const maxLifecycleBody = 2 << 20
 
+// AWS answers Put and GetBucketLifecycleConfiguration with the minimum
+// object size transitions apply to; prismd has no transitions and reports
+// AWS's default.
+const (
+	transitionMinSizeHeader = "x-amz-transition-default-minimum-object-size"
+	transitionMinSize       = "all_storage_classes_128K"
+)
+
 // bucketConfigStore is the part of the engine that keeps a bucket's
 // configuration documents; an engine without it answers NotImplemented.
 type bucketConfigStore interface {
@@ -92,7 +100,9 @@ func handlePutBucketLifecycle(s *Server, rq *request) (*response, error) {
 	if err := store.SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, cfg.Canonical()); err != nil {
 		return nil, err
 	}
-	return newResponse(), nil
+	resp := newResponse()
+	resp.header.Set(transitionMinSizeHeader, transitionMinSize)
+	return resp, nil
 }
 
 func handleGetBucketLifecycle(s *Server, rq *request) (*response, error) {
@@ -108,6 +118,7 @@ func handleGetBucketLifecycle(s *Server, rq *request) (*response, error) {
 		return nil, ErrNoSuchLifecycleConfiguration
 	}
 	resp := newResponse()
+	resp.header.Set(transitionMinSizeHeader, transitionMinSize)
 	resp.header.Set("Content-Type", "application/xml")
 	resp.body = io.NopCloser(bytes.NewReader(doc))
 	resp.length = int64(len(doc))

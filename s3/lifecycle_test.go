@@ -59,6 +59,9 @@ func TestLifecycleSDKRoundTrip(t *testing.T) {
 	if len(out.Rules) != 3 {
 		t.Fatalf("rules %+v", out.Rules)
 	}
+	if out.TransitionDefaultMinimumObjectSize != types.TransitionDefaultMinimumObjectSizeAllStorageClasses128k {
+		t.Errorf("TransitionDefaultMinimumObjectSize %q", out.TransitionDefaultMinimumObjectSize)
+	}
 	r0, r1, r2 := out.Rules[0], out.Rules[1], out.Rules[2]
 	if aws.ToString(r0.ID) != "logs" || r0.Status != types.ExpirationStatusEnabled || aws.ToString(r0.Filter.Prefix) != "logs/" || aws.ToInt32(r0.Expiration.Days) != 3 {
 		t.Errorf("rule 0: %+v", r0)
@@ -101,7 +104,7 @@ func TestLifecycleRequests(t *testing.T) {
 	}
 	resp, got := do("GET", "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(got, "<ID>logs</ID>") || !strings.Contains(got, "<Days>30</Days>") ||
-		resp.Header.Get("Content-Type") != "application/xml" {
+		resp.Header.Get("Content-Type") != "application/xml" || resp.Header.Get(transitionMinSizeHeader) != transitionMinSize {
 		t.Fatalf("get: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), got)
 	}
 	bad := func(body string) string { return rule30(body) }
