@@ -129,8 +129,16 @@
 // is 400 InvalidRequest. DeleteObjects takes VersionId per object and
 // answers DeleteMarker / DeleteMarkerVersionId.
 //
+// Lifecycle (handlers_lifecycle.go): Put/Get/DeleteBucketLifecycleConfiguration
+// (?lifecycle; IAM s3:PutLifecycleConfiguration, s3:GetLifecycleConfiguration).
+// PUT needs Content-MD5 or an x-amz-checksum-* (else 400 InvalidRequest),
+// is validated by package lifecycle with AWS's codes (MalformedXML,
+// InvalidArgument, InvalidRequest; transitions 501) and stores the
+// canonical document, which GET answers (404 NoSuchLifecycleConfiguration
+// when none); DELETE is 204. The engine's worker carries the rules out.
+//
 // Not implemented (501): object and bucket tagging writes, an ACL on
-// CreateMultipartUpload, CORS, lifecycle, replication, object lock, SSE-C,
+// CreateMultipartUpload, CORS, lifecycle transitions, replication, object lock, SSE-C,
 // SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
 //
 // # Integer parameters
