@@ -143,11 +143,32 @@ func TestLifecycleRequests(t *testing.T) {
 	if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
 		t.Errorf("anonymous get: %d %s", resp.StatusCode, body)
 	}
+	req, _ = http.NewRequest("PUT", srv.URL+"/lcb?lifecycle", strings.NewReader(lcBody))
+	for k, v := range md5Header(lcBody) {
+		req.Header.Set(k, v)
+	}
+	if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
+		t.Errorf("anonymous put: %d %s", resp.StatusCode, body)
+	}
+	if err := e.CreateAccessKey(ctx, engine.AccessKey{AccessKey: "AKREADER", Secret: "reader-secret", ReadOnly: true, Buckets: []string{"lcb"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"PUT", "DELETE"} {
+		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKREADER", "reader-secret", md5Header(lcBody))
+		if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
+			t.Errorf("%s by a read-only key: %d %s", method, resp.StatusCode, body)
+		}
+	}
 	for _, method := range []string{"GET", "PUT", "DELETE"} {
 		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKOTHER", "other-secret", md5Header(lcBody))
 		if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
 			t.Errorf("%s by another key: %d %s", method, resp.StatusCode, body)
 		}
+	}
+	// A body larger than any configuration is refused, not stored.
+	huge := strings.Repeat(" ", maxLifecycleBody+1)
+	if resp, body := do("PUT", huge, md5Header(huge)); resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Errorf("oversized put: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := do("GET", "", nil); resp.StatusCode != 200 {
 		t.Fatal("the configuration is gone after refused requests")
