@@ -33,6 +33,9 @@ type ObjectInfo struct {
 	// is about one (the latest version of the key, or the version named).
 	DeleteMarker bool
 	IsLatest     bool // in version listings
+	// SourceVersionID is, for a copy, the id of the source version copied;
+	// "" when the source bucket was never versioned.
+	SourceVersionID string
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -145,6 +148,9 @@ type PartInfo struct {
 	ETag         string
 	LastModified time.Time
 	Checksums    map[string]string
+	// SourceVersionID is, for UploadPartCopy, the id of the source
+	// version copied; "" when the source bucket was never versioned.
+	SourceVersionID string
 }
 
 // CompletePart is one entry of CompleteMultipartUpload.

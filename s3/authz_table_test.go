@@ -99,6 +99,8 @@ func authzRequest(rt route, base, upload string) (method, target string, body []
 		body = []byte("<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>")
 	case "PUT ownershipControls":
 		body = []byte("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerPreferred</ObjectOwnership></Rule></OwnershipControls>")
+	case "PUT cors":
+		body = []byte("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
 	case "POST delete":
 		body = []byte("<Delete><Object><Key>obj</Key></Object></Delete>")
 	}

@@ -28,6 +28,9 @@ type APIError struct {
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
+	// Method and ResourceType name the refused preflight of an
+	// AccessForbidden, as AWS adds them.
+	Method, ResourceType string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -113,14 +116,12 @@ var (
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
+	ErrCORSForbidden                  = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+	ErrCORSNotEnabled                 = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: CORS is not enabled for this bucket.")
+	ErrCORSNoBucket                   = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: Bucket not found")
+	ErrBadRequest                     = apiErr("BadRequest", http.StatusBadRequest, "Bad Request.")
+	ErrMissingContentMD5              = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-Md5.")
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
-)
-
-// Lifecycle (handlers_lifecycle.go).
-var (
-	// ErrMissingIntegrity answers a request AWS requires Content-MD5 or an
-	// x-amz-checksum-* for, sent with neither.
-	ErrMissingIntegrity = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5")
 )
 
 // engineErrors is the one table from engine domain errors to S3 errors.

@@ -2,11 +2,9 @@ package s3
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/prismd/prismd/engine"
 	"github.com/prismd/prismd/lifecycle"
@@ -23,39 +21,6 @@ const (
 	transitionMinSizeHeader = "x-amz-transition-default-minimum-object-size"
 	transitionMinSize       = "all_storage_classes_128K"
 )
-
-// bucketConfigStore is the part of the engine that keeps a bucket's
-// configuration documents; an engine without it answers NotImplemented.
-type bucketConfigStore interface {
-	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
-	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
-}
-
-func (s *Server) bucketConfigs() (bucketConfigStore, error) {
-	store, ok := s.engine().(bucketConfigStore)
-	if !ok {
-		return nil, ErrNotImplemented
-	}
-	return store, nil
-}
-
-// requireIntegrity refuses a request AWS requires Content-MD5 or an
-// additional checksum for (in a header or announced as a trailer) when it
-// has neither. readSmallBody then verifies whichever was sent.
-func requireIntegrity(r *http.Request) error {
-	if r.Header.Get("Content-MD5") != "" {
-		return nil
-	}
-	for name := range r.Header {
-		if strings.HasPrefix(strings.ToLower(name), "x-amz-checksum-") {
-			return nil
-		}
-	}
-	if strings.HasPrefix(strings.ToLower(r.Header.Get("X-Amz-Trailer")), "x-amz-checksum-") {
-		return nil
-	}
-	return ErrMissingIntegrity
-}
 
 // lifecycleError turns a configuration's refusal into its S3 error.
 func lifecycleError(err error) error {
@@ -79,14 +44,10 @@ func lifecycleError(err error) error {
 // stores its canonical form (engine.ConfigLifecycle); the engine's
 // lifecycle worker carries it out.
 func handlePutBucketLifecycle(s *Server, rq *request) (*response, error) {
-	store, err := s.bucketConfigs()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
 		return nil, err
 	}
-	if err := requireIntegrity(rq.r); err != nil {
+	if err := requireIntegrity(rq.r.Header); err != nil {
 		return nil, err
 	}
 	b, err := readSmallBody(rq, maxLifecycleBody)
@@ -97,7 +58,7 @@ func handlePutBucketLifecycle(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, lifecycleError(err)
 	}
-	if err := store.SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, cfg.Canonical()); err != nil {
+	if err := s.engine().SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, cfg.Canonical()); err != nil {
 		return nil, err
 	}
 	resp := newResponse()
@@ -106,11 +67,7 @@ func handlePutBucketLifecycle(s *Server, rq *request) (*response, error) {
 }
 
 func handleGetBucketLifecycle(s *Server, rq *request) (*response, error) {
-	store, err := s.bucketConfigs()
-	if err != nil {
-		return nil, err
-	}
-	doc, found, err := store.BucketConfig(rq.bucket, engine.ConfigLifecycle)
+	doc, found, err := s.engine().BucketConfig(rq.bucket, engine.ConfigLifecycle)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +83,7 @@ func handleGetBucketLifecycle(s *Server, rq *request) (*response, error) {
 }
 
 func handleDeleteBucketLifecycle(s *Server, rq *request) (*response, error) {
-	store, err := s.bucketConfigs()
-	if err != nil {
-		return nil, err
-	}
-	if err := store.SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, nil); err != nil {
+	if err := s.engine().SetBucketConfig(rq.ctx(), rq.bucket, engine.ConfigLifecycle, nil); err != nil {
 		return nil, err
 	}
 	return statusResponse(http.StatusNoContent), nil

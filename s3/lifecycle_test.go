@@ -20,7 +20,7 @@ import (
 
 const lcBody = `<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>30</Days></Expiration></Rule></LifecycleConfiguration>`
 
-func md5Header(body string) map[string]string {
+func lcMD5(body string) map[string]string {
 	sum := md5.Sum([]byte(body))
 	return map[string]string{"Content-MD5": base64.StdEncoding.EncodeToString(sum[:])}
 }
@@ -99,7 +99,7 @@ func TestLifecycleRequests(t *testing.T) {
 	do := func(method, body string, hdr map[string]string) (*http.Response, string) {
 		return send(t, signedRequest(t, method, srv.URL+"/lcb?lifecycle", []byte(body), unsignedPayload, hdr))
 	}
-	if resp, body := do("PUT", lcBody, md5Header(lcBody)); resp.StatusCode != 200 {
+	if resp, body := do("PUT", lcBody, lcMD5(lcBody)); resp.StatusCode != 200 {
 		t.Fatalf("put with Content-MD5: %d %s", resp.StatusCode, body)
 	}
 	resp, got := do("GET", "", nil)
@@ -114,8 +114,8 @@ func TestLifecycleRequests(t *testing.T) {
 		status     int
 		code, msg  string
 	}{
-		{"no Content-MD5", lcBody, nil, 400, "InvalidRequest", "Content-MD5"},
-		{"wrong Content-MD5", lcBody, md5Header("other"), 400, "BadDigest", ""},
+		{"no Content-MD5", lcBody, nil, 400, "InvalidRequest", "Missing required header for this request: Content-Md5."},
+		{"wrong Content-MD5", lcBody, lcMD5("other"), 400, "BadDigest", ""},
 		{"malformed", "<LifecycleConfiguration><Rule>", nil, 400, "MalformedXML", ""},
 		{"zero days", bad(`<Filter/><Status>Enabled</Status><Expiration><Days>0</Days></Expiration>`), nil, 400, "InvalidArgument", "'Days' for Expiration action must be a positive integer"},
 		{"no action", bad(`<Filter/><Status>Enabled</Status>`), nil, 400, "InvalidRequest", "At least one action needs to be specified in a rule"},
@@ -126,7 +126,7 @@ func TestLifecycleRequests(t *testing.T) {
 	for _, c := range cases {
 		hdr := c.hdr
 		if hdr == nil && c.name != "no Content-MD5" {
-			hdr = md5Header(c.body)
+			hdr = lcMD5(c.body)
 		}
 		resp, body := do("PUT", c.body, hdr)
 		if resp.StatusCode != c.status || !strings.Contains(body, "<Code>"+c.code+"</Code>") || !strings.Contains(html.UnescapeString(body), c.msg) {
@@ -144,7 +144,7 @@ func TestLifecycleRequests(t *testing.T) {
 		t.Errorf("anonymous get: %d %s", resp.StatusCode, body)
 	}
 	req, _ = http.NewRequest("PUT", srv.URL+"/lcb?lifecycle", strings.NewReader(lcBody))
-	for k, v := range md5Header(lcBody) {
+	for k, v := range lcMD5(lcBody) {
 		req.Header.Set(k, v)
 	}
 	if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
@@ -154,20 +154,20 @@ func TestLifecycleRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, method := range []string{"PUT", "DELETE"} {
-		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKREADER", "reader-secret", md5Header(lcBody))
+		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKREADER", "reader-secret", lcMD5(lcBody))
 		if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
 			t.Errorf("%s by a read-only key: %d %s", method, resp.StatusCode, body)
 		}
 	}
 	for _, method := range []string{"GET", "PUT", "DELETE"} {
-		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKOTHER", "other-secret", md5Header(lcBody))
+		req := signedRequestAs(t, method, srv.URL+"/lcb?lifecycle", []byte(lcBody), "AKOTHER", "other-secret", lcMD5(lcBody))
 		if resp, body := send(t, req); resp.StatusCode != 403 || !strings.Contains(body, "AccessDenied") {
 			t.Errorf("%s by another key: %d %s", method, resp.StatusCode, body)
 		}
 	}
 	// A body larger than any configuration is refused, not stored.
 	huge := strings.Repeat(" ", maxLifecycleBody+1)
-	if resp, body := do("PUT", huge, md5Header(huge)); resp.StatusCode < 400 || resp.StatusCode >= 500 {
+	if resp, body := do("PUT", huge, lcMD5(huge)); resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		t.Errorf("oversized put: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := do("GET", "", nil); resp.StatusCode != 200 {
@@ -179,7 +179,7 @@ func TestLifecycleRequests(t *testing.T) {
 	if resp, body := do("GET", "", nil); resp.StatusCode != 404 || !strings.Contains(body, "NoSuchLifecycleConfiguration") {
 		t.Fatalf("get after delete: %d %s", resp.StatusCode, body)
 	}
-	resp, body := send(t, signedRequest(t, "PUT", srv.URL+"/nope?lifecycle", []byte(lcBody), unsignedPayload, md5Header(lcBody)))
+	resp, body := send(t, signedRequest(t, "PUT", srv.URL+"/nope?lifecycle", []byte(lcBody), unsignedPayload, lcMD5(lcBody)))
 	if resp.StatusCode != 404 || !strings.Contains(body, "NoSuchBucket") {
 		t.Fatalf("put on a missing bucket: %d %s", resp.StatusCode, body)
 	}

@@ -41,6 +41,7 @@ type Engine interface {
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
+	PartChecksum(bucket, key, uploadID string) (string, error)
 	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
 	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
@@ -62,6 +63,11 @@ type Engine interface {
 	// engine.ErrNoSuchKey when there is no object.
 	ObjectACL(bucket, key string) ([]plog.Grant, bool, error)
 	SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error
+	// BucketConfig returns a bucket's configuration document (found false
+	// when it has none) or engine.ErrNoSuchBucket; SetBucketConfig stores
+	// one, or removes it when doc is empty.
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
+	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
 }
 
 // Defaults of Config's idle timeouts.
@@ -116,6 +122,8 @@ type Server struct {
 	routes  map[routeKey]route
 	// policies caches parsed bucket policies.
 	policies policyCache
+	// corsConfigs caches parsed CORS configurations.
+	corsConfigs corsCache
 }
 
 // New returns a Server for cfg.
@@ -230,7 +238,9 @@ var routeTable = []route{
 	{"PUT", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handlePutOwnershipControls},
 	{"DELETE", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handleDeleteOwnershipControls},
 	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", bucketNotFoundAnswer(ErrNoSuchTagSet)},
-	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", bucketNotFoundAnswer(ErrNoSuchCORSConfiguration)},
+	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", handleGetBucketCORS},
+	{"PUT", levelBucket, "cors", true, "s3:PutBucketCORS", handlePutBucketCORS},
+	{"DELETE", levelBucket, "cors", true, "s3:PutBucketCORS", handleDeleteBucketCORS},
 	{"GET", levelBucket, "lifecycle", false, "s3:GetLifecycleConfiguration", handleGetBucketLifecycle},
 	{"PUT", levelBucket, "lifecycle", true, "s3:PutLifecycleConfiguration", handlePutBucketLifecycle},
 	{"DELETE", levelBucket, "lifecycle", true, "s3:PutLifecycleConfiguration", handleDeleteBucketLifecycle},
@@ -313,7 +323,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log().Debug("s3 request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
 			"query", redactQuery(r.URL.RawQuery), "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
 	}()
+	if r.Method == http.MethodOptions {
+		resp, err := s.preflight(rq)
+		s.writeResponse(sw, rq, resp, err)
+		return
+	}
 	resp, err := s.serve(rq)
+	if o := r.Header["Origin"]; len(o) > 0 && rq.bucket != "" {
+		s.corsHeaders(sw.Header(), rq, o[0])
+	}
 	s.writeResponse(sw, rq, resp, err)
 }
 
