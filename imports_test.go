@@ -23,15 +23,16 @@ var allowed = map[string][]string{
 	"backends/backendtest": {"backends"},
 	"replica":              {"log", "backends"},
 	"replica/storetest":    {"replica"},
-	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access"},
+	"engine":               {"log", "projections", "backends", "replica", "engine/datapath", "access", "lifecycle"},
 	"engine/datapath":      {"log", "backends"},
 	"access":               {"log"},
-	"s3":                   {"engine", "log", "access", "cors", "s3/postform"},
+	"s3":                   {"engine", "log", "access", "cors", "s3/postform", "lifecycle"},
 	"cors":                 {},
 	"s3/postform":          {},
 	"admin":                {"engine", "log", "s3", "admin/discovery"},
 	"admin/discovery":      {},
 	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
+	"lifecycle":            {},
 }
 
 // concrete backends may be imported only by cmd (and by tests).

@@ -22,6 +22,7 @@ const (
 func (e *Engine) background(ctx context.Context) {
 	defer close(e.stopped)
 	defer e.scrubInBackground(ctx)() // waits for the background scrubber to stop
+	defer e.lifecycleInBackground(ctx)()
 	wait := minInterval
 	lastSnap, snapAt := e.log.LastIndex(), e.now()
 	for {

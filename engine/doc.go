@@ -73,6 +73,15 @@
 //     appends ObjectTagsSet naming it, which the projections apply to that
 //     version alone, or refuse when it is gone or a delete marker. Bucket
 //     tags are the bucket configuration document ConfigTagging.
+//   - Lifecycle (lifecycle.go): RunLifecycle carries out each bucket's
+//     lifecycle configuration (package lifecycle decides) at every start
+//     and once per Config.LifecycleDay, reading versions and uploads a
+//     page at a time. Each action is an event a client could have caused:
+//     ObjectExpired (ObjectDeleted that the projections refuse unless the
+//     key's current version is still the one judged, so a key written
+//     again meanwhile is not expired), ObjectVersionDeleted (noncurrent
+//     versions, expired delete markers), UploadAborted. An action refused
+//     (the key changed, an object lock) is logged and skipped.
 //
 // # Data layout
 //

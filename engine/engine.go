@@ -81,6 +81,11 @@ type Config struct {
 	// DeepScrubInterval: and reads every shard this often (deep mode).
 	// Default DefaultDeepScrubInterval (90 days); < 0: never deep.
 	DeepScrubInterval time.Duration
+	// LifecycleDay is the length of a lifecycle "day": rules' Days count
+	// in it and the lifecycle worker runs once per day (and at start).
+	// Default DefaultLifecycleDay (24h, counted as AWS does: rounded up to
+	// midnight UTC); tests set a short one.
+	LifecycleDay time.Duration
 	// NoSync skips fsync (tests only).
 	NoSync bool
 	// NoBackground stops the engine from starting its workers; tests step them
@@ -208,6 +213,9 @@ func (c *Config) fill() error {
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if c.LifecycleDay <= 0 {
+		c.LifecycleDay = DefaultLifecycleDay
 	}
 	if c.SnapshotInterval <= 0 {
 		c.SnapshotInterval = time.Hour

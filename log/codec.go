@@ -111,6 +111,7 @@ var schemas = map[Type]*schema{
 	TypeAdminTokenRevoked:     v1[AdminTokenRevoked](),
 	TypeBucketVersioningSet:   v1[BucketVersioningSet](),
 	TypeObjectVersionDeleted:  v1[ObjectVersionDeleted](),
+	TypeObjectExpired:         v1[ObjectExpired](),
 	TypeBucketACLSet:          v1[BucketACLSet](),
 	TypeObjectACLSet:          v1[ObjectACLSet](),
 	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),

@@ -102,6 +102,7 @@ var samples = []Event{
 	AdminTokenRevoked{ID: "tk1a2b3c4d"},
 	BucketVersioningSet{Bucket: "photos", Status: VersioningEnabled},
 	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240"},
+	ObjectExpired{Bucket: "photos", Key: "logs/2026-01-01.gz", VersionID: "null", ModTime: 1767225600123456789, Rule: "expire-logs"},
 	BucketACLSet{Bucket: "photos", Grants: grants},
 	ObjectACLSet{Bucket: "photos", Key: "2026/01/cat.jpg", Blob: blobA, Grants: grants[:1]},
 	BucketAccessPolicySet{Bucket: "photos", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`},

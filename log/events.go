@@ -53,6 +53,7 @@ const (
 	// Versioning: 60–69 (events_versioning.go). 70–79: object lock and lifecycle.
 	TypeBucketVersioningSet   Type = 60
 	TypeObjectVersionDeleted  Type = 61
+	TypeObjectExpired         Type = 79 // lifecycle (events_lifecycle.go), from the top of 70–79
 	TypeBucketACLSet          Type = 80
 	TypeObjectACLSet          Type = 81
 	TypeBucketAccessPolicySet Type = 82

@@ -278,6 +278,8 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		return s.bucketVersioningSet(e)
 	case log.ObjectVersionDeleted:
 		return s.objectVersionDeleted(e)
+	case log.ObjectExpired:
+		return s.objectExpired(e)
 
 	case log.BucketACLSet:
 		return s.setAccess(e.Bucket, func(a *Access) { a.Grants = slices.Clone(e.Grants) })

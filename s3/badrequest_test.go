@@ -155,7 +155,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		}, 400, "InvalidTag"},
 		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 400, "MalformedACLError"},
 		{"PUT ?retention", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?retention", nil, emptySHA256, nil) }, 501, "NotImplemented"},
-		{"PUT bucket ?lifecycle", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?lifecycle", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"PUT bucket ?lifecycle without Content-MD5", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?lifecycle", nil, emptySHA256, nil) }, 400, "InvalidRequest"},
 		{"PUT bucket ?versioning empty body", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?versioning", nil, emptySHA256, nil) }, 400, "MalformedXML"},
 		{"POST ?select", func() *http.Request {
 			return signedRequest(t, "POST", u+"/bkt/obj?select&select-type=2", nil, emptySHA256, nil)

@@ -87,6 +87,9 @@ type Config struct {
 	// point-in-time restore within it finds its bytes. Default 24h; 0
 	// purges at once.
 	PurgeDelay time.Duration
+	// LifecycleDay is the length of a lifecycle "day" (rules' Days, and how
+	// often the lifecycle worker runs). Default 24h, counted as AWS does.
+	LifecycleDay time.Duration
 	// ScrubInterval: the background scrubber walks every object at least
 	// this often, checking every shard exists. Default 720h (30 days).
 	ScrubInterval time.Duration
@@ -149,6 +152,7 @@ func DefaultConfig() *Config {
 		SnapshotInterval:   time.Hour,
 		Retention:          168 * time.Hour,
 		PurgeDelay:         24 * time.Hour,
+		LifecycleDay:       engine.DefaultLifecycleDay,
 		ScrubInterval:      engine.DefaultScrubInterval,
 		DeepScrubInterval:  engine.DefaultDeepScrubInterval,
 		Policy:             engine.DefaultPolicy,
@@ -221,6 +225,7 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 	root.duration("snapshot_interval", &c.SnapshotInterval, false)
 	root.duration("retention", &c.Retention, false)
 	root.duration("purge_delay", &c.PurgeDelay, true)
+	root.duration("lifecycle_day", &c.LifecycleDay, false)
 
 	root.duration("scrub_interval", &c.ScrubInterval, false)
 	root.duration("deep_scrub_interval", &c.DeepScrubInterval, false)

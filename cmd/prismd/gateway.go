@@ -106,6 +106,7 @@ func (c *Config) engineConfig(regions []engine.Region, masterKey []byte, logger 
 		SnapshotEvery:     c.SnapshotEvery,
 		SnapshotInterval:  c.SnapshotInterval,
 		PurgeDelay:        c.PurgeDelay,
+		LifecycleDay:      c.LifecycleDay,
 		ScrubInterval:     c.ScrubInterval,
 		DeepScrubInterval: c.DeepScrubInterval,
 	}
