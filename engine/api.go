@@ -33,6 +33,9 @@ type ObjectInfo struct {
 	// is about one (the latest version of the key, or the version named).
 	DeleteMarker bool
 	IsLatest     bool // in version listings
+	// SourceVersionID is, for a copy, the id of the source version copied;
+	// "" when the source bucket was never versioned.
+	SourceVersionID string
 	// Tags are the version's object tags (nil: none).
 	Tags map[string]string
 }
@@ -152,6 +155,9 @@ type PartInfo struct {
 	ETag         string
 	LastModified time.Time
 	Checksums    map[string]string
+	// SourceVersionID is, for UploadPartCopy, the id of the source
+	// version copied; "" when the source bucket was never versioned.
+	SourceVersionID string
 }
 
 // CompletePart is one entry of CompleteMultipartUpload.

@@ -59,8 +59,11 @@
 //     it replaces (its data stays referenced) and DeleteObjectVersion with
 //     no id appends ObjectDeleted, which the projections turn into a delete
 //     marker. A version's id comes from the log index of the event that
-//     wrote it (projections.FormatVersionID), so the answer is known once
-//     the append returns. Only ObjectVersionDeleted (a DELETE naming the
+//     wrote it and the log's timeline (View.VersionSeq,
+//     projections.FormatVersionID), so the answer is known once the
+//     append returns; Open appends TimelineStarted when prismd replay put
+//     the gateway on a new timeline, so ids never repeat across a replay
+//     --until. Only ObjectVersionDeleted (a DELETE naming the
 //     version) or a suspended bucket's write over the null version drops a
 //     version's data. GET, HEAD and copies pin the version they read.
 //   - Tags (tagging.go) are part of a version's metadata: PutInput.Tags,

@@ -139,7 +139,7 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	srcVersion, _, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
+	srcVersion, srcVersioned, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
 	if err != nil {
 		return PartInfo{}, copySourceError(err)
 	}
@@ -168,7 +168,11 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
 	sums := map[string]string{alg: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
-	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	part, err := e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	if err == nil && srcVersioned {
+		part.SourceVersionID = srcVersion.VersionID
+	}
+	return part, err
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data
@@ -263,7 +267,7 @@ func (e *Engine) completedBefore(bucket, key, uploadID string, parts []CompleteP
 	if projections.PartsDigest(listed) != c.Parts {
 		return ObjectInfo{}, false
 	}
-	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC()}, true
+	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC(), VersionID: c.VersionID}, true
 }
 
 // AbortUpload drops an upload; its parts are purged. Aborting an upload
@@ -328,6 +332,19 @@ func uploadInfo(u projections.Upload) UploadInfo {
 
 // uploadChecksum returns the checksum an upload's object gets: the one it
 // was created with, else the full-object DefaultChecksum.
+// PartChecksum returns the checksum algorithm the upload was created with
+// (DefaultChecksum when it named none): a part sent without a checksum
+// gets one of that algorithm computed, so that the completed object keeps
+// its checksum, as on S3. ErrNoSuchUpload when the upload is gone.
+func (e *Engine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
+		return "", err
+	}
+	alg, _ := uploadChecksum(u.Meta)
+	return alg, nil
+}
+
 func uploadChecksum(m plog.ObjectMeta) (alg, typ string) {
 	for alg, typ := range m.Checksums {
 		return alg, typ

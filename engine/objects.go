@@ -287,9 +287,13 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
 		return ObjectInfo{}, err
 	}
-	srcVersion, _, unpin, err := e.versionPinned(in.SrcBucket, in.SrcKey, in.SrcVersionID)
+	srcVersion, srcVersioned, unpin, err := e.versionPinned(in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return ObjectInfo{}, copySourceError(err)
+	}
+	srcVID := ""
+	if srcVersioned {
+		srcVID = srcVersion.VersionID
 	}
 	defer unpin()
 	src := srcVersion.Object
@@ -313,7 +317,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 		if err != nil {
 			return ObjectInfo{}, err
 		}
-		return e.copied(in, meta, idx), nil
+		return e.copied(in, meta, idx, srcVID), nil
 	}
 	rc, err := e.openExtents(ctx, src.Extents, 0, src.Meta.Size)
 	if err != nil {
@@ -340,13 +344,15 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 		w.abort(err)
 		return ObjectInfo{}, err
 	}
-	return e.copied(in, meta, idx), nil
+	return e.copied(in, meta, idx, srcVID), nil
 }
 
-// copied is the answer of a copy committed at idx, with the new version's id.
-func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64) ObjectInfo {
+// copied is the answer of a copy of source version srcVID committed at
+// idx, with the new version's id.
+func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64, srcVID string) ObjectInfo {
 	info := objectInfo(in.Bucket, in.Key, meta)
 	info.VersionID = e.writtenVersion(in.Bucket, in.Key, idx)
+	info.SourceVersionID = srcVID
 	return info
 }
 

@@ -104,6 +104,7 @@ var schemas = map[Type]*schema{
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
+	TypeTimelineStarted:  v1[TimelineStarted](),
 
 	TypeAdminPasswordSet:      v1[AdminPasswordSet](),
 	TypeAdminTokenCreated:     v1[AdminTokenCreated](),

@@ -57,6 +57,7 @@ var samples = []Event{
 	BucketDeleted{Bucket: "scratch"},
 	BackendBucketReady{Bucket: "photos", Region: "wasabi-eu"},
 	BackendBucketLost{Bucket: "photos", Region: "local"},
+	TimelineStarted{Timeline: 3},
 	BucketConfigSet{Bucket: "photos", Name: ConfigCORS, Doc: []byte(`<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)},
 	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20},
 		Placement: []string{"aws-us", "wasabi-eu", "b2-us", "ceph-dc1", "minio-dc2", "local"}, Size: 73400320},

@@ -304,6 +304,7 @@ func addGoldenConfigs(s *State) {
 	c.Meta.LockMode, c.Meta.LockUntil, c.Meta.LegalHold = "COMPLIANCE", 4102444800000000000, true
 	evs[len(evs)-1] = c
 	ap(evs...)
+	ap(log.TimelineStarted{Timeline: 2})
 }
 
 // addGoldenAccess adds what version 4 of the snapshot carries for access:
@@ -410,6 +411,9 @@ func TestSnapshotGolden(t *testing.T) {
 		}
 		if v < 5 {
 			continue
+		}
+		if got.Timeline() != 2 {
+			t.Errorf("version %d: timeline %d", v, got.Timeline())
 		}
 		if doc, ok := got.BucketConfig("v", log.ConfigCORS); !ok || string(doc) != "<CORSConfiguration/>" {
 			t.Errorf("version %d: cors %q", v, doc)

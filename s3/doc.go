@@ -88,8 +88,7 @@
 // Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
 // Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
 // CreateBucket, PutObject and CopyObject); Put/Get/DeleteBucketTagging;
-// GET ?cors,
-// ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
+// Put/Get/DeleteBucketCors; GET ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
 // Objects: PutObject (conditional with If-Match — NoSuchKey when the key
 // is absent, PreconditionFailed when the ETag differs — and If-None-Match:
@@ -152,8 +151,22 @@
 // s3:ExistingObjectTag/<key> conditions see the tags of the object (the
 // version named) a request acts on.
 //
+// CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
+// canonical document in the bucket configuration store; PutBucketCors
+// needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest
+// "Missing required header for this request: Content-Md5.");
+// OPTIONS preflights on bucket and object paths, never authenticated (a
+// presigned URL's query is ignored): 400 BadRequest without an Origin or
+// with an Access-Control-Request-Method other than GET, PUT, POST, DELETE,
+// HEAD; 403 AccessForbidden (with Method and ResourceType) when the bucket
+// does not exist, has no CORS configuration or no rule matches; else 200
+// with the matched rule's headers. Every other request that carries an
+// Origin gets the headers of the first rule matching its origin and
+// method, on errors too; the parsed configuration is cached by document,
+// and a request without Origin costs one header lookup.
+//
 // Not implemented (501): an ACL on
-// CreateMultipartUpload, CORS, lifecycle, replication, object lock, SSE-C,
+// CreateMultipartUpload, lifecycle, replication, object lock, SSE-C,
 // SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
 //
 // # Integer parameters

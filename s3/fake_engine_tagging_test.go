@@ -34,32 +34,3 @@ func (f *fakeEngine) SetObjectTags(ctx context.Context, bucket, key, versionID s
 	}
 	return o.info, nil
 }
-
-func (f *fakeEngine) SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, ok := f.buckets[bucket]
-	if !ok {
-		return engine.ErrNoSuchBucket
-	}
-	if len(doc) == 0 {
-		delete(b.configs, name)
-		return nil
-	}
-	if b.configs == nil {
-		b.configs = map[string][]byte{}
-	}
-	b.configs[name] = doc
-	return nil
-}
-
-func (f *fakeEngine) BucketConfig(bucket, name string) ([]byte, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, ok := f.buckets[bucket]
-	if !ok {
-		return nil, false, engine.ErrNoSuchBucket
-	}
-	doc, found := b.configs[name]
-	return doc, found, nil
-}

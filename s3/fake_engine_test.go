@@ -43,9 +43,10 @@ type fakeObject struct {
 }
 
 type fakeUpload struct {
-	info  engine.UploadInfo
-	meta  engine.ObjectInfo
-	parts map[int]*fakeObject
+	info     engine.UploadInfo
+	meta     engine.ObjectInfo
+	parts    map[int]*fakeObject
+	checksum []engine.UploadChecksum
 }
 
 func newFakeEngine() *fakeEngine {
@@ -161,6 +162,35 @@ func (f *fakeEngine) SetPublicAccessBlock(ctx context.Context, bucket string, pa
 
 func (f *fakeEngine) SetOwnershipControls(ctx context.Context, bucket, ownership string) error {
 	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Ownership = ownership })
+}
+
+func (f *fakeEngine) BucketConfig(bucket, name string) ([]byte, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return nil, false, engine.ErrNoSuchBucket
+	}
+	doc, ok := b.configs[name]
+	return doc, ok, nil
+}
+
+func (f *fakeEngine) SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return engine.ErrNoSuchBucket
+	}
+	if len(doc) == 0 {
+		delete(b.configs, name)
+		return nil
+	}
+	if b.configs == nil {
+		b.configs = map[string][]byte{}
+	}
+	b.configs[name] = doc
+	return nil
 }
 
 func (f *fakeEngine) ObjectACL(bucket, key string) ([]plog.Grant, bool, error) {
@@ -456,12 +486,26 @@ func (f *fakeEngine) CreateUpload(ctx context.Context, bucket, key, contentType 
 	}
 	f.seq++
 	u := &fakeUpload{
-		info:  engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
-		meta:  engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
-		parts: map[int]*fakeObject{},
+		info:     engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
+		meta:     engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
+		parts:    map[int]*fakeObject{},
+		checksum: checksum,
 	}
 	f.uploads[u.info.UploadID] = u
 	return u.info, nil
+}
+
+func (f *fakeEngine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.uploads[uploadID]
+	if !ok || u.info.Bucket != bucket || u.info.Key != key {
+		return "", engine.ErrNoSuchUpload
+	}
+	if len(u.checksum) > 0 {
+		return u.checksum[0].Algorithm, nil
+	}
+	return engine.DefaultChecksum, nil
 }
 
 func (f *fakeEngine) UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error) {

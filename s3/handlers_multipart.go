@@ -64,7 +64,11 @@ func handleUploadPart(s *Server, rq *request) (*response, error) {
 	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
 		return uploadPartCopy(s, rq, uploadID, n)
 	}
-	in, err := putInput(rq)
+	alg, err := s.engine().PartChecksum(rq.bucket, rq.key, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	in, err := putInput(rq, alg)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +112,8 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 	}
 	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
 		checksumElements: newChecksumElements(part.Checksums)})
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if part.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", part.SourceVersionID)
 	}
 	return resp, nil
 }
@@ -145,7 +149,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 		}
 	}
 	bodyReq.Header.Del("X-Amz-Sdk-Checksum-Algorithm")
-	p, err := newPayload(bodyReq, rq.auth)
+	p, err := newPayload(bodyReq, rq.auth, "")
 	if err != nil {
 		return nil, err
 	}

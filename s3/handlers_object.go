@@ -306,8 +306,9 @@ func handleHeadObject(s *Server, rq *request) (*response, error) {
 }
 
 // putInput builds the engine input of a PutObject or UploadPart from the
-// request, wiring the body's verification into BeforeCommit.
-func putInput(rq *request) (engine.PutInput, error) {
+// request, wiring the body's verification into BeforeCommit. A body sent
+// without a checksum gets one of algorithm alg.
+func putInput(rq *request, alg string) (engine.PutInput, error) {
 	md5sum, err := parseContentMD5(rq.r.Header)
 	if err != nil {
 		return engine.PutInput{}, err
@@ -316,7 +317,7 @@ func putInput(rq *request) (engine.PutInput, error) {
 	if err != nil {
 		return engine.PutInput{}, err
 	}
-	p, err := newPayload(rq.r, rq.auth)
+	p, err := newPayload(rq.r, rq.auth, alg)
 	if err != nil {
 		return engine.PutInput{}, err
 	}
@@ -347,7 +348,7 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := putInput(rq)
+	in, err := putInput(rq, "")
 	if err != nil {
 		return nil, err
 	}
@@ -484,8 +485,8 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	}
 	resp := xmlResponse(out)
 	setVersionHeaders(resp.header, info)
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if info.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", info.SourceVersionID)
 	}
 	return resp, nil
 }
