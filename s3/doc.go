@@ -88,7 +88,7 @@
 // Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
 // Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
 // CreateBucket, PutObject and CopyObject); Put/Get/DeleteBucketTagging;
-// Put/Get/DeleteBucketCors; GET ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
+// GET ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
 // Objects: PutObject (conditional with If-Match — NoSuchKey when the key
 // is absent, PreconditionFailed when the ETag differs — and If-None-Match:
@@ -129,6 +129,20 @@
 // is 400 InvalidRequest. DeleteObjects takes VersionId per object and
 // answers DeleteMarker / DeleteMarkerVersionId.
 //
+// CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
+// canonical document in the bucket configuration store; PutBucketCors
+// needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest
+// "Missing required header for this request: Content-Md5.");
+// OPTIONS preflights on bucket and object paths, never authenticated (a
+// presigned URL's query is ignored): 400 BadRequest without an Origin or
+// with an Access-Control-Request-Method other than GET, PUT, POST, DELETE,
+// HEAD; 403 AccessForbidden (with Method and ResourceType) when the bucket
+// does not exist, has no CORS configuration or no rule matches; else 200
+// with the matched rule's headers. Every other request that carries an
+// Origin gets the headers of the first rule matching its origin and
+// method, on errors too; the parsed configuration is cached by document,
+// and a request without Origin costs one header lookup.
+//
 // Tagging (tagging.go, handlers_tagging.go): Put/Get/DeleteObjectTagging
 // (with versionId, answering x-amz-version-id; a delete marker named by
 // its id is 405 MethodNotAllowed, the latest being one 404 NoSuchKey) and
@@ -151,23 +165,32 @@
 // s3:ExistingObjectTag/<key> conditions see the tags of the object (the
 // version named) a request acts on.
 //
-// CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
-// canonical document in the bucket configuration store; PutBucketCors
-// needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest
-// "Missing required header for this request: Content-Md5.");
-// OPTIONS preflights on bucket and object paths, never authenticated (a
-// presigned URL's query is ignored): 400 BadRequest without an Origin or
-// with an Access-Control-Request-Method other than GET, PUT, POST, DELETE,
-// HEAD; 403 AccessForbidden (with Method and ResourceType) when the bucket
-// does not exist, has no CORS configuration or no rule matches; else 200
-// with the matched rule's headers. Every other request that carries an
-// Origin gets the headers of the first rule matching its origin and
-// method, on errors too; the parsed configuration is cached by document,
-// and a request without Origin costs one header lookup.
-//
 // Not implemented (501): an ACL on
 // CreateMultipartUpload, lifecycle, replication, object lock, SSE-C,
-// SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
+// SigV2 and SigV4a, SelectObjectContent.
+//
+// POST Object (handlers_post.go, s3/postform): browser uploads to POST
+// /bucket (path or virtual-hosted style) with a multipart/form-data body,
+// streamed (the file goes to the engine as it arrives; the fields before
+// it are at most 20 KB, MaxPostPreDataLengthExceeded). A signed form
+// (policy, x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature
+// over the base64 policy) is its signer's request once the signature, the
+// policy's expiration and every condition hold and every field is named by
+// one (else AccessDenied "Invalid according to Policy: ..."; a malformed
+// policy InvalidPolicyDocument); content-length-range gives
+// EntityTooSmall/EntityTooLarge before anything is stored. An unsigned form
+// is anonymous (or the caller of its Authorization header, whose payload
+// hash covers the whole body). Either way access.Decide decides
+// s3:PutObject for the form's key (${filename} expanded). Fields: key,
+// Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+// Expires, x-amz-meta-*, acl, tagging, x-amz-checksum-*;
+// success_action_redirect/redirect (303 with bucket, key and etag; a URL
+// that is not absolute http(s) is ignored), success_action_status 200, 201
+// (PostResponse) or 204 (default). A file of more than 256 KiB must be
+// followed by the closing boundary alone (its length is computed from
+// Content-Length), else MalformedPOSTRequest and nothing is stored; fields
+// after a smaller file are ignored, as on S3. x-amz-security-token is
+// InvalidToken: prismd issues no temporary credentials.
 //
 // # Integer parameters
 //

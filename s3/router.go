@@ -63,17 +63,16 @@ type Engine interface {
 	// engine.ErrNoSuchKey when there is no object.
 	ObjectACL(bucket, key string) ([]plog.Grant, bool, error)
 	SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error
-	// BucketConfig returns a bucket's configuration document (found false
-	// when it has none) or engine.ErrNoSuchBucket; SetBucketConfig stores
-	// one, or removes it when doc is empty.
-	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
-	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
 
 	// CreateUploadWith is CreateUpload with the object's tags.
 	CreateUploadWith(ctx context.Context, in engine.CreateUploadInput) (engine.UploadInfo, error)
 	// SetObjectTags replaces a version's tags (the latest for ""); the
 	// info describes the version, or the delete marker an error is about.
 	SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (engine.ObjectInfo, error)
+	// SetBucketConfig stores (doc empty: removes) a bucket configuration
+	// document; BucketConfig reads it.
+	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
 }
 
 // Defaults of Config's idle timeouts.
@@ -245,16 +244,18 @@ var routeTable = []route{
 	{"GET", levelBucket, "ownershipControls", false, "s3:GetBucketOwnershipControls", handleGetOwnershipControls},
 	{"PUT", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handlePutOwnershipControls},
 	{"DELETE", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handleDeleteOwnershipControls},
-	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", handleGetBucketTagging},
-	{"PUT", levelBucket, "tagging", true, "s3:PutBucketTagging", handlePutBucketTagging},
-	{"DELETE", levelBucket, "tagging", true, "s3:PutBucketTagging", handleDeleteBucketTagging},
 	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", handleGetBucketCORS},
 	{"PUT", levelBucket, "cors", true, "s3:PutBucketCORS", handlePutBucketCORS},
 	{"DELETE", levelBucket, "cors", true, "s3:PutBucketCORS", handleDeleteBucketCORS},
+	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", handleGetBucketTagging},
+	{"PUT", levelBucket, "tagging", true, "s3:PutBucketTagging", handlePutBucketTagging},
+	{"DELETE", levelBucket, "tagging", true, "s3:PutBucketTagging", handleDeleteBucketTagging},
 	{"GET", levelBucket, "lifecycle", false, "s3:GetLifecycleConfiguration", bucketNotFoundAnswer(ErrNoSuchLifecycleConfiguration)},
 	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
 	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
 	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
+	// POST Object: the handler authorizes, once the form named the key and the signer.
+	{"POST", levelBucket, "", true, "s3:PutObject", handlePostObject},
 
 	{"GET", levelObject, "", false, "s3:GetObject", handleGetObject},
 	{"HEAD", levelObject, "", false, "s3:GetObject", handleHeadObject},
