@@ -98,7 +98,6 @@ func TestHardeningUnsupportedHeaders(t *testing.T) {
 	ctx := context.Background()
 	b := newBucket(t, c, "harden-headers")
 	for name, in := range map[string]*s3.PutObjectInput{
-		"tagging":       {Tagging: aws.String("a=b")},
 		"storage class": {StorageClass: types.StorageClassGlacier},
 		"SSE-S3":        {ServerSideEncryption: types.ServerSideEncryptionAes256},
 		"object lock":   {ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn},
@@ -106,7 +105,7 @@ func TestHardeningUnsupportedHeaders(t *testing.T) {
 		in.Bucket, in.Key, in.Body = &b, aws.String("k"), bytes.NewReader([]byte("data"))
 		_, err := c.PutObject(ctx, in)
 		wantCode(t, err, "NotImplemented")
-		if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("k"), Tagging: in.Tagging, StorageClass: in.StorageClass,
+		if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("k"), StorageClass: in.StorageClass,
 			ServerSideEncryption: in.ServerSideEncryption, ObjectLockLegalHoldStatus: in.ObjectLockLegalHoldStatus}); err == nil {
 			t.Errorf("%s: CreateMultipartUpload accepted", name)
 		}

@@ -19,7 +19,9 @@ import (
 // (no object, or its latest version is a delete marker: the info then
 // describes the marker), ErrNoSuchVersion, ErrInvalidVersion,
 // ErrDeleteMarker (the id names a marker). A version removed before the
-// change is applied is ErrNoSuchKey.
+// change is applied is ErrNoSuchKey. In a bucket never versioned the
+// version is "null": a PUT of the key that lands first gets the tags, as
+// if it had come before the tagging.
 func (e *Engine) SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (ObjectInfo, error) {
 	x, versioned, err := e.lookupVersion(bucket, key, versionID)
 	if err != nil {

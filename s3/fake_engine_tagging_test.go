@@ -34,4 +34,3 @@ func (f *fakeEngine) SetObjectTags(ctx context.Context, bucket, key, versionID s
 	}
 	return o.info, nil
 }
-

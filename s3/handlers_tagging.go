@@ -88,8 +88,8 @@ func handleGetBucketTagging(s *Server, rq *request) (*response, error) {
 // must carry Content-MD5 or an x-amz-checksum-* (verified against the
 // body). An empty TagSet removes the tags.
 func handlePutBucketTagging(s *Server, rq *request) (*response, error) {
-	if !hasBodyDigest(rq.r.Header) {
-		return nil, ErrMissingContentMD5
+	if err := requireIntegrity(rq.r.Header); err != nil {
+		return nil, err
 	}
 	b, err := readSmallBody(rq, maxTaggingBody)
 	if err != nil {
@@ -116,20 +116,6 @@ func handleDeleteBucketTagging(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	return statusResponse(http.StatusNoContent), nil
-}
-
-// hasBodyDigest reports whether a request names a digest of its body:
-// Content-MD5, an x-amz-checksum-* header or trailer.
-func hasBodyDigest(h http.Header) bool {
-	if h.Get("Content-Md5") != "" || h.Get("X-Amz-Trailer") != "" {
-		return true
-	}
-	for k := range h {
-		if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") && !strings.EqualFold(k, "x-amz-checksum-mode") {
-			return true
-		}
-	}
-	return false
 }
 
 // newObjectTags reads the tags of a PutObject or CreateMultipartUpload
