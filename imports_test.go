@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"s3":                   {"engine", "log", "access"},
 	"admin":                {"engine", "log", "s3", "admin/discovery"},
 	"admin/discovery":      {},
-	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
+	"bench":                {"engine", "log", "projections", "backends", "backends/mem", "internal/gobin"},
+	"internal/gobin":       {},
 }
 
 // concrete backends may be imported only by cmd (and by tests).
