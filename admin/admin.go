@@ -57,6 +57,8 @@ type Engine interface {
 	CreateBucket(ctx context.Context, name, location string) error
 	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
 	BucketStats(bucket string, limit int) (engine.BucketStats, error)
+	BucketVersioning(ctx context.Context, bucket string) (string, error)
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
 	GetObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (*engine.ObjectReader, error)

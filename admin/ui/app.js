@@ -250,10 +250,12 @@ pages.policies = async page => {
 pages.buckets = async (page, args) => {
   if (args[0]) return objectBrowser(page, args[0], args.slice(1).join("/"));
   const list = await call("GET", "/api/buckets");
-  page.append(card("Buckets", table(["Bucket", "Objects", "Bytes", "Per region", "Policy"],
+  const configs = b => Object.entries(b.configs || {}).map(([c, set]) => `${c}: ${set ? "set" : "not set"}`).join(", ");
+  page.append(card("Buckets", table(["Bucket", "Objects", "Bytes", "Per region", "Policy", "Versioning", "Configuration"],
     list.map(b => [h("a", { href: "#buckets/" + encodeURIComponent(b.name) }, b.name), b.objects + (b.partial ? "+" : ""), bytes(b.bytes),
       Object.entries(b.region_bytes || {}).map(([r, n]) => `${r}: ${bytes(n)}`).join(", "),
-      (b.default_policy ? "default " : "") + `${b.policy.mode} ${b.policy.k}+${b.policy.m}`]))));
+      (b.default_policy ? "default " : "") + `${b.policy.mode} ${b.policy.k}+${b.policy.m}`,
+      h("span", { class: "versioning", "data-bucket": b.name }, b.versioning || "unversioned"), configs(b)]))));
   page.append(card("Create a bucket", form([field("Name", "name", { required: true })], "Create", async f => {
     await call("POST", "/api/buckets", { name: val(f, "name") }); route();
   })));
