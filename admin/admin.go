@@ -69,6 +69,8 @@ type Engine interface {
 	PendingWork(limit int) []engine.WorkItem
 	PurgeWork(limit int) []engine.WorkItem
 	ReadLog(from uint64, limit int, fn func(engine.LogRecord)) (uint64, error)
+	// LogAdvanced returns a channel closed at the log's next append.
+	LogAdvanced() <-chan struct{}
 	ExportConfig() engine.ConfigExport
 	ImportConfig(ctx context.Context, in engine.ConfigExport, dryRun bool) ([]engine.ImportChange, error)
 }
