@@ -28,6 +28,7 @@ type Engine interface {
 	// Regions lists the regions in use; AddRegion and RemoveRegion change them at run time.
 	Regions() []engine.RegionInfo
 	AddRegion(ctx context.Context, spec engine.RegionSpec) error
+	AddRegions(ctx context.Context, specs []engine.RegionSpec) error
 	RemoveRegion(ctx context.Context, name string) error
 	// Failure says why the engine can no longer write (its log failed), nil while it can.
 	Failure() error
@@ -49,6 +50,7 @@ type Engine interface {
 	LastIndex() uint64
 	FirstIndex() uint64
 	TestRegion(ctx context.Context, spec engine.RegionSpec) (time.Duration, error)
+	MeasureThroughput(ctx context.Context, spec engine.RegionSpec, size int64) (engine.Throughput, error)
 	DrainRegion(ctx context.Context, name string) (engine.DrainResult, error)
 	DefaultPolicy() plog.Policy
 	BucketPolicy(bucket string) (*plog.Policy, error)
