@@ -156,14 +156,15 @@ pages.regions = async page => {
   page.append(card("Regions", table(["Name", "Type", "Where", "Health", "Latency", "Errors", "Shards", "Bytes", "Pending", ""],
     list.map(r => [r.name, r.type, r.endpoint || r.path || "", h("span", { class: r.healthy ? "ok" : "bad", "data-region": r.name }, r.state || (r.healthy ? "ok" : "down")),
       r.latency_ms.toFixed(1) + " ms", (100 * r.error_rate).toFixed(1) + " %", r.shards, bytes(r.bytes), r.pending_shards,
-      r.configured ? "bootstrap config" : h("span", {},
-        h("button", { onclick: async ev => {
-          if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.`)) return;
+      h("span", {}, r.configured ? "bootstrap config " : "",
+        h("button", { "data-drain": r.name, onclick: async ev => {
+          if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.` +
+            (r.configured ? " It is in the bootstrap config: remove it there before the next start." : ""))) return;
           ev.target.textContent = "draining…";
           const res = await call("POST", `/api/regions/${encodeURIComponent(r.name)}/drain`).catch(e => ({ error: e.message }));
-          alert(res.error ? "drain: " + res.error : `moved ${res.moved} shards (${res.failed} to rebuild)`); route();
+          alert(res.error ? "drain: " + res.error : `moved ${res.moved} shards (${res.failed} to rebuild)` + (res.note ? ". " + res.note : "")); route();
         } }, "Drain"), " ",
-        h("button", { onclick: async () => {
+        r.configured ? null : h("button", { onclick: async () => {
           if (!confirm(`Remove region ${r.name}? Its shards are rebuilt on the others.`)) return;
           await call("DELETE", "/api/regions/" + encodeURIComponent(r.name)); route();
         } }, "Remove"))]))));
