@@ -73,7 +73,7 @@ type Engine interface {
 	ReadLog(from uint64, limit int, fn func(engine.LogRecord)) (uint64, error)
 	// LogAdvanced returns a channel closed at the log's next append.
 	LogAdvanced() <-chan struct{}
-	ExportConfig() engine.ConfigExport
+	ExportConfig() (engine.ConfigExport, error)
 	ImportConfig(ctx context.Context, in engine.ConfigExport, dryRun bool) ([]engine.ImportChange, error)
 }
 

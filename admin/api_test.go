@@ -269,7 +269,8 @@ func TestConfigRoundTrip(t *testing.T) {
 	if _, err := c.e.BucketPolicy("fresh"); err == nil {
 		t.Error("a refused import created a bucket")
 	}
-	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":2}`)
+	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":3}`)
+	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":0}`)
 	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":1,"buckets":[{"name":"x"}]}`)
 	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":1,"regions":[{"name":"r","type":"ftp"}]}`)
 }
