@@ -246,8 +246,8 @@ function applyForm(regions) {
   const result = h("p", { id: "apply-result" });
   const f = form([
     h("h3", {}, "Add these as regions"),
-    regions.map((r, i) => field(`Name for ${r.url}`, `apply_name_${i}`, { required: true, value: slug(`${r.provider}-${r.region || i}`), pattern: "[a-z0-9][a-z0-9_-]{0,62}" })),
-    providers.map((p, j) => h("fieldset", {}, h("legend", {}, p),
+    ...regions.map((r, i) => field(`Name for ${r.url}`, `apply_name_${i}`, { required: true, value: slug(`${r.provider}-${r.region || i}`), pattern: "[a-z0-9][a-z0-9_-]{0,62}" })),
+    ...providers.map((p, j) => h("fieldset", {}, h("legend", {}, p),
       field("Access key", `apply_ak_${j}`, { required: true }), field("Secret key", `apply_sk_${j}`, { type: "password", autocomplete: "off", required: true }),
       field("Signing region (empty: the endpoint's)", `apply_region_${j}`))),
     h("label", {}, h("input", { type: "checkbox", name: "apply_path_style" }), " path-style addressing")], "Add these as regions", async fm => {
