@@ -31,8 +31,9 @@ var allowed = map[string][]string{
 	"s3/postform":          {},
 	"admin":                {"engine", "log", "s3", "admin/discovery"},
 	"admin/discovery":      {},
-	"bench":                {"engine", "log", "projections", "backends", "backends/mem"},
 	"lifecycle":            {},
+	"bench":                {"engine", "log", "projections", "backends", "backends/mem", "internal/gobin"},
+	"internal/gobin":       {},
 }
 
 // concrete backends may be imported only by cmd (and by tests).

@@ -28,6 +28,7 @@ type Engine interface {
 	// Regions lists the regions in use; AddRegion and RemoveRegion change them at run time.
 	Regions() []engine.RegionInfo
 	AddRegion(ctx context.Context, spec engine.RegionSpec) error
+	AddRegions(ctx context.Context, specs []engine.RegionSpec) error
 	RemoveRegion(ctx context.Context, name string) error
 	// Failure says why the engine can no longer write (its log failed), nil while it can.
 	Failure() error
@@ -49,6 +50,7 @@ type Engine interface {
 	LastIndex() uint64
 	FirstIndex() uint64
 	TestRegion(ctx context.Context, spec engine.RegionSpec) (time.Duration, error)
+	MeasureThroughput(ctx context.Context, spec engine.RegionSpec, size int64) (engine.Throughput, error)
 	DrainRegion(ctx context.Context, name string) (engine.DrainResult, error)
 	DefaultPolicy() plog.Policy
 	BucketPolicy(bucket string) (*plog.Policy, error)
@@ -57,6 +59,8 @@ type Engine interface {
 	CreateBucket(ctx context.Context, name, location string) error
 	HeadBucket(ctx context.Context, name string) (engine.BucketInfo, error)
 	BucketStats(bucket string, limit int) (engine.BucketStats, error)
+	BucketVersioning(ctx context.Context, bucket string) (string, error)
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	HeadObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (engine.ObjectInfo, error)
 	GetObject(ctx context.Context, bucket, key string, opts engine.GetOptions) (*engine.ObjectReader, error)
@@ -67,7 +71,9 @@ type Engine interface {
 	PendingWork(limit int) []engine.WorkItem
 	PurgeWork(limit int) []engine.WorkItem
 	ReadLog(from uint64, limit int, fn func(engine.LogRecord)) (uint64, error)
-	ExportConfig() engine.ConfigExport
+	// LogAdvanced returns a channel closed at the log's next append.
+	LogAdvanced() <-chan struct{}
+	ExportConfig() (engine.ConfigExport, error)
 	ImportConfig(ctx context.Context, in engine.ConfigExport, dryRun bool) ([]engine.ImportChange, error)
 }
 

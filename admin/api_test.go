@@ -269,7 +269,8 @@ func TestConfigRoundTrip(t *testing.T) {
 	if _, err := c.e.BucketPolicy("fresh"); err == nil {
 		t.Error("a refused import created a bucket")
 	}
-	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":2}`)
+	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":3}`)
+	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":0}`)
 	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":1,"buckets":[{"name":"x"}]}`)
 	cb.must(http.StatusBadRequest, "POST", "/api/config/import", `{"format":1,"regions":[{"name":"r","type":"ftp"}]}`)
 }
@@ -307,11 +308,18 @@ func TestDrainRegion(t *testing.T) {
 	if before == 0 {
 		t.Fatal("no shard landed on region d")
 	}
-	b.must(http.StatusBadRequest, "POST", "/api/regions/a/drain", "")
-	var res map[string]int
+	b.must(http.StatusBadRequest, "POST", "/api/regions/nope/drain", "")
+	var res struct {
+		Moved, Failed int
+		Bootstrap     bool
+	}
 	json.Unmarshal([]byte(b.must(http.StatusOK, "POST", "/api/regions/d/drain", "")), &res)
-	if res["moved"] != before || res["failed"] != 0 {
-		t.Fatalf("drain: %v, %d shards were on d", res, before)
+	if res.Moved != before || res.Failed != 0 || res.Bootstrap {
+		t.Fatalf("drain: %+v, %d shards were on d", res, before)
+	}
+	// Three regions are left: the default 2+1 policy needs all of them.
+	if code, out, _ := b.do("POST", "/api/regions/a/drain", ""); code != http.StatusBadRequest || !strings.Contains(out, "too few for the default policy") {
+		t.Errorf("draining a fourth region of four: %d %s", code, out)
 	}
 	if n := onD(); n != 0 {
 		t.Fatalf("%d shards still on d", n)

@@ -13,8 +13,15 @@
 // route table (routes.go): everything but /health, /metrics and the UI's
 // static files needs a session (argon2id password, expiring cookie, CSRF
 // token on state-changing requests) or a bearer token, from every address;
-// the Host header must name this listener. Handlers of the JSON API return
-// a value or an error and api (api.go) writes it; secrets are never
+// the Host header must name this listener. Sessions and login lockouts
+// are kept in the Server's memory on purpose, not in the log: a restart
+// logs every browser out and clears the lockouts. Persisting them would
+// put an event in the log for every login and failed attempt; a restart
+// needs access to the host, and password checks run one at a time
+// (argon2id), which bounds guessing with or without a lockout.
+//
+// Handlers of the JSON API return a value or an error and api (api.go)
+// writes it; secrets are never
 // returned, only shown once when made (access keys, API tokens).
 //
 // /health answers 503 until SetReady(true) and again after SetReady(false)

@@ -21,7 +21,9 @@ import (
 //
 // type and bucket filter (comma-separated types); from is the first index
 // (default: the next event written; 0 for the oldest the log still
-// holds). A reconnecting EventSource resumes after Last-Event-ID. Sealed
+// holds). A reconnecting EventSource resumes after Last-Event-ID. The
+// stream wakes when the engine's log advances (Engine.LogAdvanced), not
+// on a timer; an idle stream sends a keep-alive comment every 30 s. Sealed
 // secrets and hashes are never sent: fields named SealedSecret and Hash
 // are left out.
 
@@ -59,8 +61,9 @@ func redact(m map[string]any) {
 	}
 }
 
-// eventPoll is how often the stream looks for new events.
-const eventPoll = 250 * time.Millisecond
+// eventKeepAlive is how often an idle stream sends a comment, so that
+// proxies keep it open and a client that went away is noticed.
+const eventKeepAlive = 30 * time.Second
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -86,9 +89,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	rc.Flush()
-	tick := time.NewTicker(eventPoll)
-	defer tick.Stop()
+	keepAlive := time.NewTicker(eventKeepAlive)
+	defer keepAlive.Stop()
 	for {
+		// The channel is taken before the log is read: an append after
+		// the read closes it, and none is missed.
+		advanced := s.cfg.Engine.LogAdvanced()
 		var out []eventView
 		next, err := s.cfg.Engine.ReadLog(from, 1000, func(rec engine.LogRecord) {
 			v := viewOf(rec)
@@ -101,6 +107,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			rc.Flush()
 			return
 		}
+		more := next > from && next <= s.cfg.Engine.LastIndex() // a full page read: read on at once
 		from = next
 		for _, v := range out {
 			data, _ := json.Marshal(v)
@@ -111,10 +118,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if len(out) > 0 && rc.Flush() != nil {
 			return
 		}
+		if more {
+			continue
+		}
 		select {
 		case <-r.Context().Done():
 			return
-		case <-tick.C:
+		case <-advanced:
+		case <-keepAlive.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
 		}
 	}
 }

@@ -14,8 +14,15 @@ import (
 //	                                     "error_rate", "shards", "bytes", "pending_shards", "pending_purges", …}, …]
 //	PUT    /api/regions/{name}       ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
 //	POST   /api/regions/{name}/test  ← the same body → {"ok": true, "latency_ms": 12.5} or {"ok": false, "error": …}
-//	POST   /api/regions/{name}/drain → {"moved": n, "failed": n}: every shard copied off the region, then the region removed
+//	POST   /api/regions/{name}/drain → {"moved": n, "failed": n, "bootstrap": bool, "note": …}: every shard copied off the region, then the region removed
 //	DELETE /api/regions/{name}       (its shards are rebuilt on the others from the remaining ones)
+//
+// A region of the bootstrap config cannot be changed or removed here
+// (400: the config file says what it is), but it can be drained: its
+// shards move, it leaves use, and the answer's note asks the operator to
+// remove it from the config file before the next start (else that start
+// uses it again, as an empty region). A drain that would leave too few
+// regions for the default policy or a bucket's policy is refused (400).
 //
 // Secrets go in and are sealed in the log; they never come back out. The
 // body is checked by the engine's one region validation (the config
@@ -130,5 +137,9 @@ func (s *Server) drainRegion(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"moved": res.Moved, "failed": res.Failed}, nil
+	out := map[string]any{"moved": res.Moved, "failed": res.Failed, "bootstrap": res.Bootstrap}
+	if res.Bootstrap {
+		out["note"] = fmt.Sprintf("region %q is in the bootstrap config: remove it from the config file before the next start, or that start uses it again as an empty region", r.PathValue("name"))
+	}
+	return out, nil
 }

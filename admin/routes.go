@@ -46,6 +46,8 @@ func (s *Server) routes() {
 		{"GET /api/discovery/providers", login, api(s.providers)},
 		{"POST /api/discovery/measure", login, api(s.measure)},
 		{"POST /api/discovery/propose", login, api(s.propose)},
+		{"POST /api/discovery/throughput", login, api(s.throughput)},
+		{"POST /api/discovery/apply", login, api(s.applyProposal)},
 
 		{"GET /api/policies", login, api(s.listPolicies)},
 		{"POST /api/policies/preview", login, api(s.previewPolicy)},

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prismd/prismd/internal/gobin"
 )
 
 // readyTimeout bounds how long a started process may take to answer.
@@ -352,31 +354,14 @@ func (b *bannerWriter) value(prefix string) string {
 }
 
 // FindVersity returns the versitygw binary: on PATH, else in $GOPATH/bin.
-func FindVersity() (string, error) {
-	return findTool("versitygw", "github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-}
+func FindVersity() (string, error) { return findTool("versitygw", gobin.VersityPackage) }
 
 // findTool returns the binary name, installed by `go install pkg`: on
 // PATH, else in $GOPATH/bin.
 func findTool(name, pkg string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
+	p, err := gobin.Find(name, pkg)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrProcess, err)
 	}
-	var dirs []string
-	if gp := os.Getenv("GOPATH"); gp != "" {
-		dirs = filepath.SplitList(gp)
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		dirs = append(dirs, filepath.SplitList(strings.TrimSpace(string(out)))...)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, filepath.Join(home, "go"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "bin", name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%w: %s not found on PATH or in $GOPATH/bin; install it with: go install %s", ErrProcess, name, pkg)
+	return p, nil
 }

@@ -9,14 +9,23 @@ import (
 	plog "github.com/prismd/prismd/log"
 )
 
-// Config export and import: the regions added at run time, the buckets
-// with their policies and the client access keys, with every secret
-// sealed with the master key (a gateway imports what a gateway with the
-// same master key exported). The root key is left out: every gateway has
-// its own.
+// Config export and import: the regions (those of the bootstrap config
+// in use, marked "bootstrap", and those added at run time), the buckets
+// with their policies and the access keys (the root key marked "root"),
+// with every secret sealed with the master key (a gateway imports what a
+// gateway with the same master key exported).
+//
+// Import never changes this gateway's own bootstrap regions or root key:
+// a region named like one of its bootstrap regions, or that stores where
+// one of its regions stores under another name, is skipped (no second
+// region over the same storage); the exporting gateway's root key is
+// "same" when it is this gateway's root key, else skipped (every gateway
+// keeps its own root key); a region that was in the exporter's bootstrap
+// config is added as a region at run time.
 
-// ExportFormat is the version of ConfigExport.
-const ExportFormat = 1
+// ExportFormat is the version of ConfigExport. Format 2 added the
+// bootstrap regions and the root key; import reads formats 1 and 2.
+const ExportFormat = 2
 
 // ConfigExport is a gateway's settings.
 type ConfigExport struct {
@@ -38,6 +47,8 @@ type ExportRegion struct {
 	PathStyle     bool   `json:"path_style,omitempty"`
 	Bucket        string `json:"bucket,omitempty"`
 	Insecure      bool   `json:"insecure_skip_verify,omitempty"`
+	// Bootstrap: the region is in the exporting gateway's bootstrap config.
+	Bootstrap bool `json:"bootstrap,omitempty"`
 }
 
 // ExportBucket is a bucket and its own policy (nil: the default).
@@ -53,6 +64,8 @@ type ExportKey struct {
 	SealedSecret []byte   `json:"sealed_secret"`
 	Buckets      []string `json:"buckets,omitempty"`
 	ReadOnly     bool     `json:"read_only,omitempty"`
+	// Root: the exporting gateway's root key.
+	Root bool `json:"root,omitempty"`
 }
 
 // ImportChange is one line of an import's diff.
@@ -63,12 +76,28 @@ type ImportChange struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// ExportConfig returns the settings to export. Regions of the bootstrap
-// config are left out: the importing gateway has its own.
-func (e *Engine) ExportConfig() ConfigExport {
+// ExportConfig returns the settings to export: the bootstrap regions in
+// use first (their secrets sealed now), then the regions added at run
+// time. Bootstrap regions without a type (in-memory, in tests) are left
+// out: nothing could open them elsewhere.
+func (e *Engine) ExportConfig() (ConfigExport, error) {
 	v := e.view()
 	out := ConfigExport{Format: ExportFormat, Regions: []ExportRegion{}, Buckets: []ExportBucket{}, Keys: []ExportKey{}}
 	configured := e.configured()
+	for _, spec := range e.regionSpecs() {
+		if !slices.Contains(configured, spec.Name) || spec.Type == "" {
+			continue
+		}
+		var sealed []byte
+		if spec.SecretKey != "" {
+			var err error
+			if sealed, err = e.seal(spec.SecretKey); err != nil {
+				return ConfigExport{}, fmt.Errorf("export: region %q: %w", spec.Name, err)
+			}
+		}
+		out.Regions = append(out.Regions, ExportRegion{Name: spec.Name, Type: spec.Type, Path: spec.Path, Endpoint: spec.Endpoint, SigningRegion: spec.SigningRegion,
+			AccessKey: spec.AccessKey, SealedSecret: sealed, PathStyle: spec.PathStyle, Bucket: spec.Bucket, Insecure: spec.Insecure, Bootstrap: true})
+	}
 	for _, r := range v.Regions() {
 		if slices.Contains(configured, r.Name) {
 			continue
@@ -80,12 +109,9 @@ func (e *Engine) ExportConfig() ConfigExport {
 		out.Buckets = append(out.Buckets, ExportBucket{Name: b.Name, Location: b.Location, Policy: b.Policy})
 	}
 	for _, k := range v.AccessKeys() {
-		if k.Root {
-			continue
-		}
-		out.Keys = append(out.Keys, ExportKey{AccessKey: k.AccessKey, SealedSecret: k.SealedSecret, Buckets: k.Buckets, ReadOnly: k.ReadOnly})
+		out.Keys = append(out.Keys, ExportKey{AccessKey: k.AccessKey, SealedSecret: k.SealedSecret, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root})
 	}
-	return out
+	return out, nil
 }
 
 // importPlan is a validated import: every secret unsealed, every item checked.
@@ -137,8 +163,8 @@ func (e *Engine) ImportConfig(ctx context.Context, in ConfigExport, dryRun bool)
 
 func (e *Engine) planImport(in ConfigExport) (importPlan, error) {
 	var p importPlan
-	if in.Format != ExportFormat {
-		return p, fmt.Errorf("import: format %d, want %d: %w", in.Format, ExportFormat, ErrInvalidArgument)
+	if in.Format < 1 || in.Format > ExportFormat {
+		return p, fmt.Errorf("import: format %d, want 1 to %d: %w", in.Format, ExportFormat, ErrInvalidArgument)
 	}
 	v := e.view()
 	configured := e.configured()
@@ -164,6 +190,17 @@ func (e *Engine) planImport(in ConfigExport) (importPlan, error) {
 			p.changes = append(p.changes, ImportChange{Kind: "region", Name: r.Name, Action: "skip", Note: "in this gateway's bootstrap config"})
 			continue
 		}
+		if j := slices.IndexFunc(specs, func(s RegionSpec) bool { return s.Name != r.Name && s.overlaps(spec) }); j >= 0 {
+			p.changes = append(p.changes, ImportChange{Kind: "region", Name: r.Name, Action: "skip", Note: fmt.Sprintf("region %q of this gateway stores there", specs[j].Name)})
+			continue
+		}
+		if j := slices.IndexFunc(p.regions, func(s RegionSpec) bool { return s.overlaps(spec) }); j >= 0 {
+			return p, fmt.Errorf("import: regions[%d] %q stores where %q of the import stores: %w", i, r.Name, p.regions[j].Name, ErrInvalidArgument)
+		}
+		note := ""
+		if r.Bootstrap {
+			note = "in the exporting gateway's bootstrap config; added here as a region at run time"
+		}
 		action := "add"
 		if i := slices.IndexFunc(specs, func(s RegionSpec) bool { return s.Name == r.Name }); i >= 0 {
 			if reflect.DeepEqual(specs[i], spec) {
@@ -175,7 +212,7 @@ func (e *Engine) planImport(in ConfigExport) (importPlan, error) {
 			regions++
 		}
 		p.regions = append(p.regions, spec)
-		p.changes = append(p.changes, ImportChange{Kind: "region", Name: r.Name, Action: action})
+		p.changes = append(p.changes, ImportChange{Kind: "region", Name: r.Name, Action: action, Note: note})
 	}
 	for i, b := range in.Buckets {
 		if !ValidBucketName(b.Name) {
@@ -206,6 +243,14 @@ func (e *Engine) planImport(in ConfigExport) (importPlan, error) {
 		ak := AccessKey{AccessKey: k.AccessKey, Secret: secret, Buckets: k.Buckets, ReadOnly: k.ReadOnly}
 		if err := ValidateAccessKey(ak); err != nil {
 			return p, fmt.Errorf("import: keys[%d]: %w", i, err)
+		}
+		if k.Root {
+			if cur, err := e.LookupAccessKey(k.AccessKey); err == nil && cur.Root && cur.Secret == secret {
+				p.changes = append(p.changes, ImportChange{Kind: "key", Name: k.AccessKey, Action: "same", Note: "this gateway's root key"})
+			} else {
+				p.changes = append(p.changes, ImportChange{Kind: "key", Name: k.AccessKey, Action: "skip", Note: "the exporting gateway's root key: this gateway keeps its own"})
+			}
+			continue
 		}
 		action := "add"
 		if cur, err := e.LookupAccessKey(k.AccessKey); err == nil {

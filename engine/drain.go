@@ -14,24 +14,36 @@ import (
 type DrainResult struct {
 	Moved  int // shards copied to another region
 	Failed int // shards that could not be moved: rebuilt from the others after the removal
+	// Bootstrap: the region is in the bootstrap config. It is out of use
+	// from now on; remove it from the config file before the next start,
+	// or that start puts it back in use as a new, empty region.
+	Bootstrap bool
 }
 
-// DrainRegion moves every stored shard of every object off a region added
-// at run time, then removes the region. Each shard is copied as it is (its
-// blocks carry their own hashes) to a healthy region that holds no other
-// shard of its segment, and a ShardRepaired event records its new place;
-// the redundancy of an object never drops during the move. Shards that
-// could not be moved, and those of writes that land during the drain, are
+// DrainRegion moves every stored shard of every object off a region,
+// then removes it. Each shard is copied as it is (its blocks carry their
+// own hashes) to a healthy region that holds no other shard of its
+// segment, and a ShardRepaired event records its new place; the
+// redundancy of an object never drops during the move. Shards that could
+// not be moved, and those of writes that land during the drain, are
 // counted missing by the removal and rebuilt from the remaining regions,
 // as RemoveRegion does.
+//
+// A region of the bootstrap config is drained too: its removal is
+// recorded (RegionRemoved) and it leaves use until the process ends; the
+// result says so (Bootstrap), and the operator removes it from the config
+// file. The drain is refused (ErrInvalidArgument) for an unknown region,
+// and when the regions left would be too few for the default policy or a
+// bucket's own policy (k+m distinct regions, or m+1 copies).
 func (e *Engine) DrainRegion(ctx context.Context, name string) (DrainResult, error) {
 	var res DrainResult
-	if slices.Contains(e.configured(), name) {
-		return res, fmt.Errorf("region %q is in the bootstrap config; remove it there: %w", name, ErrInvalidArgument)
-	}
 	src := e.region(name)
 	if src == nil {
-		return res, fmt.Errorf("region %q: %w", name, ErrInvalidArgument)
+		return res, fmt.Errorf("region %q: not in use: %w", name, ErrInvalidArgument)
+	}
+	res.Bootstrap = slices.Contains(e.configured(), name)
+	if err := e.canLose(name); err != nil {
+		return res, err
 	}
 	v := e.view()
 	seen := map[plog.BlobID]bool{}
@@ -56,7 +68,25 @@ func (e *Engine) DrainRegion(ctx context.Context, name string) (DrainResult, err
 			q.After = page.Next
 		}
 	}
-	return res, e.RemoveRegion(ctx, name)
+	return res, e.removeRegion(ctx, name)
+}
+
+// canLose refuses the removal of a region when the regions left would
+// be too few for the default policy or a bucket's own.
+func (e *Engine) canLose(name string) error {
+	left := len(e.regionNames()) - 1
+	if err := ValidatePolicy(e.cfg.Policy, left); err != nil {
+		return fmt.Errorf("region %q cannot be drained: %d regions would be left, too few for the default policy: %w", name, left, err)
+	}
+	for _, b := range e.view().Buckets() {
+		if b.Policy == nil {
+			continue
+		}
+		if err := ValidatePolicy(*b.Policy, left); err != nil {
+			return fmt.Errorf("region %q cannot be drained: %d regions would be left, too few for bucket %q's policy: %w", name, left, b.Name, err)
+		}
+	}
+	return nil
 }
 
 // drainBlob moves the shards of one blob that are stored on src.

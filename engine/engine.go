@@ -128,6 +128,7 @@ type Engine struct {
 	sinceSnap  int
 	scrubGate  scrubGate // one scrub started by Scrub at a time; the background one yields
 	scrubber   scrubber  // the background scrubber's state
+	logSignal  logSignal // closes LogAdvanced's channel at each append
 }
 
 // Open loads the newest local snapshot, replays the log after it, purges the
@@ -366,11 +367,13 @@ func (e *Engine) append(ctx context.Context, evs ...plog.Event) (uint64, error) 
 		}
 		if errors.Is(err, plog.ErrRejected) {
 			e.poke()
+			e.logSignal.notify()
 			return idx, rejection(err)
 		}
 		return 0, err
 	}
 	e.poke()
+	e.logSignal.notify()
 	return idx, nil
 }
 

@@ -147,14 +147,20 @@ func (e *Engine) AddRegion(ctx context.Context, spec RegionSpec) error {
 
 // RemoveRegion stops using a region added at run time. Applying its event
 // counts its shards as lost: completion rebuilds them on other regions from
-// the remaining ones.
+// the remaining ones. A region of the bootstrap config is refused: drain
+// it (DrainRegion) or remove it from the config.
 func (e *Engine) RemoveRegion(ctx context.Context, name string) error {
 	if slices.Contains(e.configured(), name) {
-		return fmt.Errorf("region %q is in the bootstrap config; remove it there: %w", name, ErrInvalidArgument)
+		return fmt.Errorf("region %q is in the bootstrap config; drain it or remove it there: %w", name, ErrInvalidArgument)
 	}
 	if _, ok := e.view().Region(name); !ok {
 		return fmt.Errorf("region %q: %w", name, ErrInvalidArgument)
 	}
+	return e.removeRegion(ctx, name)
+}
+
+// removeRegion records a region's removal and stops using it.
+func (e *Engine) removeRegion(ctx context.Context, name string) error {
 	if _, err := e.append(ctx, plog.RegionRemoved{Name: name}); err != nil {
 		return err
 	}

@@ -156,14 +156,15 @@ pages.regions = async page => {
   page.append(card("Regions", table(["Name", "Type", "Where", "Health", "Latency", "Errors", "Shards", "Bytes", "Pending", ""],
     list.map(r => [r.name, r.type, r.endpoint || r.path || "", h("span", { class: r.healthy ? "ok" : "bad", "data-region": r.name }, r.state || (r.healthy ? "ok" : "down")),
       r.latency_ms.toFixed(1) + " ms", (100 * r.error_rate).toFixed(1) + " %", r.shards, bytes(r.bytes), r.pending_shards,
-      r.configured ? "bootstrap config" : h("span", {},
-        h("button", { onclick: async ev => {
-          if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.`)) return;
+      h("span", {}, r.configured ? "bootstrap config " : "",
+        h("button", { "data-drain": r.name, onclick: async ev => {
+          if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.` +
+            (r.configured ? " It is in the bootstrap config: remove it there before the next start." : ""))) return;
           ev.target.textContent = "draining…";
           const res = await call("POST", `/api/regions/${encodeURIComponent(r.name)}/drain`).catch(e => ({ error: e.message }));
-          alert(res.error ? "drain: " + res.error : `moved ${res.moved} shards (${res.failed} to rebuild)`); route();
+          alert(res.error ? "drain: " + res.error : `moved ${res.moved} shards (${res.failed} to rebuild)` + (res.note ? ". " + res.note : "")); route();
         } }, "Drain"), " ",
-        h("button", { onclick: async () => {
+        r.configured ? null : h("button", { onclick: async () => {
           if (!confirm(`Remove region ${r.name}? Its shards are rebuilt on the others.`)) return;
           await call("DELETE", "/api/regions/" + encodeURIComponent(r.name)); route();
         } }, "Remove"))]))));
@@ -199,6 +200,7 @@ pages.discovery = async page => {
   const cat = await call("GET", "/api/discovery/providers");
   let results = [];
   const out = h("div", {});
+  const tp = h("div", { id: "throughput-result" });
   const prop = h("div", {});
   page.append(card("Measure latency",
     form([h("label", {}, "Provider ", h("select", { name: "provider" }, h("option", { value: "" }, "(the endpoints below)"),
@@ -214,13 +216,57 @@ pages.discovery = async page => {
       out.replaceChildren(table(["Endpoint", "p50", "p95", "p99", "Jitter", "Failed"],
         results.map(r => [r.url, r.p50_ms.toFixed(1), r.p95_ms.toFixed(1), r.p99_ms.toFixed(1), r.jitter_ms.toFixed(1), `${r.failed}/${r.samples}`])));
     }), out));
+  page.append(card("Throughput test (optional)",
+    h("p", {}, "Uploads and downloads a test object to each measured endpoint with these credentials, in a scratch bucket that is removed afterwards."),
+    form([field("Access key", "tp_access_key", { required: true }), field("Secret key", "tp_secret_key", { type: "password", autocomplete: "off", required: true }),
+      field("Signing region (empty: the endpoint's)", "tp_region"), field("Size (bytes)", "tp_size", { type: "number", value: 1048576, min: 1 }),
+      h("label", {}, h("input", { type: "checkbox", name: "tp_path_style" }), " path-style addressing")], "Test throughput", async f => {
+      if (!results.length) throw new Error("measure some endpoints first");
+      tp.textContent = "testing…";
+      const res = await call("POST", "/api/discovery/throughput", { endpoints: results.map(r => ({ provider: r.provider, region: r.region, geo: r.geo, url: r.url })),
+        access_key: val(f, "tp_access_key"), secret_key: val(f, "tp_secret_key"), signing_region: val(f, "tp_region"),
+        path_style: f.elements.tp_path_style.checked, size: +val(f, "tp_size") });
+      tp.replaceChildren(table(["Endpoint", "Size", "Upload", "Download", "Error"],
+        res.map(r => [r.url, bytes(r.bytes), r.error ? "" : `${r.put_mib_s.toFixed(1)} MiB/s (${r.put_ms.toFixed(0)} ms)`,
+          r.error ? "" : `${r.get_mib_s.toFixed(1)} MiB/s (${r.get_ms.toFixed(0)} ms)`, r.error || ""])));
+    }), tp));
   page.append(card("Propose regions", form([field("k", "k", { type: "number", value: 2, min: 1 }), field("m", "m", { type: "number", value: 1, min: 0 })], "Propose", async f => {
     const p = await call("POST", "/api/discovery/propose", { results, k: +val(f, "k"), m: +val(f, "m") });
     prop.replaceChildren(h("p", {}, `${p.regions.length} regions over ${p.providers} providers and ${p.geos} geographies; stores ${p.overhead.toFixed(2)}× the data` + (p.error ? " — " + p.error : "")),
       table(["Provider", "Region", "Endpoint", "p50"], p.regions.map(r => [r.provider, r.region, r.url, r.p50_ms.toFixed(1)])),
-      h("p", {}, "Add each as a region (with its credentials) on the Regions page."));
+      p.regions.length ? applyForm(p.regions) : null);
   }), prop));
 };
+
+// applyForm adds a proposal's endpoints as regions in one step: a name
+// for each, credentials for each provider.
+function applyForm(regions) {
+  const providers = [...new Set(regions.map(r => r.provider))];
+  const slug = s => (s || "").toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "region";
+  const result = h("p", { id: "apply-result" });
+  const f = form([
+    h("h3", {}, "Add these as regions"),
+    ...regions.map((r, i) => field(`Name for ${r.url}`, `apply_name_${i}`, { required: true, value: slug(`${r.provider}-${r.region || i}`), pattern: "[a-z0-9][a-z0-9_-]{0,62}" })),
+    ...providers.map((p, j) => h("fieldset", {}, h("legend", {}, p),
+      field("Access key", `apply_ak_${j}`, { required: true }), field("Secret key", `apply_sk_${j}`, { type: "password", autocomplete: "off", required: true }),
+      field("Signing region (empty: the endpoint's)", `apply_region_${j}`))),
+    h("label", {}, h("input", { type: "checkbox", name: "apply_path_style" }), " path-style addressing")], "Add these as regions", async fm => {
+    result.textContent = "testing the connections…";
+    const body = { regions: regions.map((r, i) => {
+      const j = providers.indexOf(r.provider);
+      const b = { name: val(fm, `apply_name_${i}`), type: "s3", endpoint: r.url, access_key: val(fm, `apply_ak_${j}`), secret_key: val(fm, `apply_sk_${j}`) };
+      const region = val(fm, `apply_region_${j}`) || r.region;
+      if (region) b.region = region;
+      if (fm.elements.apply_path_style.checked) b.path_style = true;
+      return b;
+    }) };
+    try {
+      const res = await call("POST", "/api/discovery/apply", body);
+      result.textContent = "added: " + res.added.join(", ");
+    } catch (e) { result.textContent = ""; throw e; }
+  });
+  return h("div", {}, f, result);
+}
 
 pages.policies = async page => {
   const p = await call("GET", "/api/policies");
@@ -250,10 +296,12 @@ pages.policies = async page => {
 pages.buckets = async (page, args) => {
   if (args[0]) return objectBrowser(page, args[0], args.slice(1).join("/"));
   const list = await call("GET", "/api/buckets");
-  page.append(card("Buckets", table(["Bucket", "Objects", "Bytes", "Per region", "Policy"],
+  const configs = b => Object.entries(b.configs || {}).map(([c, set]) => `${c}: ${set ? "set" : "not set"}`).join(", ");
+  page.append(card("Buckets", table(["Bucket", "Objects", "Bytes", "Per region", "Policy", "Versioning", "Configuration"],
     list.map(b => [h("a", { href: "#buckets/" + encodeURIComponent(b.name) }, b.name), b.objects + (b.partial ? "+" : ""), bytes(b.bytes),
       Object.entries(b.region_bytes || {}).map(([r, n]) => `${r}: ${bytes(n)}`).join(", "),
-      (b.default_policy ? "default " : "") + `${b.policy.mode} ${b.policy.k}+${b.policy.m}`]))));
+      (b.default_policy ? "default " : "") + `${b.policy.mode} ${b.policy.k}+${b.policy.m}`,
+      h("span", { class: "versioning", "data-bucket": b.name }, b.versioning || "unversioned"), configs(b)]))));
   page.append(card("Create a bucket", form([field("Name", "name", { required: true })], "Create", async f => {
     await call("POST", "/api/buckets", { name: val(f, "name") }); route();
   })));

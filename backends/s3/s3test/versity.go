@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/prismd/prismd/bench"
+	"github.com/prismd/prismd/internal/gobin"
 )
 
 // Region is the signing region versitygw is started with.
@@ -51,7 +51,7 @@ type Server struct {
 // dir/iam the accounts) on a free port and stops it when t ends.
 func StartVersity(t testing.TB, dir string) *Server {
 	t.Helper()
-	bin, err := bench.FindVersity()
+	bin, err := gobin.Versity()
 	if err != nil {
 		t.Fatalf("s3test: %v", err)
 	}
