@@ -36,6 +36,8 @@ type ObjectInfo struct {
 	// SourceVersionID is, for a copy, the id of the source version copied;
 	// "" when the source bucket was never versioned.
 	SourceVersionID string
+	// Tags are the version's object tags (nil: none).
+	Tags map[string]string
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -63,6 +65,9 @@ type PutInput struct {
 	BeforeCommit func() (map[string]string, error)
 	// Cond is checked atomically with the commit (If-Match / If-None-Match: *).
 	Cond Conditions
+	// Tags are the new object's tags (x-amz-tagging), validated by the
+	// caller; ignored by UploadPart.
+	Tags map[string]string
 }
 
 // Range is a byte range request; exactly one form is used.
@@ -101,6 +106,8 @@ type CopyInput struct {
 	Headers           map[string]string
 	UserMeta          map[string]string
 	Cond              Conditions // conditions on the destination
+	ReplaceTags       bool       // TaggingDirective REPLACE: Tags instead of the source's
+	Tags              map[string]string
 }
 
 // ListInput is a ListObjects(V2) query. After is exclusive (start-after, marker or a continuation).

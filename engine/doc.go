@@ -66,6 +66,13 @@
 //     --until. Only ObjectVersionDeleted (a DELETE naming the
 //     version) or a suspended bucket's write over the null version drops a
 //     version's data. GET, HEAD and copies pin the version they read.
+//   - Tags (tagging.go) are part of a version's metadata: PutInput.Tags,
+//     CreateUploadInput.Tags (kept by the upload, applied at completion)
+//     and CopyInput (the source's unless ReplaceTags) set them with the
+//     write; SetObjectTags resolves the version (the latest for "") and
+//     appends ObjectTagsSet naming it, which the projections apply to that
+//     version alone, or refuse when it is gone or a delete marker. Bucket
+//     tags are the bucket configuration document ConfigTagging.
 //   - Lifecycle (lifecycle.go): RunLifecycle carries out each bucket's
 //     lifecycle configuration (package lifecycle decides) at every start
 //     and once per Config.LifecycleDay, reading versions and uploads a

@@ -27,6 +27,21 @@ const (
 // gets; it is kept in the UploadCreated event's Meta.Checksums as
 // algorithm → type.
 func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...UploadChecksum) (UploadInfo, error) {
+	return e.CreateUploadWith(ctx, CreateUploadInput{Bucket: bucket, Key: key, ContentType: contentType, Headers: headers, UserMeta: userMeta, Checksum: checksum})
+}
+
+// CreateUploadInput is a CreateMultipartUpload: what CreateUpload takes,
+// and the object's tags.
+type CreateUploadInput struct {
+	Bucket, Key, ContentType string
+	Headers, UserMeta        map[string]string
+	Checksum                 []UploadChecksum // at most one
+	Tags                     map[string]string
+}
+
+// CreateUploadWith is CreateUpload with every setting of the object to be.
+func (e *Engine) CreateUploadWith(ctx context.Context, in CreateUploadInput) (UploadInfo, error) {
+	bucket, key, checksum := in.Bucket, in.Key, in.Checksum
 	if err := e.checkBucketKey(bucket, key); err != nil {
 		return UploadInfo{}, err
 	}
@@ -47,7 +62,7 @@ func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType stri
 	id := hex.EncodeToString(raw[:])
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
-		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta), Checksums: intent}}
+		Meta: plog.ObjectMeta{ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Checksums: intent, Tags: nilIfEmpty(in.Tags)}}
 	if _, err := e.append(ctx, ev); err != nil {
 		return UploadInfo{}, err
 	}

@@ -63,7 +63,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
-	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta)}
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
@@ -308,6 +308,9 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	if in.ReplaceMeta {
 		meta.ContentType, meta.Headers, meta.UserMeta = in.ContentType, nilIfEmpty(in.Headers), nilIfEmpty(in.UserMeta)
 	}
+	if in.ReplaceTags {
+		meta.Tags = nilIfEmpty(in.Tags)
+	}
 	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
 		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta, Cond: in.Cond.precondition()}
 		idx, err := e.commit(ctx, nil, ev)
@@ -382,7 +385,8 @@ func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, err
 
 func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
-		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums}
+		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums,
+		Tags: m.Tags}
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

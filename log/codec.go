@@ -117,6 +117,7 @@ var schemas = map[Type]*schema{
 	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),
 	TypePublicAccessBlockSet:  v1[PublicAccessBlockSet](),
 	TypeOwnershipControlsSet:  v1[OwnershipControlsSet](),
+	TypeObjectTagsSet:         v1[ObjectTagsSet](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

@@ -108,6 +108,7 @@ var samples = []Event{
 	BucketAccessPolicySet{Bucket: "photos", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`},
 	PublicAccessBlockSet{Bucket: "photos", Block: &PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true}},
 	OwnershipControlsSet{Bucket: "photos", Ownership: "BucketOwnerPreferred"},
+	ObjectTagsSet{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240", Tags: map[string]string{"project": "blue", "class": "raw"}},
 }
 
 // TestOldVersionsDecode checks that the events of earlier schema versions,

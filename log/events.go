@@ -59,6 +59,8 @@ const (
 	TypeBucketAccessPolicySet Type = 82
 	TypePublicAccessBlockSet  Type = 83
 	TypeOwnershipControlsSet  Type = 84
+	// Tagging: 85–89 (events_tagging.go).
+	TypeObjectTagsSet Type = 85
 )
 
 // Event is implemented by every payload struct.

@@ -291,6 +291,8 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		return s.setAccess(e.Bucket, func(a *Access) { a.Block = clonePAB(e.Block) })
 	case log.OwnershipControlsSet:
 		return s.setAccess(e.Bucket, func(a *Access) { a.Ownership = e.Ownership })
+	case log.ObjectTagsSet:
+		return s.objectTagsSet(e)
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil

@@ -145,7 +145,9 @@ func (s *Server) decide(rq *request, action string, write bool, bucket, key stri
 			st.ObjectACL = g
 		}
 	}
-	return access.Decide(principal(rq.auth), accessRequest(rq, action, write, bucket, key, &st), st.Bucket), st, nil
+	ar := accessRequest(rq, action, write, bucket, key, &st)
+	s.addExistingTags(rq, &ar, &st)
+	return access.Decide(principal(rq.auth), ar, st.Bucket), st, nil
 }
 
 // authorize decides the request's own operation. A refusal is
@@ -166,6 +168,11 @@ func (s *Server) authorize(rq *request) error {
 		}
 		return nil
 	}
+	if rt.method == "POST" && rt.level == levelBucket && rt.sub == "" {
+		// POST Object: the caller and the key are in the form; the
+		// handler asks access.Decide once it read them (handlers_post.go).
+		return nil
+	}
 	if rt.sub == "delete" {
 		// DeleteObjects: every key is decided on its own (handleDeleteObjects);
 		// here only what refuses the whole request: a read-only or scoped key.
@@ -177,7 +184,7 @@ func (s *Server) authorize(rq *request) error {
 	if rt.level != levelObject {
 		key = ""
 	}
-	d, st, err := s.decide(rq, rt.action, rt.write, bucket, key)
+	d, st, err := s.decide(rq, requestAction(rq), rt.write, bucket, key)
 	if err != nil {
 		return err
 	}

@@ -101,6 +101,11 @@ func authzRequest(rt route, base, upload string) (method, target string, body []
 		body = []byte("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerPreferred</ObjectOwnership></Rule></OwnershipControls>")
 	case "PUT cors":
 		body = []byte("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+	case "PUT tagging":
+		body = []byte("<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
+	case "POST ": // POST Object: an unsigned form, the caller's by its Authorization header
+		body = []byte("--authz\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nobj\r\n--authz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nnew\r\n--authz--\r\n")
+		hdr["Content-Type"] = "multipart/form-data; boundary=authz"
 	case "POST delete":
 		body = []byte("<Delete><Object><Key>obj</Key></Object></Delete>")
 	}

@@ -105,6 +105,7 @@ var (
 	ErrMetadataTooLarge               = apiErr("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size.")
 	ErrRequestHeaderTooLarge          = apiErr("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
 	ErrNoSuchTagSet                   = apiErr("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist.")
+	ErrInvalidTag                     = apiErr("InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag.")
 	ErrNoSuchBucketPolicy             = apiErr("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist.")
 	ErrNoSuchCORSConfiguration        = apiErr("NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist.")
 	ErrNoSuchLifecycleConfiguration   = apiErr("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist.")
@@ -122,6 +123,12 @@ var (
 	ErrBadRequest                     = apiErr("BadRequest", http.StatusBadRequest, "Bad Request.")
 	ErrMissingContentMD5              = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-Md5.")
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+	// POST Object (browser uploads, handlers_post.go).
+	ErrMalformedPOSTRequest   = apiErr("MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data.")
+	ErrMaxPostPreDataLength   = apiErr("MaxPostPreDataLengthExceeded", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large.")
+	ErrIncorrectNumberOfFiles = apiErr("IncorrectNumberOfFilesInPostRequest", http.StatusBadRequest, "POST requires exactly one file upload per request.")
+	ErrInvalidPolicyDocument  = apiErr("InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document.")
+	ErrInvalidToken           = apiErr("InvalidToken", http.StatusBadRequest, "The provided token is malformed or otherwise invalid.")
 )
 
 // engineErrors is the one table from engine domain errors to S3 errors.

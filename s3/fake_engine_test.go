@@ -77,7 +77,7 @@ func (f *fakeEngine) snapshot() string {
 		sort.Strings(keys)
 		for _, k := range keys {
 			o := f.buckets[n].objects[k]
-			fmt.Fprintf(&b, "  %q %s %v %v\n", k, o.info.ETag, o.info.UserMeta, o.info.Checksums)
+			fmt.Fprintf(&b, "  %q %s %v %v %v\n", k, o.info.ETag, o.info.UserMeta, o.info.Checksums, o.info.Tags)
 		}
 	}
 	for id, u := range f.uploads {
@@ -320,6 +320,7 @@ func (f *fakeEngine) PutObject(ctx context.Context, in engine.PutInput) (engine.
 	o := &fakeObject{data: data, info: engine.ObjectInfo{
 		Bucket: in.Bucket, Key: in.Key, Size: in.Size, ETag: hex.EncodeToString(sum[:]), LastModified: f.now,
 		ContentType: in.ContentType, Headers: maps.Clone(in.Headers), UserMeta: maps.Clone(in.UserMeta), Checksums: sums,
+		Tags: maps.Clone(in.Tags),
 	}}
 	b.objects[in.Key] = o
 	delete(b.acls, in.Key)
@@ -415,6 +416,9 @@ func (f *fakeEngine) CopyObject(ctx context.Context, in engine.CopyInput) (engin
 	info.Bucket, info.Key = in.Bucket, in.Key
 	if in.ReplaceMeta {
 		info.ContentType, info.Headers, info.UserMeta = in.ContentType, in.Headers, in.UserMeta
+	}
+	if in.ReplaceTags {
+		info.Tags = maps.Clone(in.Tags)
 	}
 	f.now = f.now.Add(time.Second)
 	info.LastModified = f.now

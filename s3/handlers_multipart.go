@@ -30,7 +30,12 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta, sum...)
+	tags, err := s.newObjectTags(rq)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.engine().CreateUploadWith(rq.ctx(), engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
+		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags})
 	if err != nil {
 		return nil, err
 	}

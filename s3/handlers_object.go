@@ -188,6 +188,7 @@ func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
 	if info.PartsCount > 0 {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(info.PartsCount))
 	}
+	setTaggingCount(h, info)
 	if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		setObjectChecksumHeaders(h, info.Checksums)
 	}
@@ -343,10 +344,15 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := s.newObjectTags(rq)
+	if err != nil {
+		return nil, err
+	}
 	in, err := putInput(rq, "")
 	if err != nil {
 		return nil, err
 	}
+	in.Tags = tags
 	info, err := s.engine().PutObject(rq.ctx(), in)
 	if err != nil {
 		return nil, err
@@ -459,6 +465,9 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	default:
 		return nil, detail(ErrInvalidArgument, "Unknown metadata directive.")
 	}
+	if err := s.copyTags(rq, &in); err != nil {
+		return nil, err
+	}
 	if srcBucket == rq.bucket && srcKey == rq.key && src.versionID == "" && !in.ReplaceMeta {
 		return nil, detail(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -538,20 +547,6 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 		}
 	}
 	return xmlResponse(out), nil
-}
-
-func handleGetObjectTagging(s *Server, rq *request) (*response, error) {
-	id, err := versionIDParam(rq.q)
-	if err != nil {
-		return nil, err
-	}
-	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{VersionID: id})
-	if err != nil {
-		return nil, err
-	}
-	resp := xmlResponse(tagging{Xmlns: s3NS})
-	setVersionHeaders(resp.header, engine.ObjectInfo{VersionID: info.VersionID})
-	return resp, nil
 }
 
 // readerInfo is the Info of a reader GetObject returned with an error (nil

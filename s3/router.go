@@ -63,11 +63,16 @@ type Engine interface {
 	// engine.ErrNoSuchKey when there is no object.
 	ObjectACL(bucket, key string) ([]plog.Grant, bool, error)
 	SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error
-	// BucketConfig returns a bucket's configuration document (found false
-	// when it has none) or engine.ErrNoSuchBucket; SetBucketConfig stores
-	// one, or removes it when doc is empty.
-	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
+
+	// CreateUploadWith is CreateUpload with the object's tags.
+	CreateUploadWith(ctx context.Context, in engine.CreateUploadInput) (engine.UploadInfo, error)
+	// SetObjectTags replaces a version's tags (the latest for ""); the
+	// info describes the version, or the delete marker an error is about.
+	SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (engine.ObjectInfo, error)
+	// SetBucketConfig stores (doc empty: removes) a bucket configuration
+	// document; BucketConfig reads it.
 	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
 }
 
 // Defaults of Config's idle timeouts.
@@ -209,7 +214,9 @@ type route struct {
 
 // routeTable is the allow-list of operations, each with the IAM action
 // name that bucket policies and ACLs know it by (one table, as AWS
-// documents it; DeleteObjects is checked key by key as s3:DeleteObject). A request whose method,
+// documents it; DeleteObjects is checked key by key as s3:DeleteObject;
+// the object tagging operations on a versionId are authorized as their
+// Version variants, s3:GetObjectVersionTagging…: requestAction). A request whose method,
 // level and sub-resource are not listed is answered NotImplemented (known
 // S3 sub-resource) or MethodNotAllowed.
 var routeTable = []route{
@@ -237,16 +244,20 @@ var routeTable = []route{
 	{"GET", levelBucket, "ownershipControls", false, "s3:GetBucketOwnershipControls", handleGetOwnershipControls},
 	{"PUT", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handlePutOwnershipControls},
 	{"DELETE", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handleDeleteOwnershipControls},
-	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", bucketNotFoundAnswer(ErrNoSuchTagSet)},
 	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", handleGetBucketCORS},
 	{"PUT", levelBucket, "cors", true, "s3:PutBucketCORS", handlePutBucketCORS},
 	{"DELETE", levelBucket, "cors", true, "s3:PutBucketCORS", handleDeleteBucketCORS},
+	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", handleGetBucketTagging},
+	{"PUT", levelBucket, "tagging", true, "s3:PutBucketTagging", handlePutBucketTagging},
+	{"DELETE", levelBucket, "tagging", true, "s3:PutBucketTagging", handleDeleteBucketTagging},
 	{"GET", levelBucket, "lifecycle", false, "s3:GetLifecycleConfiguration", handleGetBucketLifecycle},
 	{"PUT", levelBucket, "lifecycle", true, "s3:PutLifecycleConfiguration", handlePutBucketLifecycle},
 	{"DELETE", levelBucket, "lifecycle", true, "s3:PutLifecycleConfiguration", handleDeleteBucketLifecycle},
 	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
 	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
 	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
+	// POST Object: the handler authorizes, once the form named the key and the signer.
+	{"POST", levelBucket, "", true, "s3:PutObject", handlePostObject},
 
 	{"GET", levelObject, "", false, "s3:GetObject", handleGetObject},
 	{"HEAD", levelObject, "", false, "s3:GetObject", handleHeadObject},
@@ -255,6 +266,8 @@ var routeTable = []route{
 	{"GET", levelObject, "acl", false, "s3:GetObjectAcl", handleGetObjectACL},
 	{"PUT", levelObject, "acl", true, "s3:PutObjectAcl", handlePutObjectACL},
 	{"GET", levelObject, "tagging", false, "s3:GetObjectTagging", handleGetObjectTagging},
+	{"PUT", levelObject, "tagging", true, "s3:PutObjectTagging", handlePutObjectTagging},
+	{"DELETE", levelObject, "tagging", true, "s3:DeleteObjectTagging", handleDeleteObjectTagging},
 	{"GET", levelObject, "attributes", false, "s3:GetObjectAttributes", handleGetObjectAttributes},
 	{"POST", levelObject, "uploads", true, "s3:PutObject", handleCreateUpload},
 	{"PUT", levelObject, "uploadId", true, "s3:PutObject", handleUploadPart},
