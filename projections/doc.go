@@ -153,13 +153,12 @@
 // it is. ObjectVersionDeleted removes one version or marker for good and
 // drops its data; when it was the latest, the newest remaining version
 // becomes current (unless it is a marker). A version that does not exist
-// changes nothing.
-// ObjectTagsSet replaces the tags of one version (current or not, by its
-// id) and nothing else; it is refused (ErrNoSuchKey) when the version does
-// not exist or is a delete marker.
 // changes nothing. ObjectExpired (a lifecycle expiry) is ObjectDeleted
 // refused unless the key's current version still has the version id and
 // write time it names.
+// ObjectTagsSet replaces the tags of one version (current or not, by its
+// id) and nothing else; it is refused (ErrNoSuchKey) when the version does
+// not exist or is a delete marker.
 //
 // The current version of a key, unless it is a delete marker, stays in the
 // objects tree, so lookups and List never see the others; noncurrent

@@ -165,6 +165,14 @@
 // s3:ExistingObjectTag/<key> conditions see the tags of the object (the
 // version named) a request acts on.
 //
+// Lifecycle (handlers_lifecycle.go): Put/Get/DeleteBucketLifecycleConfiguration
+// (?lifecycle; IAM s3:PutLifecycleConfiguration, s3:GetLifecycleConfiguration).
+// PUT needs Content-MD5 or an x-amz-checksum-* (else 400 InvalidRequest),
+// is validated by package lifecycle with AWS's codes (MalformedXML,
+// InvalidArgument, InvalidRequest; transitions 501) and stores the
+// canonical document, which GET answers (404 NoSuchLifecycleConfiguration
+// when none); DELETE is 204. The engine's worker carries the rules out.
+//
 // Not implemented (501): an ACL on
 // CreateMultipartUpload, lifecycle transitions, replication, object lock, SSE-C,
 // SigV2 and SigV4a, SelectObjectContent.
@@ -191,13 +199,6 @@
 // Content-Length), else MalformedPOSTRequest and nothing is stored; fields
 // after a smaller file are ignored, as on S3. x-amz-security-token is
 // InvalidToken: prismd issues no temporary credentials.
-// Lifecycle (handlers_lifecycle.go): Put/Get/DeleteBucketLifecycleConfiguration
-// (?lifecycle; IAM s3:PutLifecycleConfiguration, s3:GetLifecycleConfiguration).
-// PUT needs Content-MD5 or an x-amz-checksum-* (else 400 InvalidRequest),
-// is validated by package lifecycle with AWS's codes (MalformedXML,
-// InvalidArgument, InvalidRequest; transitions 501) and stores the
-// canonical document, which GET answers (404 NoSuchLifecycleConfiguration
-// when none); DELETE is 204. The engine's worker carries the rules out.
 //
 // # Integer parameters
 //
