@@ -52,7 +52,7 @@ var (
 // samples holds one realistic, fully filled event of every type.
 var samples = []Event{
 	BucketCreated{Bucket: "photos", Location: "eu-west-1", Created: 1767225600000000000, Policy: &policy,
-		Owner: "PRSM4XQ7ZK2EXAMPLE", Ownership: "ObjectWriter", Grants: grants},
+		Owner: "PRSM4XQ7ZK2EXAMPLE", Ownership: "ObjectWriter", Grants: grants, ObjectLock: true},
 	BucketPolicySet{Bucket: "photos", Policy: Policy{Mode: "erasure", DataShards: 6, ParityShards: 3, WriteQuorum: 7, Placement: "priority"}},
 	BucketDeleted{Bucket: "scratch"},
 	BackendBucketReady{Bucket: "photos", Region: "wasabi-eu"},
@@ -91,7 +91,7 @@ var samples = []Event{
 	RegionUpdated{Region: Region{Name: "local", Type: "fs", Path: "/var/lib/prismd/regions/local"}},
 	RegionRemoved{Name: "b2-us"},
 	AccessKeyCreated{AccessKey: "PRSM4XQ7ZK2EXAMPLE", SealedSecret: []byte{0x02, 0x11, 0xfe, 0x80, 0x00, 0x3c},
-		Buckets: []string{"photos", "videos"}, ReadOnly: true, Root: false},
+		Buckets: []string{"photos", "videos"}, ReadOnly: true, Root: false, BypassGovernance: true},
 	AccessKeyRevoked{AccessKey: "PRSM4XQ7ZK2EXAMPLE"},
 	SnapshotShipped{Index: 1048576, Region: "aws-us"},
 	SegmentShipped{First: 1048577, Last: 1064960, Region: "wasabi-eu"},
@@ -100,7 +100,9 @@ var samples = []Event{
 	AdminTokenCreated{ID: "tk1a2b3c4d", Name: "cron scrub", Hash: []byte{0x9f, 0x86, 0xd0, 0x81}, Created: 1767225600000000000, Expires: 1769904000000000000},
 	AdminTokenRevoked{ID: "tk1a2b3c4d"},
 	BucketVersioningSet{Bucket: "photos", Status: VersioningEnabled},
-	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240"},
+	ObjectVersionDeleted{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240", Bypass: true},
+	ObjectRetentionSet{Bucket: "vault", Key: "ledger.csv", VersionID: "00000000000f4241", Mode: LockCompliance, Until: 1798761600000000000, Bypass: true},
+	ObjectLegalHoldSet{Bucket: "vault", Key: "ledger.csv", VersionID: "00000000000f4241", On: true},
 	BucketACLSet{Bucket: "photos", Grants: grants},
 	ObjectACLSet{Bucket: "photos", Key: "2026/01/cat.jpg", Blob: blobA, Grants: grants[:1]},
 	BucketAccessPolicySet{Bucket: "photos", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`},
