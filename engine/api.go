@@ -60,6 +60,9 @@ type PutInput struct {
 	BeforeCommit func() (map[string]string, error)
 	// Cond is checked atomically with the commit (If-Match / If-None-Match: *).
 	Cond Conditions
+	// Lock is the object lock the new version gets; without a retention,
+	// it gets the bucket's default retention (see lockMeta).
+	Lock ObjectLock
 }
 
 // Range is a byte range request; exactly one form is used.
@@ -98,6 +101,7 @@ type CopyInput struct {
 	Headers           map[string]string
 	UserMeta          map[string]string
 	Cond              Conditions // conditions on the destination
+	Lock              ObjectLock // as PutInput.Lock: the source's lock is not copied
 }
 
 // ListInput is a ListObjects(V2) query. After is exclusive (start-after, marker or a continuation).
@@ -187,6 +191,9 @@ type AccessKey struct {
 	Buckets   []string // the buckets the key may use whoever owns them; empty: none listed
 	ReadOnly  bool
 	Root      bool
+	// BypassGovernance lets the key send x-amz-bypass-governance-retention
+	// (the root key always may).
+	BypassGovernance bool
 }
 
 // WriteTo streams the object to w without an intermediate buffer where the

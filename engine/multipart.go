@@ -27,6 +27,13 @@ const (
 // gets; it is kept in the UploadCreated event's Meta.Checksums as
 // algorithm → type.
 func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...UploadChecksum) (UploadInfo, error) {
+	return e.CreateUploadLocked(ctx, bucket, key, contentType, headers, userMeta, ObjectLock{}, checksum...)
+}
+
+// CreateUploadLocked is CreateUpload for an object that is to get lock
+// (see PutInput.Lock): an explicit retention is kept in the upload, the
+// bucket's default retention is applied at completion.
+func (e *Engine) CreateUploadLocked(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, lock ObjectLock, checksum ...UploadChecksum) (UploadInfo, error) {
 	if err := e.checkBucketKey(bucket, key); err != nil {
 		return UploadInfo{}, err
 	}
@@ -48,6 +55,14 @@ func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType stri
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
 		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta), Checksums: intent}}
+	if lock.Mode != "" || lock.LegalHold {
+		if _, err := e.lockMeta(bucket, lock, now, &ev.Meta); err != nil {
+			return UploadInfo{}, err
+		}
+		if lock.Mode == "" {
+			ev.Meta.LockMode, ev.Meta.LockUntil = "", 0 // the default applies at completion
+		}
+	}
 	if _, err := e.append(ctx, ev); err != nil {
 		return UploadInfo{}, err
 	}
@@ -217,6 +232,11 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	}
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
+	if u.Meta.LockMode == "" {
+		if _, err := e.lockMeta(bucket, ObjectLock{LegalHold: u.Meta.LegalHold}, time.Unix(0, meta.ModTime), &meta); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: completed, Meta: meta, Cond: cond.precondition()}
 	idx, err := e.commit(ctx, nil, ev)
 	if err != nil {
