@@ -33,6 +33,10 @@ type ObjectInfo struct {
 	// is about one (the latest version of the key, or the version named).
 	DeleteMarker bool
 	IsLatest     bool // in version listings
+	// LockMode ("" none), LockUntil and LegalHold are the version's object lock.
+	LockMode  string
+	LockUntil time.Time
+	LegalHold bool
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.

@@ -386,7 +386,8 @@ func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, err
 
 func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
-		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums}
+		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums,
+		LockMode: m.LockMode, LockUntil: time.Unix(0, m.LockUntil).UTC(), LegalHold: m.LegalHold}
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

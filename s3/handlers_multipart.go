@@ -30,7 +30,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta, sum...)
+	up, err := s.createUpload(rq, ct, headers, meta, sum)
 	if err != nil {
 		return nil, err
 	}
