@@ -226,7 +226,7 @@ func bypassGovernance(rq *request) (bool, error) {
 func setLockHeaders(h http.Header, info engine.ObjectInfo) {
 	if info.LockMode != "" {
 		h.Set("x-amz-object-lock-mode", info.LockMode)
-		h.Set("x-amz-object-lock-retain-until-date", info.LockUntil.UTC().Format(time.RFC3339))
+		h.Set("x-amz-object-lock-retain-until-date", timeISO(info.LockUntil))
 	}
 	if info.LegalHold {
 		h.Set("x-amz-object-lock-legal-hold", "ON")
