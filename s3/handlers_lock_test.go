@@ -168,6 +168,32 @@ func TestObjectLockAPI(t *testing.T) {
 	if _, err := ops.DeleteObject(ctx, &s3sdk.DeleteObjectInput{Bucket: aws.String("vault"), Key: aws.String("g"), VersionId: gov.VersionId, BypassGovernanceRetention: aws.Bool(true)}); err != nil {
 		t.Fatalf("ops bypass: %v", err)
 	}
+	// A key with no access to the bucket, and a read-only one, may not
+	// touch its locks, even without asking for a bypass.
+	if err := e.CreateAccessKey(ctx, engine.AccessKey{AccessKey: "stranger", Secret: "stranger-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreateAccessKey(ctx, engine.AccessKey{AccessKey: "reader", Secret: "reader-secret", Buckets: []string{"vault"}, ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"stranger", "reader"} {
+		other := s3sdk.New(s3sdk.Options{Region: testRegion, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, HTTPClient: srv.Client(),
+			Credentials:                credentials.NewStaticCredentialsProvider(k, k+"-secret", ""),
+			RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired})
+		_, err := other.PutObjectLegalHold(ctx, &s3sdk.PutObjectLegalHoldInput{Bucket: aws.String("vault"), Key: aws.String("c"),
+			LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOn}})
+		if apiCode(err) != "AccessDenied" {
+			t.Fatalf("%s legal hold: %v", k, err)
+		}
+		_, err = other.PutObjectLockConfiguration(ctx, &s3sdk.PutObjectLockConfigurationInput{Bucket: aws.String("vault"),
+			ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled}})
+		if apiCode(err) != "AccessDenied" {
+			t.Fatalf("%s lock configuration: %v", k, err)
+		}
+	}
+	if hold, err := c.GetObjectLegalHold(ctx, &s3sdk.GetObjectLegalHoldInput{Bucket: aws.String("vault"), Key: aws.String("c")}); err != nil || hold.LegalHold.Status != types.ObjectLockLegalHoldStatusOff {
+		t.Fatalf("hold after refused writes %+v %v", hold, err)
+	}
 }
 
 func TestObjectLockErrors(t *testing.T) {
