@@ -34,7 +34,7 @@ func ACLPermission(action string) (perm string, object bool) {
 		return "READ_ACP", false
 	case "s3:PutBucketAcl":
 		return "WRITE_ACP", false
-	case "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging":
+	case "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging":
 		return "READ", true
 	case "s3:GetObjectAcl":
 		return "READ_ACP", true

@@ -62,5 +62,8 @@
 // "wan": the versitygw regions behind Shapers (TCP relays adding a one-way
 // delay and, for the starved variant, a per-connection bandwidth limit),
 // prismd against region-2 talked to directly, the ideal of a 2+1 gateway.
+// Issue 13 adds "authz": a non-root key's 4 KiB GETs to a bucket with a
+// policy against its GETs to a bucket without one, on one gateway over fs
+// regions (goal ≥ 0.97).
 // StandardConfig.Only runs some parts alone; NoMinIO skips MinIO.
 package bench

@@ -27,7 +27,7 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 	p("\n")
 	p("The client, the gateway and the three regions share these %d CPUs; the direct baseline uses the client and one region only. Through prismd, a PUT writes 1.5× the bytes (2+1) to three regions on the same disk.\n\n", m.CPUs)
 
-	p("## Targets (issues 5, 10 and 15)\n\n")
+	p("## Targets (issues 5, 10, 13 and 15)\n\n")
 	if len(rep.Relay) > 0 {
 		p("`relay/direct` is the same workload through a plain relay in front of region-1 (below): the floor any gateway that passes bytes through one process reaches on this machine. " +
 			"`bound` is the ratio prismd would reach if its gateway cost no more CPU per operation than that relay, its client and regions costing what they were measured to (direct total ÷ (client + regions + relay's gateway), from the CPU tables below): " +
@@ -119,6 +119,10 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 			p("PUT 4 KiB c32 on a gateway that ships its log every second (target) and on one with `ship_interval = \"0s\"` (baseline), over the same regions, interleaved; the shipping gateway's lag was sampled every 100 ms: largest %.2f s, median %.2f s (%d samples).\n\n", sh.RPO, sh.RPOMedian, sh.RPOSamples)
 			writeComparisonTable(&b, []*Comparison{c}, "shipping on")
 		}
+	}
+
+	if a := rep.Authz; a != nil {
+		writeAuthz(&b, a)
 	}
 
 	if pr := rep.Profile; pr != nil {

@@ -33,7 +33,8 @@ type StandardConfig struct {
 	// NoMinIO skips the MinIO comparison. Default false.
 	NoMinIO bool
 	// Only, when not empty, runs just these parts of the set (quick runs):
-	// "minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "go".
+	// "minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping",
+	// "authz", "go".
 	// Default: all of them.
 	Only []string
 	// WorkDir holds the regions' and the gateways' data. Default: a new
@@ -112,7 +113,7 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 }
 
 // StandardParts are the parts of the standard set, in the order they run.
-var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "go"}
+var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "authz", "go"}
 
 // runs reports whether the part of the set runs.
 func (c StandardConfig) runs(part string) bool {
@@ -198,6 +199,9 @@ type Report struct {
 	Targets  []Target        `json:"targets"`
 	// Errors are steps that could not run; the report has what did.
 	Errors []string `json:"errors,omitempty"`
+
+	// Authz is what a bucket policy costs a signed GET (issue 13).
+	Authz *AuthzReport `json:"authz,omitempty"`
 }
 
 // Standard runs the standard set. It stops every process it started (by
@@ -266,6 +270,9 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	}
 	if cfg.runs("shipping") {
 		s.shippingSet(ctx)
+	}
+	if cfg.runs("authz") {
+		s.authzSet(ctx)
 	}
 	if cfg.SourceDir != "" && cfg.runs("go") {
 		// Quiet machine: the regions are not needed any more.

@@ -133,6 +133,7 @@ func evaluateTargets(rep *Report) []Target {
 		ts = append(ts, missing("gateway peak RSS growth, large vs 1 MiB objects", "≤ 1/8 of the bytes in flight", "not measured"))
 	}
 	ts = append(ts, shippingTargets(rep.Shipping)...)
+	ts = append(ts, authzTargets(rep.Authz)...)
 	if len(rep.GoBench) == 0 {
 		return ts
 	}

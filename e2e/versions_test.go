@@ -202,6 +202,14 @@ func TestVersionsSDK(t *testing.T) {
 	if got := getVersion(t, c, b, "copy", ""); !bytes.Equal(got, bodies[ids[0]]) {
 		t.Fatalf("copy of version 1: %q", got)
 	}
+	// A copy of the latest version names the version it copied too, as AWS does.
+	cl, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: aws.String("copy-latest"), CopySource: aws.String(b + "/copy")})
+	if err != nil || aws.ToString(cl.CopySourceVersionId) != aws.ToString(cp.VersionId) {
+		t.Fatalf("CopyObject of the latest version: source version %q, want %q (%v)", aws.ToString(cl.CopySourceVersionId), aws.ToString(cp.VersionId), err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: aws.String("copy-latest"), VersionId: cl.VersionId}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: aws.String("copy2"), CopySource: aws.String(b + "/k?versionId=" + marker)})
 	wantCode(t, err, "InvalidRequest")
 	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("mp")})

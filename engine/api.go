@@ -37,6 +37,11 @@ type ObjectInfo struct {
 	LockMode  string
 	LockUntil time.Time
 	LegalHold bool
+	// SourceVersionID is, for a copy, the id of the source version copied;
+	// "" when the source bucket was never versioned.
+	SourceVersionID string
+	// Tags are the version's object tags (nil: none).
+	Tags map[string]string
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -67,6 +72,9 @@ type PutInput struct {
 	// Lock is the object lock the new version gets; without a retention,
 	// it gets the bucket's default retention (see lockMeta).
 	Lock ObjectLock
+	// Tags are the new object's tags (x-amz-tagging), validated by the
+	// caller; ignored by UploadPart.
+	Tags map[string]string
 }
 
 // Range is a byte range request; exactly one form is used.
@@ -106,6 +114,8 @@ type CopyInput struct {
 	UserMeta          map[string]string
 	Cond              Conditions // conditions on the destination
 	Lock              ObjectLock // as PutInput.Lock: the source's lock is not copied
+	ReplaceTags       bool       // TaggingDirective REPLACE: Tags instead of the source's
+	Tags              map[string]string
 }
 
 // ListInput is a ListObjects(V2) query. After is exclusive (start-after, marker or a continuation).
@@ -153,6 +163,9 @@ type PartInfo struct {
 	ETag         string
 	LastModified time.Time
 	Checksums    map[string]string
+	// SourceVersionID is, for UploadPartCopy, the id of the source
+	// version copied; "" when the source bucket was never versioned.
+	SourceVersionID string
 }
 
 // CompletePart is one entry of CompleteMultipartUpload.

@@ -59,8 +59,11 @@
 //     it replaces (its data stays referenced) and DeleteObjectVersion with
 //     no id appends ObjectDeleted, which the projections turn into a delete
 //     marker. A version's id comes from the log index of the event that
-//     wrote it (projections.FormatVersionID), so the answer is known once
-//     the append returns. Only ObjectVersionDeleted (a DELETE naming the
+//     wrote it and the log's timeline (View.VersionSeq,
+//     projections.FormatVersionID), so the answer is known once the
+//     append returns; Open appends TimelineStarted when prismd replay put
+//     the gateway on a new timeline, so ids never repeat across a replay
+//     --until. Only ObjectVersionDeleted (a DELETE naming the
 //     version) or a suspended bucket's write over the null version drops a
 //     version's data. GET, HEAD and copies pin the version they read.
 //   - Object lock (lock.go): a bucket has lock when it holds the
@@ -76,6 +79,13 @@
 //     lock bucket: the engine's checks before appending only answer
 //     early. A locked version's data stays referenced, so purge never
 //     takes it; region removal and drain rebuild or move its shards.
+//   - Tags (tagging.go) are part of a version's metadata: PutInput.Tags,
+//     CreateUploadInput.Tags (kept by the upload, applied at completion)
+//     and CopyInput (the source's unless ReplaceTags) set them with the
+//     write; SetObjectTags resolves the version (the latest for "") and
+//     appends ObjectTagsSet naming it, which the projections apply to that
+//     version alone, or refuse when it is gone or a delete marker. Bucket
+//     tags are the bucket configuration document ConfigTagging.
 //
 // # Data layout
 //

@@ -44,6 +44,12 @@ type Region struct {
 type Config struct {
 	// DataDir holds the log ("log/") and local snapshots ("snapshots/").
 	DataDir string
+	// Timeline is the gateway's timeline (Identity.Timeline; 0 is 1, and
+	// Shipping's identity counts too). A log restored by prismd replay
+	// onto a newer timeline gets a TimelineStarted event at Open, so that
+	// version ids written from then on never repeat those of the history
+	// it abandoned.
+	Timeline uint64
 	// Regions are the backends shards are spread over, in priority order.
 	Regions []Region
 	// Policy is the default for buckets without their own; default DefaultPolicy.
@@ -140,6 +146,11 @@ func Open(cfg Config) (*Engine, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stop = cancel
 	if err := e.abandonOpenBlobs(ctx); err != nil {
+		e.log.Close()
+		cancel()
+		return nil, err
+	}
+	if err := e.startTimeline(ctx); err != nil {
 		e.log.Close()
 		cancel()
 		return nil, err

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	plog "github.com/prismd/prismd/log"
 	"github.com/prismd/prismd/replica"
 )
 
@@ -62,6 +64,23 @@ func (id Identity) check() error {
 	if id.Origin != nil {
 		return id.Origin.Check()
 	}
+	return nil
+}
+
+// startTimeline records the gateway's timeline in the log when the log is
+// still on an older one (the first Open after prismd replay).
+func (e *Engine) startTimeline(ctx context.Context) error {
+	want := e.cfg.Timeline
+	if e.cfg.Shipping != nil {
+		want = max(want, e.cfg.Shipping.Identity.Timeline)
+	}
+	if want <= e.view().Timeline() {
+		return nil
+	}
+	if _, err := e.append(ctx, plog.TimelineStarted{Timeline: want}); err != nil {
+		return fmt.Errorf("engine: start timeline %d: %w", want, err)
+	}
+	e.logger.Info("the log continues on a new timeline", "timeline", want)
 	return nil
 }
 

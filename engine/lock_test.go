@@ -120,7 +120,7 @@ func TestLockDefaultRetention(t *testing.T) {
 func TestLockMultipart(t *testing.T) {
 	c, ctx := lockCluster(t)
 	until := time.Now().Add(time.Hour).Truncate(time.Second)
-	u, err := c.e.CreateUploadLocked(ctx, "vault", "big", "", nil, nil, engine.ObjectLock{Mode: engine.LockCompliance, Until: until})
+	u, err := c.e.CreateUploadWith(ctx, engine.CreateUploadInput{Bucket: "vault", Key: "big", Lock: engine.ObjectLock{Mode: engine.LockCompliance, Until: until}})
 	if err != nil {
 		t.Fatal(err)
 	}

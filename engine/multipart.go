@@ -27,13 +27,22 @@ const (
 // gets; it is kept in the UploadCreated event's Meta.Checksums as
 // algorithm → type.
 func (e *Engine) CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...UploadChecksum) (UploadInfo, error) {
-	return e.CreateUploadLocked(ctx, bucket, key, contentType, headers, userMeta, ObjectLock{}, checksum...)
+	return e.CreateUploadWith(ctx, CreateUploadInput{Bucket: bucket, Key: key, ContentType: contentType, Headers: headers, UserMeta: userMeta, Checksum: checksum})
 }
 
-// CreateUploadLocked is CreateUpload for an object that is to get lock
-// (see PutInput.Lock): an explicit retention is kept in the upload, the
-// bucket's default retention is applied at completion.
-func (e *Engine) CreateUploadLocked(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, lock ObjectLock, checksum ...UploadChecksum) (UploadInfo, error) {
+// CreateUploadInput is a CreateMultipartUpload: what CreateUpload takes,
+// and the object's tags.
+type CreateUploadInput struct {
+	Bucket, Key, ContentType string
+	Headers, UserMeta        map[string]string
+	Checksum                 []UploadChecksum // at most one
+	Tags                     map[string]string
+	Lock                     ObjectLock // see PutInput.Lock: an explicit retention is kept in the upload, the bucket's default applies at completion
+}
+
+// CreateUploadWith is CreateUpload with every setting of the object to be.
+func (e *Engine) CreateUploadWith(ctx context.Context, in CreateUploadInput) (UploadInfo, error) {
+	bucket, key, checksum := in.Bucket, in.Key, in.Checksum
 	if err := e.checkBucketKey(bucket, key); err != nil {
 		return UploadInfo{}, err
 	}
@@ -54,8 +63,8 @@ func (e *Engine) CreateUploadLocked(ctx context.Context, bucket, key, contentTyp
 	id := hex.EncodeToString(raw[:])
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
-		Meta: plog.ObjectMeta{ContentType: contentType, Headers: nilIfEmpty(headers), UserMeta: nilIfEmpty(userMeta), Checksums: intent}}
-	if lock.Mode != "" || lock.LegalHold {
+		Meta: plog.ObjectMeta{ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Checksums: intent, Tags: nilIfEmpty(in.Tags)}}
+	if lock := in.Lock; lock.Mode != "" || lock.LegalHold {
 		if _, err := e.lockMeta(bucket, lock, now, &ev.Meta); err != nil {
 			return UploadInfo{}, err
 		}
@@ -139,7 +148,7 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 	if number < 1 || number > MaxParts {
 		return PartInfo{}, fmt.Errorf("part number %d: %w", number, ErrInvalidArgument)
 	}
-	srcVersion, _, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
+	srcVersion, srcVersioned, unpin, err := e.versionPinned(srcBucket, srcKey, srcVersionID)
 	if err != nil {
 		return PartInfo{}, copySourceError(err)
 	}
@@ -168,7 +177,11 @@ func (e *Engine) UploadPartCopy(ctx context.Context, uploadID string, number int
 		return PartInfo{}, fmt.Errorf("upload part copy %d: %w", number, err)
 	}
 	sums := map[string]string{alg: base64.StdEncoding.EncodeToString(ck.Sum(nil))}
-	return e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	part, err := e.commitPart(ctx, w, uploadID, number, length, hex.EncodeToString(sum.Sum(nil)), sums)
+	if err == nil && srcVersioned {
+		part.SourceVersionID = srcVersion.VersionID
+	}
+	return part, err
 }
 
 // CompleteUpload turns the listed parts, in order, into the object. No data
@@ -268,7 +281,7 @@ func (e *Engine) completedBefore(bucket, key, uploadID string, parts []CompleteP
 	if projections.PartsDigest(listed) != c.Parts {
 		return ObjectInfo{}, false
 	}
-	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC()}, true
+	return ObjectInfo{Bucket: bucket, Key: key, ETag: c.ETag, LastModified: time.Unix(0, c.Completed).UTC(), VersionID: c.VersionID}, true
 }
 
 // AbortUpload drops an upload; its parts are purged. Aborting an upload
@@ -333,6 +346,19 @@ func uploadInfo(u projections.Upload) UploadInfo {
 
 // uploadChecksum returns the checksum an upload's object gets: the one it
 // was created with, else the full-object DefaultChecksum.
+// PartChecksum returns the checksum algorithm the upload was created with
+// (DefaultChecksum when it named none): a part sent without a checksum
+// gets one of that algorithm computed, so that the completed object keeps
+// its checksum, as on S3. ErrNoSuchUpload when the upload is gone.
+func (e *Engine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	u, err := e.upload(bucket, key, uploadID)
+	if err != nil {
+		return "", err
+	}
+	alg, _ := uploadChecksum(u.Meta)
+	return alg, nil
+}
+
 func uploadChecksum(m plog.ObjectMeta) (alg, typ string) {
 	for alg, typ := range m.Checksums {
 		return alg, typ

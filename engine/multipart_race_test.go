@@ -170,10 +170,22 @@ func TestPartRacesDeleteBucket(t *testing.T) {
 // TestCompleteRetried: a completion retried after it succeeded (an SDK that
 // timed out waiting) gets the same answer, also after a restart; a retry
 // with other parts, or of an upload never completed, gets NoSuchUpload.
+// In a versioned bucket the answer names the same version.
 func TestCompleteRetried(t *testing.T) {
+	for _, versioning := range []string{"", engine.VersioningEnabled} {
+		t.Run("versioning="+versioning, func(t *testing.T) { testCompleteRetried(t, versioning) })
+	}
+}
+
+func testCompleteRetried(t *testing.T, versioning string) {
 	c := newCluster(t, 3, plog.Policy{Mode: "erasure", DataShards: 2, ParityShards: 1, Placement: "shuffle"})
 	ctx := context.Background()
 	c.e.CreateBucket(ctx, "bkt", "")
+	if versioning != "" {
+		if err := c.e.SetBucketVersioning(ctx, "bkt", versioning); err != nil {
+			t.Fatal(err)
+		}
+	}
 	up, _ := c.e.CreateUpload(ctx, "bkt", "k", "", nil, nil)
 	e1, _ := uploadPart(t, c.e, "bkt", "k", up.UploadID, 1, payload(1, engine.MinPartSize))
 	e2, _ := uploadPart(t, c.e, "bkt", "k", up.UploadID, 2, payload(2, 1000))
@@ -189,6 +201,9 @@ func TestCompleteRetried(t *testing.T) {
 		again, err := c.e.CompleteUpload(ctx, "bkt", "k", up.UploadID, []engine.CompletePart{{Number: 1, ETag: e1}, {Number: 2, ETag: `"` + e2 + `"`}}, engine.Conditions{})
 		if err != nil || again.ETag != first.ETag || !strings.HasSuffix(again.ETag, "-2") {
 			t.Fatalf("retry (restart %v): %+v, %v; want ETag %s", restart, again, err, first.ETag)
+		}
+		if again.VersionID != first.VersionID || (versioning != "") != (first.VersionID != "") {
+			t.Fatalf("retry (restart %v): version %q, first answer %q", restart, again.VersionID, first.VersionID)
 		}
 	}
 	if _, err := c.e.CompleteUpload(ctx, "bkt", "k", up.UploadID, parts[:1], engine.Conditions{}); !errors.Is(err, engine.ErrNoSuchUpload) {

@@ -67,7 +67,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
 	now := e.now()
-	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: now.UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta)}
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: now.UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
@@ -294,9 +294,13 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	if err := e.checkBucketKey(in.Bucket, in.Key); err != nil {
 		return ObjectInfo{}, err
 	}
-	srcVersion, _, unpin, err := e.versionPinned(in.SrcBucket, in.SrcKey, in.SrcVersionID)
+	srcVersion, srcVersioned, unpin, err := e.versionPinned(in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return ObjectInfo{}, copySourceError(err)
+	}
+	srcVID := ""
+	if srcVersioned {
+		srcVID = srcVersion.VersionID
 	}
 	defer unpin()
 	src := srcVersion.Object
@@ -314,13 +318,16 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	if in.ReplaceMeta {
 		meta.ContentType, meta.Headers, meta.UserMeta = in.ContentType, nilIfEmpty(in.Headers), nilIfEmpty(in.UserMeta)
 	}
+	if in.ReplaceTags {
+		meta.Tags = nilIfEmpty(in.Tags)
+	}
 	if e.policyFor(in.SrcBucket) == e.policyFor(in.Bucket) {
 		ev := plog.ObjectCopied{Bucket: in.Bucket, Key: in.Key, SrcBucket: in.SrcBucket, SrcKey: in.SrcKey, Extents: src.Extents, Meta: meta, Cond: in.Cond.precondition()}
 		idx, err := e.commit(ctx, nil, ev)
 		if err != nil {
 			return ObjectInfo{}, err
 		}
-		return e.copied(in, meta, idx), nil
+		return e.copied(in, meta, idx, srcVID), nil
 	}
 	rc, err := e.openExtents(ctx, src.Extents, 0, src.Meta.Size)
 	if err != nil {
@@ -347,13 +354,15 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 		w.abort(err)
 		return ObjectInfo{}, err
 	}
-	return e.copied(in, meta, idx), nil
+	return e.copied(in, meta, idx, srcVID), nil
 }
 
-// copied is the answer of a copy committed at idx, with the new version's id.
-func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64) ObjectInfo {
+// copied is the answer of a copy of source version srcVID committed at
+// idx, with the new version's id.
+func (e *Engine) copied(in CopyInput, meta plog.ObjectMeta, idx uint64, srcVID string) ObjectInfo {
 	info := objectInfo(in.Bucket, in.Key, meta)
 	info.VersionID = e.writtenVersion(in.Bucket, in.Key, idx)
+	info.SourceVersionID = srcVID
 	return info
 }
 
@@ -387,7 +396,8 @@ func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, err
 func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
 		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums,
-		LockMode: m.LockMode, LockUntil: time.Unix(0, m.LockUntil).UTC(), LegalHold: m.LegalHold}
+		LockMode: m.LockMode, LockUntil: time.Unix(0, m.LockUntil).UTC(), LegalHold: m.LegalHold,
+		Tags: m.Tags}
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

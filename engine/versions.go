@@ -158,12 +158,12 @@ func (e *Engine) writtenVersion(bucket, key string, idx uint64) string {
 	case b.Versioning == "":
 		return ""
 	case v.Applied() >= idx:
-		if x, ok := v.ObjectVersion(bucket, key, projections.FormatVersionID(idx)); ok {
+		if x, ok := v.ObjectVersion(bucket, key, projections.FormatVersionID(v.VersionSeq(idx))); ok {
 			return x.VersionID
 		}
 	}
 	if b.Versioning == VersioningEnabled {
-		return projections.FormatVersionID(idx)
+		return projections.FormatVersionID(v.VersionSeq(idx))
 	}
 	return NullVersion
 }

@@ -104,6 +104,7 @@ var schemas = map[Type]*schema{
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
 	TypeRegionIdentified: v1[RegionIdentified](),
+	TypeTimelineStarted:  v1[TimelineStarted](),
 
 	TypeAdminPasswordSet:      v1[AdminPasswordSet](),
 	TypeAdminTokenCreated:     v1[AdminTokenCreated](),
@@ -117,6 +118,7 @@ var schemas = map[Type]*schema{
 	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),
 	TypePublicAccessBlockSet:  v1[PublicAccessBlockSet](),
 	TypeOwnershipControlsSet:  v1[OwnershipControlsSet](),
+	TypeObjectTagsSet:         v1[ObjectTagsSet](),
 }
 
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists

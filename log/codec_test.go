@@ -57,6 +57,7 @@ var samples = []Event{
 	BucketDeleted{Bucket: "scratch"},
 	BackendBucketReady{Bucket: "photos", Region: "wasabi-eu"},
 	BackendBucketLost{Bucket: "photos", Region: "local"},
+	TimelineStarted{Timeline: 3},
 	BucketConfigSet{Bucket: "photos", Name: ConfigCORS, Doc: []byte(`<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)},
 	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20},
 		Placement: []string{"aws-us", "wasabi-eu", "b2-us", "ceph-dc1", "minio-dc2", "local"}, Size: 73400320},
@@ -108,6 +109,7 @@ var samples = []Event{
 	BucketAccessPolicySet{Bucket: "photos", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`},
 	PublicAccessBlockSet{Bucket: "photos", Block: &PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true}},
 	OwnershipControlsSet{Bucket: "photos", Ownership: "BucketOwnerPreferred"},
+	ObjectTagsSet{Bucket: "photos", Key: "2026/01/cat.jpg", VersionID: "00000000000f4240", Tags: map[string]string{"project": "blue", "class": "raw"}},
 }
 
 // TestOldVersionsDecode checks that the events of earlier schema versions,

@@ -44,6 +44,7 @@ const (
 	TypeSnapshotShipped  Type = 55
 	TypeSegmentShipped   Type = 56
 	TypeRegionIdentified Type = 57
+	TypeTimelineStarted  Type = 58
 
 	// The management listener's login (events_admin.go).
 	TypeAdminPasswordSet  Type = 100
@@ -59,6 +60,8 @@ const (
 	TypeBucketAccessPolicySet Type = 82
 	TypePublicAccessBlockSet  Type = 83
 	TypeOwnershipControlsSet  Type = 84
+	// Tagging: 85–89 (events_tagging.go).
+	TypeObjectTagsSet Type = 85
 )
 
 // Event is implemented by every payload struct.
@@ -388,6 +391,19 @@ type SegmentShipped struct {
 	Last   uint64 `msgpack:"last"`
 	Region string `msgpack:"region"`
 }
+
+// TimelineStarted is the first event a gateway restored by prismd replay
+// writes (when it opens on a timeline newer than its log's): from here on
+// the log continues timeline Timeline (2 and up; a log without this event
+// is timeline 1). Version ids carry the timeline, so a version written
+// after a replay --until never reuses the id of one written on the
+// abandoned history after the restored point. It is refused unless
+// Timeline is above the current one.
+type TimelineStarted struct {
+	Timeline uint64 `msgpack:"timeline"`
+}
+
+func (TimelineStarted) EventType() Type { return TypeTimelineStarted }
 
 // RegionIdentified records the identity marker the gateway wrote into a
 // region's system area. A region whose marker later differs (or is gone)

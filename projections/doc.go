@@ -141,8 +141,9 @@
 //
 // A bucket is unversioned until BucketVersioningSet makes it Enabled or
 // Suspended; it never goes back. Every object record carries a version
-// word: the log index of the event that wrote it (its sequence, from which
-// the version id is made: 16 hex digits, FormatVersionID) and whether it is
+// word: the log index of the event that wrote it, with the log's timeline
+// above bit 40 from timeline 2 on (log.TimelineStarted) — its sequence,
+// from which the version id is made: 16 hex digits, FormatVersionID — and whether it is
 // the null version or a delete marker. In an unversioned bucket every
 // object is the null version and nothing else changes. In an Enabled
 // bucket ObjectCommitted, ObjectCopied and UploadCompleted add a version
@@ -153,6 +154,9 @@
 // drops its data; when it was the latest, the newest remaining version
 // becomes current (unless it is a marker). A version that does not exist
 // changes nothing.
+// ObjectTagsSet replaces the tags of one version (current or not, by its
+// id) and nothing else; it is refused (ErrNoSuchKey) when the version does
+// not exist or is a delete marker.
 //
 // The current version of a key, unless it is a delete marker, stays in the
 // objects tree, so lookups and List never see the others; noncurrent

@@ -38,5 +38,9 @@ var (
 // log.VersioningEnabled nor log.VersioningSuspended.
 var ErrBadVersioning = errors.New("projections: bad versioning status")
 
+// ErrBadTimeline refuses a TimelineStarted that does not move the log to a
+// later timeline.
+var ErrBadTimeline = errors.New("projections: bad timeline")
+
 // ErrBadConfig refuses a BucketConfigSet without a name.
 var ErrBadConfig = errors.New("projections: bad bucket config")

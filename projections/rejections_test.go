@@ -309,6 +309,7 @@ func addGoldenConfigs(s *State) {
 	s.index, s.now = i, int64(i)*1000
 	s.putObject(c.Bucket, c.Key, s.newObject(c.Meta, []log.Extent{{Blob: c.Blob, Size: c.Meta.Size}}))
 	s.t.applied, s.t.time = i, s.now
+	ap(log.TimelineStarted{Timeline: 2})
 }
 
 // addGoldenAccess adds what version 4 of the snapshot carries for access:
@@ -415,6 +416,9 @@ func TestSnapshotGolden(t *testing.T) {
 		}
 		if v < 5 {
 			continue
+		}
+		if got.Timeline() != 2 {
+			t.Errorf("version %d: timeline %d", v, got.Timeline())
 		}
 		if doc, ok := got.BucketConfig("v", log.ConfigCORS); !ok || string(doc) != "<CORSConfiguration/>" {
 			t.Errorf("version %d: cors %q", v, doc)

@@ -32,6 +32,7 @@ import (
 //	objACLs   array of snapObjACL     (version 4)
 //	admin    snapAdmin                (version 4: the admin password hash and API tokens)
 //	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
+//	timeline uint                      (version 5: the log's timeline, 0 for 1)
 //
 // Version 5 added the buckets' configuration documents (lifecycle, CORS,
 // tagging, object lock: log.BucketConfigSet); object tags and object lock
@@ -125,6 +126,19 @@ type snapRegionID struct {
 }
 
 type snapCompleted struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       string
+	Bucket   string
+	Key      string
+	ETag     string
+	Parts    []byte
+	At       int64
+	Version  string // version 5
+}
+
+// snapCompletedV4 is a completed upload in snapshot versions 2 to 4: no
+// version id.
+type snapCompletedV4 struct {
 	_msgpack struct{} `msgpack:",as_array"`
 	ID       string
 	Bucket   string
@@ -342,7 +356,7 @@ func (t *tables) writeTo(w io.Writer) error {
 	})
 	section(t.completed.Len())
 	t.completed.Scan(func(_ string, c completedUpload) bool {
-		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at})
+		put(snapCompleted{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts[:], At: c.at, Version: c.version})
 		return err == nil
 	})
 	section(t.versions.Len())
@@ -382,6 +396,7 @@ func (t *tables) writeTo(w io.Writer) error {
 		}
 		return err == nil
 	})
+	put(t.timeline)
 	if err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
@@ -598,7 +613,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		return nil, err
 	}
 	if h.Version >= 2 {
-		if err := s.loadV2Sections(each, bad); err != nil {
+		if err := s.loadV2Sections(h.Version, each, bad); err != nil {
 			return nil, err
 		}
 	}
@@ -635,6 +650,9 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		}); err != nil {
 			return nil, err
 		}
+		if err := dec.Decode(&s.t.timeline); err != nil {
+			return nil, bad("timeline: %v", err)
+		}
 	}
 	if err := s.derive(); err != nil {
 		return nil, err
@@ -644,7 +662,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 
 // loadV2Sections reads the sections version 2 added: region identities
 // and recently completed uploads.
-func (s *State) loadV2Sections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+func (s *State) loadV2Sections(version int, each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
 	var ri snapRegionID
 	if err := each("region id", func() any { ri = snapRegionID{}; return &ri }, func() error {
 		s.t.regionIDs.Set(ri.Region, ri.ID)
@@ -653,8 +671,19 @@ func (s *State) loadV2Sections(each func(string, func() any, func() error) error
 		return err
 	}
 	var sc snapCompleted
-	return each("completed upload", func() any { sc = snapCompleted{}; return &sc }, func() error {
-		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At}
+	var old snapCompletedV4
+	return each("completed upload", func() any {
+		if version < 5 {
+			old = snapCompletedV4{}
+			return &old
+		}
+		sc = snapCompleted{}
+		return &sc
+	}, func() error {
+		if version < 5 {
+			sc = snapCompleted{ID: old.ID, Bucket: old.Bucket, Key: old.Key, ETag: old.ETag, Parts: old.Parts, At: old.At}
+		}
+		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At, version: sc.Version}
 		if len(sc.Parts) != len(c.parts) {
 			return bad("completed upload %q: parts digest of %d bytes", sc.ID, len(sc.Parts))
 		}

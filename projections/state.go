@@ -17,8 +17,9 @@ import (
 // never modified in place: the apply goroutine clones a record before its
 // first change after a Publish (see State.gen).
 type tables struct {
-	applied uint64
-	time    int64 // unixNano of the last applied event
+	applied  uint64
+	time     int64  // unixNano of the last applied event
+	timeline uint64 // the log's timeline (log.TimelineStarted); 0 is timeline 1
 
 	buckets   *btree.Map[string, *bucketRec]
 	objects   *btree.Map[string, *objRec] // bucket + "\x00" + key: current versions
@@ -255,6 +256,8 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		s.setRegion(e.Region)
 	case log.RegionRemoved:
 		s.regionRemoved(e.Name)
+	case log.TimelineStarted:
+		return s.timelineStarted(e)
 	case log.RegionIdentified:
 		s.t.regionIDs.Set(e.Region, e.ID)
 	case log.AccessKeyCreated:
@@ -290,6 +293,8 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		return s.setAccess(e.Bucket, func(a *Access) { a.Block = clonePAB(e.Block) })
 	case log.OwnershipControlsSet:
 		return s.setAccess(e.Bucket, func(a *Access) { a.Ownership = e.Ownership })
+	case log.ObjectTagsSet:
+		return s.objectTagsSet(e)
 	}
 	// Unknown event types (from a newer writer) change nothing.
 	return nil

@@ -169,10 +169,15 @@ func (s *State) uploadCompleted(e log.UploadCompleted, unixNano int64) error {
 			extents = append(extents, log.Extent{Blob: cp.Blob, Size: cp.Size})
 		}
 	}
-	s.putObject(e.Bucket, e.Key, s.newObject(e.Meta, extents))
+	o := s.newObject(e.Meta, extents)
+	s.putObject(e.Bucket, e.Key, o)
 	s.dropUpload(u.id)
+	version := ""
+	if s.t.versioning(e.Bucket) != "" {
+		version = o.versionID()
+	}
 	s.rememberCompleted(completedUpload{id: e.Upload, bucket: e.Bucket, key: e.Key, etag: e.Meta.ETag,
-		parts: PartsDigest(e.Parts), at: unixNano})
+		parts: PartsDigest(e.Parts), at: unixNano, version: version})
 	return nil
 }
 
@@ -211,6 +216,7 @@ type completedUpload struct {
 	etag            string
 	parts           [16]byte // PartsDigest of the completed parts
 	at              int64    // unix nanoseconds of the completion event
+	version         string   // the version id it wrote; "" in a never-versioned bucket
 }
 
 type completedAge struct {
@@ -261,6 +267,7 @@ type CompletedUpload struct {
 	ETag            string
 	Parts           [16]byte // PartsDigest of its parts
 	Completed       int64    // unix nanoseconds
+	VersionID       string   // the version it wrote; "" in a never-versioned bucket
 }
 
 // CompletedUpload returns the upload id if it was completed lately.
@@ -269,7 +276,7 @@ func (v *View) CompletedUpload(id string) (CompletedUpload, bool) {
 	if !ok {
 		return CompletedUpload{}, false
 	}
-	return CompletedUpload{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts, Completed: c.at}, true
+	return CompletedUpload{ID: c.id, Bucket: c.bucket, Key: c.key, ETag: c.etag, Parts: c.parts, Completed: c.at, VersionID: c.version}, true
 }
 
 func (t *tables) exportUpload(u *uploadRec, withParts bool) Upload {

@@ -104,9 +104,39 @@ func (s *State) bucketVersioningSet(e log.BucketVersioningSet) error {
 	return nil
 }
 
+// timelineShift places the log's timeline above the log index in a
+// version's sequence: timeline 1 gives the plain index, so ids written
+// before timelines existed stay as they were, and every later timeline's
+// ids sort after every id of the timelines before it.
+const timelineShift = 40
+
+// versionSeq returns the sequence of the version written at log index
+// idx on the current timeline.
+func (t *tables) versionSeq(idx uint64) uint64 {
+	if t.timeline <= 1 {
+		return idx & verSeqMask
+	}
+	return ((t.timeline-1)<<timelineShift | idx) & verSeqMask
+}
+
+// VersionSeq returns the sequence of the version id of a write applied at
+// log index idx (see FormatVersionID); idx must be on the view's timeline.
+func (v *View) VersionSeq(idx uint64) uint64 { return v.t.versionSeq(idx) }
+
+// Timeline returns the log's timeline (1 until a TimelineStarted).
+func (v *View) Timeline() uint64 { return max(v.t.timeline, 1) }
+
+func (s *State) timelineStarted(e log.TimelineStarted) error {
+	if e.Timeline <= max(s.t.timeline, 1) || e.Timeline >= 1<<(62-timelineShift) {
+		return fmt.Errorf("timeline %d after %d: %w", e.Timeline, max(s.t.timeline, 1), ErrBadTimeline)
+	}
+	s.t.timeline = e.Timeline
+	return nil
+}
+
 // version returns the version word of a write applied now in bucket.
 func (s *State) newVersion(status string) uint64 {
-	v := s.index & verSeqMask
+	v := s.t.versionSeq(s.index)
 	if status != log.VersioningEnabled {
 		v |= verNull
 	}

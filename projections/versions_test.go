@@ -285,3 +285,42 @@ func TestVersionsReplayIdempotent(t *testing.T) {
 	}
 	checkSnapshot(t, a)
 }
+
+// TestTimelineVersionIDs: a TimelineStarted puts the timeline above the
+// log index in new version ids, so they sort after every earlier id and
+// never equal one an abandoned history gave; a timeline that does not
+// move forward is refused.
+func TestTimelineVersionIDs(t *testing.T) {
+	s := New()
+	i := uint64(0)
+	ap := func(ev log.Event) error {
+		i++
+		return s.Apply(i, int64(i)*1000, ev)
+	}
+	ap(log.BucketCreated{Bucket: "b", Created: 1})
+	ap(log.BucketVersioningSet{Bucket: "b", Status: log.VersioningEnabled})
+	ap(log.ObjectDeleted{Bucket: "b", Key: "k"}) // a delete marker at index 3
+	if err := ap(log.TimelineStarted{Timeline: 1}); !errors.Is(err, ErrBadTimeline) {
+		t.Fatalf("timeline 1 again: %v", err)
+	}
+	if err := ap(log.TimelineStarted{Timeline: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ap(log.TimelineStarted{Timeline: 2}); !errors.Is(err, ErrBadTimeline) {
+		t.Fatalf("timeline going back: %v", err)
+	}
+	ap(log.ObjectDeleted{Bucket: "b", Key: "k"}) // index 7 on timeline 3
+	s.Publish()
+	v := s.View()
+	vs := v.ListVersions("b", VersionQuery{})
+	if len(vs.Versions) != 2 {
+		t.Fatalf("versions %+v", vs.Versions)
+	}
+	newer, older := vs.Versions[0].VersionID, vs.Versions[1].VersionID
+	if older != FormatVersionID(3) || newer != FormatVersionID(2<<timelineShift|7) || newer <= older {
+		t.Fatalf("ids %s %s", newer, older)
+	}
+	if v.VersionSeq(7) != 2<<timelineShift|7 || v.Timeline() != 3 {
+		t.Fatalf("seq %x timeline %d", v.VersionSeq(7), v.Timeline())
+	}
+}

@@ -269,7 +269,7 @@ func readDocChunked(t *testing.T, body []byte, trailer bool) ([]byte, map[string
 	if err != nil {
 		t.Fatalf("seed signature rejected: %v", err)
 	}
-	p, err := newPayload(r, a)
+	p, err := newPayload(r, a, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,9 @@ func (s *Server) decide(rq *request, action string, write bool, bucket, key stri
 			st.ObjectACL = g
 		}
 	}
-	return access.Decide(principal(rq.auth), accessRequest(rq, action, write, bucket, key, &st), st.Bucket), st, nil
+	ar := accessRequest(rq, action, write, bucket, key, &st)
+	s.addExistingTags(rq, &ar, &st)
+	return access.Decide(principal(rq.auth), ar, st.Bucket), st, nil
 }
 
 // authorize decides the request's own operation. A refusal is
@@ -177,7 +179,7 @@ func (s *Server) authorize(rq *request) error {
 	if rt.level != levelObject {
 		key = ""
 	}
-	d, st, err := s.decide(rq, rt.action, rt.write, bucket, key)
+	d, st, err := s.decide(rq, requestAction(rq), rt.write, bucket, key)
 	if err != nil {
 		return err
 	}

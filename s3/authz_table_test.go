@@ -99,6 +99,10 @@ func authzRequest(rt route, base, upload string) (method, target string, body []
 		body = []byte("<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>")
 	case "PUT ownershipControls":
 		body = []byte("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerPreferred</ObjectOwnership></Rule></OwnershipControls>")
+	case "PUT cors":
+		body = []byte("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+	case "PUT tagging":
+		body = []byte("<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>")
 	case "POST delete":
 		body = []byte("<Delete><Object><Key>obj</Key></Object></Delete>")
 	}

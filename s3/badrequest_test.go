@@ -151,8 +151,8 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		code   string
 	}{
 		{"PUT ?tagging", func() *http.Request {
-			return signedRequest(t, "PUT", u+"/bkt/obj?tagging", []byte("<Tagging><TagSet/></Tagging>"), unsignedPayload, nil)
-		}, 501, "NotImplemented"},
+			return signedRequest(t, "PUT", u+"/bkt/obj?tagging", []byte("<Tagging><TagSet><Tag><Key>aws:x</Key><Value>v</Value></Tag></TagSet></Tagging>"), unsignedPayload, nil)
+		}, 400, "InvalidTag"},
 		{"PUT ?acl", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?acl", nil, emptySHA256, nil) }, 400, "MalformedACLError"},
 		{"PUT ?retention", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt/obj?retention", nil, emptySHA256, nil) }, 501, "NotImplemented"},
 		{"PUT bucket ?lifecycle", func() *http.Request { return signedRequest(t, "PUT", u+"/bkt?lifecycle", nil, emptySHA256, nil) }, 501, "NotImplemented"},
@@ -160,7 +160,9 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"POST ?select", func() *http.Request {
 			return signedRequest(t, "POST", u+"/bkt/obj?select&select-type=2", nil, emptySHA256, nil)
 		}, 501, "NotImplemented"},
-		{"DELETE ?tagging", func() *http.Request { return signedRequest(t, "DELETE", u+"/bkt/obj?tagging", nil, emptySHA256, nil) }, 501, "NotImplemented"},
+		{"DELETE ?tagging of a missing key", func() *http.Request {
+			return signedRequest(t, "DELETE", u+"/bkt/absent?tagging", nil, emptySHA256, nil)
+		}, 404, "NoSuchKey"},
 		{"PATCH", func() *http.Request { return signedRequest(t, "PATCH", u+"/bkt/obj", nil, emptySHA256, nil) }, 405, "MethodNotAllowed"},
 		{"anonymous PUT", func() *http.Request {
 			r, _ := http.NewRequest("PUT", u+"/bkt/obj", bytes.NewReader(body))

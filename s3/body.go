@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
@@ -43,14 +44,18 @@ type payload struct {
 // MissingContentLength) and may come with Transfer-Encoding: chunked; any
 // other body sent with Transfer-Encoding: chunked (no Content-Length) gets
 // 501 NotImplemented naming the header, as AWS answers.
-func newPayload(r *http.Request, auth *authResult) (*payload, error) {
+//
+// A body without a checksum gets one of algorithm alg (default
+// engine.DefaultChecksum) computed (every
+// object gets a full-object checksum, as on S3; a part, the one its upload
+// was created with).
+func newPayload(r *http.Request, auth *authResult, alg string) (*payload, error) {
 	ck, err := parseChecksumRequest(r.Header)
 	if err != nil {
 		return nil, err
 	}
 	if ck.alg == "" {
-		// Every object gets a full-object checksum, as on S3.
-		ck.alg = engine.DefaultChecksum
+		ck.alg = cmp.Or(alg, engine.DefaultChecksum)
 	}
 	p := &payload{ck: ck, ckHash: newChecksum(ck.alg)}
 	hashHdr := auth.PayloadHash
@@ -241,7 +246,7 @@ func readSmallBody(rq *request, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := newPayload(rq.r, rq.auth)
+	p, err := newPayload(rq.r, rq.auth, "")
 	if err != nil {
 		return nil, err
 	}

@@ -172,3 +172,43 @@ func TestMultipartChecksumTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestPartWithoutChecksum: a part sent without any checksum (a client
+// computing none) gets one of the algorithm its upload was created with,
+// so the completed object still has its checksum, as on S3.
+func TestPartWithoutChecksum(t *testing.T) {
+	_, _, c := newEngineServer(t)
+	ctx := context.Background()
+	b, key := aws.String("nosums"), aws.String("obj")
+	if _, err := c.CreateBucket(ctx, &s3sdk.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.CreateMultipartUpload(ctx, &s3sdk.CreateMultipartUploadInput{Bucket: b, Key: key,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSums := func(o *s3sdk.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }
+	parts := [][]byte{bytes.Repeat([]byte{'q'}, engine.MinPartSize), []byte("tail")}
+	var done []types.CompletedPart
+	for i, p := range parts {
+		out, err := c.UploadPart(ctx, &s3sdk.UploadPartInput{Bucket: b, Key: key, UploadId: up.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)}, noSums)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.ChecksumCRC32C) != b64sum("CRC32C", p) {
+			t.Fatalf("part %d answered CRC32C %q, want the upload's algorithm computed", i+1, aws.ToString(out.ChecksumCRC32C))
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag})
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3sdk.CompleteMultipartUploadInput{Bucket: b, Key: key, UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}, noSums); err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.HeadObject(ctx, &s3sdk.HeadObjectInput{Bucket: b, Key: key, ChecksumMode: types.ChecksumModeEnabled})
+	whole := append(append([]byte(nil), parts[0]...), parts[1]...)
+	if err != nil || aws.ToString(h.ChecksumCRC32C) != b64sum("CRC32C", whole) || h.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("HEAD: CRC32C %q type %q (%v), want %q", aws.ToString(h.ChecksumCRC32C), h.ChecksumType, err, b64sum("CRC32C", whole))
+	}
+}

@@ -67,15 +67,15 @@
 //     X-Amz-Security-Token (names in any case) read REDACTED: a presigned
 //     URL is a bearer credential for up to 7 days (redact.go).
 //   - A write carrying a header that asks for a feature prismd lacks —
-//     object lock, SSE-S3/SSE-KMS/SSE-C, x-amz-tagging,
+//     object lock, SSE-S3/SSE-KMS/SSE-C,
 //     x-amz-website-redirect-location,
 //     x-amz-storage-class other than STANDARD, x-amz-bucket-object-lock-enabled:
 //     true — gets 501 NotImplemented naming the header, never a 200 that
 //     silently dropped it. The list is the table unsupportedHeaders
 //     (unsupported_headers.go).
 //   - Operations are an explicit allow-list (routeTable in router.go). Known
-//     S3 sub-resources outside it answer 501 NotImplemented; in particular a
-//     PUT ?tagging never reaches PutObject.
+//     S3 sub-resources outside it answer 501 NotImplemented, never the plain
+//     operation of the path.
 //
 // # Operations
 //
@@ -87,8 +87,8 @@
 // Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus,
 // Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
 // Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
-// CreateBucket, PutObject and CopyObject); GET ?tagging, ?cors,
-// ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
+// CreateBucket, PutObject and CopyObject); Put/Get/DeleteBucketTagging;
+// GET ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
 // Objects: PutObject (conditional with If-Match — NoSuchKey when the key
 // is absent, PreconditionFailed when the ETag differs — and If-None-Match:
@@ -97,7 +97,7 @@
 // single-part object is all of it —, response-* overrides, If-*
 // conditions, x-amz-checksum-mode: the checksum and x-amz-checksum-type),
 // HeadObject, DeleteObject, CopyObject (COPY/REPLACE,
-// x-amz-copy-source-if-*), GetObjectAcl, GetObjectTagging (always empty),
+// x-amz-copy-source-if-*), GetObjectAcl, Put/Get/DeleteObjectTagging,
 // GetObjectAttributes (ETag unquoted, Checksum with ChecksumType,
 // ObjectParts with part sizes and checksums paged by x-amz-max-parts and
 // x-amz-part-number-marker, StorageClass, ObjectSize; attributes.go).
@@ -157,6 +157,44 @@
 //
 // Not implemented (501): object and bucket tagging writes, an ACL on
 // CreateMultipartUpload, CORS, lifecycle, replication, SSE-C,
+// CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
+// canonical document in the bucket configuration store; PutBucketCors
+// needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest
+// "Missing required header for this request: Content-Md5.");
+// OPTIONS preflights on bucket and object paths, never authenticated (a
+// presigned URL's query is ignored): 400 BadRequest without an Origin or
+// with an Access-Control-Request-Method other than GET, PUT, POST, DELETE,
+// HEAD; 403 AccessForbidden (with Method and ResourceType) when the bucket
+// does not exist, has no CORS configuration or no rule matches; else 200
+// with the matched rule's headers. Every other request that carries an
+// Origin gets the headers of the first rule matching its origin and
+// method, on errors too; the parsed configuration is cached by document,
+// and a request without Origin costs one header lookup.
+//
+// Tagging (tagging.go, handlers_tagging.go): Put/Get/DeleteObjectTagging
+// (with versionId, answering x-amz-version-id; a delete marker named by
+// its id is 405 MethodNotAllowed, the latest being one 404 NoSuchKey) and
+// Put/Get/DeleteBucketTagging (the canonical document stored as the
+// bucket's tagging configuration; NoSuchTagSet when there is none, an
+// empty TagSet removes it; Content-MD5 or an x-amz-checksum-* required,
+// as on AWS). x-amz-tagging (URL query encoding, '+' a space) on
+// PutObject, CreateMultipartUpload (applied at completion) and CopyObject
+// with x-amz-tagging-directive REPLACE (COPY, the default, keeps the
+// source's tags); setting tags by header also needs s3:PutObjectTagging.
+// GET and HEAD answer x-amz-tagging-count when the object has tags. The
+// limits are AWS's: 10 object tags, 50 bucket tags (BadRequest "Object
+// tags cannot be greater than 10" / "Bucket tag count cannot be greater
+// than 50"), keys of 1..128 and values of 0..256 UTF-16 code units of
+// Unicode letters, digits, white space and _ . : / = + @ -, unique keys,
+// none starting with aws: (InvalidTag with AWS's messages); a malformed
+// x-amz-tagging is InvalidArgument. The tagging operations on a versionId
+// are authorized as s3:GetObjectVersionTagging, s3:PutObjectVersionTagging
+// and s3:DeleteObjectVersionTagging; a bucket policy's
+// s3:ExistingObjectTag/<key> conditions see the tags of the object (the
+// version named) a request acts on.
+//
+// Not implemented (501): an ACL on
+// CreateMultipartUpload, lifecycle, replication, object lock, SSE-C,
 // SigV2 and SigV4a, POST policy uploads, SelectObjectContent.
 //
 // # Integer parameters

@@ -28,6 +28,9 @@ type APIError struct {
 	// ArgumentName and ArgumentValue name a bad argument, as AWS adds to
 	// some InvalidArgument errors.
 	ArgumentName, ArgumentValue string
+	// Method and ResourceType name the refused preflight of an
+	// AccessForbidden, as AWS adds them.
+	Method, ResourceType string
 }
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
@@ -102,6 +105,7 @@ var (
 	ErrMetadataTooLarge               = apiErr("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size.")
 	ErrRequestHeaderTooLarge          = apiErr("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
 	ErrNoSuchTagSet                   = apiErr("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist.")
+	ErrInvalidTag                     = apiErr("InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag.")
 	ErrNoSuchBucketPolicy             = apiErr("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist.")
 	ErrNoSuchCORSConfiguration        = apiErr("NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist.")
 	ErrNoSuchLifecycleConfiguration   = apiErr("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist.")
@@ -117,6 +121,11 @@ var (
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
 	ErrSlowDown                       = apiErr("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrInternal                       = apiErr("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
+	ErrCORSForbidden                  = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+	ErrCORSNotEnabled                 = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: CORS is not enabled for this bucket.")
+	ErrCORSNoBucket                   = apiErr("AccessForbidden", http.StatusForbidden, "CORSResponse: Bucket not found")
+	ErrBadRequest                     = apiErr("BadRequest", http.StatusBadRequest, "Bad Request.")
+	ErrMissingContentMD5              = apiErr("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-Md5.")
 	ErrRequestTimeout                 = apiErr("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 )
 

@@ -34,6 +34,7 @@ type fakeBucket struct {
 	objects map[string]*fakeObject
 	access  engine.BucketAccess
 	acls    map[string][]plog.Grant // object ACLs by key
+	configs map[string][]byte       // configuration documents by name
 }
 
 type fakeObject struct {
@@ -42,9 +43,10 @@ type fakeObject struct {
 }
 
 type fakeUpload struct {
-	info  engine.UploadInfo
-	meta  engine.ObjectInfo
-	parts map[int]*fakeObject
+	info     engine.UploadInfo
+	meta     engine.ObjectInfo
+	parts    map[int]*fakeObject
+	checksum []engine.UploadChecksum
 }
 
 func newFakeEngine() *fakeEngine {
@@ -67,7 +69,7 @@ func (f *fakeEngine) snapshot() string {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "bucket %s %+v %v\n", n, f.buckets[n].access, f.buckets[n].acls)
+		fmt.Fprintf(&b, "bucket %s %+v %v %q\n", n, f.buckets[n].access, f.buckets[n].acls, f.buckets[n].configs)
 		keys := make([]string, 0)
 		for k := range f.buckets[n].objects {
 			keys = append(keys, k)
@@ -75,7 +77,7 @@ func (f *fakeEngine) snapshot() string {
 		sort.Strings(keys)
 		for _, k := range keys {
 			o := f.buckets[n].objects[k]
-			fmt.Fprintf(&b, "  %q %s %v %v\n", k, o.info.ETag, o.info.UserMeta, o.info.Checksums)
+			fmt.Fprintf(&b, "  %q %s %v %v %v\n", k, o.info.ETag, o.info.UserMeta, o.info.Checksums, o.info.Tags)
 		}
 	}
 	for id, u := range f.uploads {
@@ -160,6 +162,35 @@ func (f *fakeEngine) SetPublicAccessBlock(ctx context.Context, bucket string, pa
 
 func (f *fakeEngine) SetOwnershipControls(ctx context.Context, bucket, ownership string) error {
 	return f.setAccess(bucket, func(a *engine.BucketAccess) { a.Ownership = ownership })
+}
+
+func (f *fakeEngine) BucketConfig(bucket, name string) ([]byte, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return nil, false, engine.ErrNoSuchBucket
+	}
+	doc, ok := b.configs[name]
+	return doc, ok, nil
+}
+
+func (f *fakeEngine) SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return engine.ErrNoSuchBucket
+	}
+	if len(doc) == 0 {
+		delete(b.configs, name)
+		return nil
+	}
+	if b.configs == nil {
+		b.configs = map[string][]byte{}
+	}
+	b.configs[name] = doc
+	return nil
 }
 
 func (f *fakeEngine) ObjectACL(bucket, key string) ([]plog.Grant, bool, error) {
@@ -289,6 +320,7 @@ func (f *fakeEngine) PutObject(ctx context.Context, in engine.PutInput) (engine.
 	o := &fakeObject{data: data, info: engine.ObjectInfo{
 		Bucket: in.Bucket, Key: in.Key, Size: in.Size, ETag: hex.EncodeToString(sum[:]), LastModified: f.now,
 		ContentType: in.ContentType, Headers: maps.Clone(in.Headers), UserMeta: maps.Clone(in.UserMeta), Checksums: sums,
+		Tags: maps.Clone(in.Tags),
 	}}
 	b.objects[in.Key] = o
 	delete(b.acls, in.Key)
@@ -385,6 +417,9 @@ func (f *fakeEngine) CopyObject(ctx context.Context, in engine.CopyInput) (engin
 	if in.ReplaceMeta {
 		info.ContentType, info.Headers, info.UserMeta = in.ContentType, in.Headers, in.UserMeta
 	}
+	if in.ReplaceTags {
+		info.Tags = maps.Clone(in.Tags)
+	}
 	f.now = f.now.Add(time.Second)
 	info.LastModified = f.now
 	b.objects[in.Key] = &fakeObject{info: info, data: src.data}
@@ -451,12 +486,26 @@ func (f *fakeEngine) CreateUpload(ctx context.Context, bucket, key, contentType 
 	}
 	f.seq++
 	u := &fakeUpload{
-		info:  engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
-		meta:  engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
-		parts: map[int]*fakeObject{},
+		info:     engine.UploadInfo{UploadID: fmt.Sprintf("upload-%d", f.seq), Bucket: bucket, Key: key, Initiated: f.now},
+		meta:     engine.ObjectInfo{ContentType: contentType, Headers: headers, UserMeta: userMeta},
+		parts:    map[int]*fakeObject{},
+		checksum: checksum,
 	}
 	f.uploads[u.info.UploadID] = u
 	return u.info, nil
+}
+
+func (f *fakeEngine) PartChecksum(bucket, key, uploadID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.uploads[uploadID]
+	if !ok || u.info.Bucket != bucket || u.info.Key != key {
+		return "", engine.ErrNoSuchUpload
+	}
+	if len(u.checksum) > 0 {
+		return u.checksum[0].Algorithm, nil
+	}
+	return engine.DefaultChecksum, nil
 }
 
 func (f *fakeEngine) UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error) {

@@ -58,7 +58,7 @@ func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	}
 	location := ""
 	if rq.r.ContentLength != 0 {
-		p, err := newPayload(rq.r, rq.auth)
+		p, err := newPayload(rq.r, rq.auth, "")
 		if err != nil {
 			return nil, err
 		}

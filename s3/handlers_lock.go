@@ -28,7 +28,6 @@ type lockEngine interface {
 	SetObjectLegalHold(ctx context.Context, bucket, key, versionID string, on bool) error
 	ObjectLegalHold(bucket, key, versionID string) (bool, error)
 	DeleteObjectVersionBypass(ctx context.Context, bucket, key, versionID string, bypass bool) (engine.DeleteResult, error)
-	CreateUploadLocked(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, lock engine.ObjectLock, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	LockNeedsDigest(bucket string, lock engine.ObjectLock) bool
 }
 
@@ -412,20 +411,17 @@ func (s *Server) deleteVersion(rq *request, key, id string) (engine.DeleteResult
 	return l.DeleteObjectVersionBypass(rq.ctx(), rq.bucket, key, id, bypass)
 }
 
-// createUpload is CreateUpload with the lock the headers ask for.
-func (s *Server) createUpload(rq *request, ct string, headers, meta map[string]string, sum []engine.UploadChecksum) (engine.UploadInfo, error) {
+// createUpload is CreateUploadWith with the lock the headers ask for.
+func (s *Server) createUpload(rq *request, in engine.CreateUploadInput) (engine.UploadInfo, error) {
 	lock, err := objectLockHeaders(rq.r.Header, s.now())
 	if err != nil {
 		return engine.UploadInfo{}, err
 	}
-	l, ok := s.engine().(lockEngine)
-	if !ok {
-		if hasLockHeaders(rq.r.Header) {
-			return engine.UploadInfo{}, notImplementedHeader("x-amz-object-lock-mode")
-		}
-		return s.engine().CreateUpload(rq.ctx(), rq.bucket, rq.key, ct, headers, meta, sum...)
+	if _, ok := s.engine().(lockEngine); !ok && hasLockHeaders(rq.r.Header) {
+		return engine.UploadInfo{}, notImplementedHeader("x-amz-object-lock-mode")
 	}
-	return l.CreateUploadLocked(rq.ctx(), rq.bucket, rq.key, ct, headers, meta, lock, sum...)
+	in.Lock = lock
+	return s.engine().CreateUploadWith(rq.ctx(), in)
 }
 
 // bucketObjectLockHeader reports whether CreateBucket asks for object

@@ -30,7 +30,12 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.createUpload(rq, ct, headers, meta, sum)
+	tags, err := s.newObjectTags(rq)
+	if err != nil {
+		return nil, err
+	}
+	up, err := s.createUpload(rq, engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
+		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +64,11 @@ func handleUploadPart(s *Server, rq *request) (*response, error) {
 	if rq.r.Header.Get("X-Amz-Copy-Source") != "" {
 		return uploadPartCopy(s, rq, uploadID, n)
 	}
-	in, err := putInput(rq)
+	alg, err := s.engine().PartChecksum(rq.bucket, rq.key, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	in, err := putInput(rq, alg)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +112,8 @@ func uploadPartCopy(s *Server, rq *request, uploadID string, n int) (*response, 
 	}
 	resp := xmlResponse(copyPartResult{Xmlns: s3NS, LastModified: timeISO(part.LastModified), ETag: quoteETag(part.ETag),
 		checksumElements: newChecksumElements(part.Checksums)})
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if part.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", part.SourceVersionID)
 	}
 	return resp, nil
 }
@@ -140,7 +149,7 @@ func handleCompleteUpload(s *Server, rq *request) (*response, error) {
 		}
 	}
 	bodyReq.Header.Del("X-Amz-Sdk-Checksum-Algorithm")
-	p, err := newPayload(bodyReq, rq.auth)
+	p, err := newPayload(bodyReq, rq.auth, "")
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,7 @@ func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
 	if info.PartsCount > 0 {
 		h.Set("x-amz-mp-parts-count", strconv.Itoa(info.PartsCount))
 	}
+	setTaggingCount(h, info)
 	if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		setObjectChecksumHeaders(h, info.Checksums)
 	}
@@ -306,8 +307,9 @@ func handleHeadObject(s *Server, rq *request) (*response, error) {
 }
 
 // putInput builds the engine input of a PutObject or UploadPart from the
-// request, wiring the body's verification into BeforeCommit.
-func putInput(rq *request) (engine.PutInput, error) {
+// request, wiring the body's verification into BeforeCommit. A body sent
+// without a checksum gets one of algorithm alg.
+func putInput(rq *request, alg string) (engine.PutInput, error) {
 	md5sum, err := parseContentMD5(rq.r.Header)
 	if err != nil {
 		return engine.PutInput{}, err
@@ -316,7 +318,7 @@ func putInput(rq *request) (engine.PutInput, error) {
 	if err != nil {
 		return engine.PutInput{}, err
 	}
-	p, err := newPayload(rq.r, rq.auth)
+	p, err := newPayload(rq.r, rq.auth, alg)
 	if err != nil {
 		return engine.PutInput{}, err
 	}
@@ -343,10 +345,15 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := putInput(rq)
+	tags, err := s.newObjectTags(rq)
 	if err != nil {
 		return nil, err
 	}
+	in, err := putInput(rq, "")
+	if err != nil {
+		return nil, err
+	}
+	in.Tags = tags
 	if in.Lock, err = s.putLock(rq); err != nil {
 		return nil, err
 	}
@@ -465,6 +472,9 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	default:
 		return nil, detail(ErrInvalidArgument, "Unknown metadata directive.")
 	}
+	if err := s.copyTags(rq, &in); err != nil {
+		return nil, err
+	}
 	if srcBucket == rq.bucket && srcKey == rq.key && src.versionID == "" && !in.ReplaceMeta {
 		return nil, detail(ErrInvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
@@ -482,8 +492,8 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 	}
 	resp := xmlResponse(out)
 	setVersionHeaders(resp.header, info)
-	if src.versionID != "" {
-		resp.header.Set("x-amz-copy-source-version-id", src.versionID)
+	if info.SourceVersionID != "" {
+		resp.header.Set("x-amz-copy-source-version-id", info.SourceVersionID)
 	}
 	return resp, nil
 }
@@ -544,20 +554,6 @@ func handleDeleteObjects(s *Server, rq *request) (*response, error) {
 		}
 	}
 	return xmlResponse(out), nil
-}
-
-func handleGetObjectTagging(s *Server, rq *request) (*response, error) {
-	id, err := versionIDParam(rq.q)
-	if err != nil {
-		return nil, err
-	}
-	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{VersionID: id})
-	if err != nil {
-		return nil, err
-	}
-	resp := xmlResponse(tagging{Xmlns: s3NS})
-	setVersionHeaders(resp.header, engine.ObjectInfo{VersionID: info.VersionID})
-	return resp, nil
 }
 
 // readerInfo is the Info of a reader GetObject returned with an error (nil

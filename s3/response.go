@@ -169,6 +169,8 @@ type errorBody struct {
 	ArgumentValue    string  `xml:"ArgumentValue,omitempty"`
 	HeadersNotSigned string  `xml:"HeadersNotSigned,omitempty"`
 	Header           string  `xml:"Header,omitempty"`
+	Method           string  `xml:"Method,omitempty"`
+	ResourceType     string  `xml:"ResourceType,omitempty"`
 	Resource         xmlText `xml:"Resource,omitempty"`
 	RequestID        string  `xml:"RequestId"`
 	HostID           string  `xml:"HostId"`
@@ -195,7 +197,7 @@ func (s *Server) writeError(w *statusWriter, rq *request, err error) {
 		w.WriteHeader(api.Status)
 		return
 	}
-	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Header: api.Header, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
+	b, _ := encodeXML(errorBody{Code: api.Code, Message: api.Message, ArgumentName: api.ArgumentName, ArgumentValue: api.ArgumentValue, HeadersNotSigned: api.HeadersNotSigned, Header: api.Header, Method: api.Method, ResourceType: api.ResourceType, Resource: xmlText(rq.resource()), RequestID: rq.id, HostID: h.Get("x-amz-id-2")})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(api.Status)

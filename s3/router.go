@@ -41,6 +41,7 @@ type Engine interface {
 	ListObjects(ctx context.Context, in engine.ListInput) (engine.ListResult, error)
 	CreateUpload(ctx context.Context, bucket, key, contentType string, headers, userMeta map[string]string, checksum ...engine.UploadChecksum) (engine.UploadInfo, error)
 	UploadPart(ctx context.Context, uploadID string, number int, in engine.PutInput) (engine.PartInfo, error)
+	PartChecksum(bucket, key, uploadID string) (string, error)
 	UploadPartCopy(ctx context.Context, uploadID string, number int, bucket, key, srcBucket, srcKey, srcVersionID string, srcCond engine.Conditions, rng *engine.Range) (engine.PartInfo, error)
 	CompleteUpload(ctx context.Context, bucket, key, uploadID string, parts []engine.CompletePart, cond engine.Conditions) (engine.ObjectInfo, error)
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) error
@@ -62,6 +63,16 @@ type Engine interface {
 	// engine.ErrNoSuchKey when there is no object.
 	ObjectACL(bucket, key string) ([]plog.Grant, bool, error)
 	SetObjectACL(ctx context.Context, bucket, key string, grants []plog.Grant) error
+
+	// CreateUploadWith is CreateUpload with the object's tags.
+	CreateUploadWith(ctx context.Context, in engine.CreateUploadInput) (engine.UploadInfo, error)
+	// SetObjectTags replaces a version's tags (the latest for ""); the
+	// info describes the version, or the delete marker an error is about.
+	SetObjectTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) (engine.ObjectInfo, error)
+	// SetBucketConfig stores (doc empty: removes) a bucket configuration
+	// document; BucketConfig reads it.
+	SetBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
+	BucketConfig(bucket, name string) (doc []byte, found bool, err error)
 }
 
 // Defaults of Config's idle timeouts.
@@ -116,6 +127,8 @@ type Server struct {
 	routes  map[routeKey]route
 	// policies caches parsed bucket policies.
 	policies policyCache
+	// corsConfigs caches parsed CORS configurations.
+	corsConfigs corsCache
 }
 
 // New returns a Server for cfg.
@@ -201,7 +214,9 @@ type route struct {
 
 // routeTable is the allow-list of operations, each with the IAM action
 // name that bucket policies and ACLs know it by (one table, as AWS
-// documents it; DeleteObjects is checked key by key as s3:DeleteObject). A request whose method,
+// documents it; DeleteObjects is checked key by key as s3:DeleteObject;
+// the object tagging operations on a versionId are authorized as their
+// Version variants, s3:GetObjectVersionTagging…: requestAction). A request whose method,
 // level and sub-resource are not listed is answered NotImplemented (known
 // S3 sub-resource) or MethodNotAllowed.
 var routeTable = []route{
@@ -229,8 +244,12 @@ var routeTable = []route{
 	{"GET", levelBucket, "ownershipControls", false, "s3:GetBucketOwnershipControls", handleGetOwnershipControls},
 	{"PUT", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handlePutOwnershipControls},
 	{"DELETE", levelBucket, "ownershipControls", true, "s3:PutBucketOwnershipControls", handleDeleteOwnershipControls},
-	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", bucketNotFoundAnswer(ErrNoSuchTagSet)},
-	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", bucketNotFoundAnswer(ErrNoSuchCORSConfiguration)},
+	{"GET", levelBucket, "cors", false, "s3:GetBucketCORS", handleGetBucketCORS},
+	{"PUT", levelBucket, "cors", true, "s3:PutBucketCORS", handlePutBucketCORS},
+	{"DELETE", levelBucket, "cors", true, "s3:PutBucketCORS", handleDeleteBucketCORS},
+	{"GET", levelBucket, "tagging", false, "s3:GetBucketTagging", handleGetBucketTagging},
+	{"PUT", levelBucket, "tagging", true, "s3:PutBucketTagging", handlePutBucketTagging},
+	{"DELETE", levelBucket, "tagging", true, "s3:PutBucketTagging", handleDeleteBucketTagging},
 	{"GET", levelBucket, "lifecycle", false, "s3:GetLifecycleConfiguration", bucketNotFoundAnswer(ErrNoSuchLifecycleConfiguration)},
 	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
 	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
@@ -244,6 +263,8 @@ var routeTable = []route{
 	{"GET", levelObject, "acl", false, "s3:GetObjectAcl", handleGetObjectACL},
 	{"PUT", levelObject, "acl", true, "s3:PutObjectAcl", handlePutObjectACL},
 	{"GET", levelObject, "tagging", false, "s3:GetObjectTagging", handleGetObjectTagging},
+	{"PUT", levelObject, "tagging", true, "s3:PutObjectTagging", handlePutObjectTagging},
+	{"DELETE", levelObject, "tagging", true, "s3:DeleteObjectTagging", handleDeleteObjectTagging},
 	{"GET", levelObject, "attributes", false, "s3:GetObjectAttributes", handleGetObjectAttributes},
 	{"GET", levelObject, "retention", false, "s3:GetObjectRetention", handleGetObjectRetention},
 	{"PUT", levelObject, "retention", true, "s3:PutObjectRetention", handlePutObjectRetention},
@@ -316,7 +337,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log().Debug("s3 request", "request_id", rq.id, "method", r.Method, "path", r.URL.Path,
 			"query", redactQuery(r.URL.RawQuery), "status", sw.statusCode(), "bytes", sw.bytes, "duration", time.Since(start))
 	}()
+	if r.Method == http.MethodOptions {
+		resp, err := s.preflight(rq)
+		s.writeResponse(sw, rq, resp, err)
+		return
+	}
 	resp, err := s.serve(rq)
+	if o := r.Header["Origin"]; len(o) > 0 && rq.bucket != "" {
+		s.corsHeaders(sw.Header(), rq, o[0])
+	}
 	s.writeResponse(sw, rq, resp, err)
 }
 

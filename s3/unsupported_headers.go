@@ -31,7 +31,6 @@ var unsupportedHeaders = []unsupportedHeader{
 	{"x-amz-copy-source-server-side-encryption-customer-algorithm", "server-side encryption with customer keys (SSE-C)", ""},
 	{"x-amz-copy-source-server-side-encryption-customer-key", "server-side encryption with customer keys (SSE-C)", ""},
 	{"x-amz-copy-source-server-side-encryption-customer-key-md5", "server-side encryption with customer keys (SSE-C)", ""},
-	{"x-amz-tagging", "object tagging", ""},
 	{"x-amz-website-redirect-location", "website redirects", ""},
 	{"x-amz-storage-class", "storage classes other than STANDARD", "STANDARD"},
 }

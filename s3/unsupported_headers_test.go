@@ -18,9 +18,8 @@ var unsupportedHeaderCases = map[string]string{
 	"x-amz-copy-source-server-side-encryption-customer-algorithm": "AES256",
 	"x-amz-copy-source-server-side-encryption-customer-key":       "a2V5",
 	"x-amz-copy-source-server-side-encryption-customer-key-md5":   "bWQ1",
-	"x-amz-tagging":                   "a=b",
-	"x-amz-website-redirect-location": "/elsewhere",
-	"x-amz-storage-class":             "GLACIER",
+	"x-amz-website-redirect-location":                             "/elsewhere",
+	"x-amz-storage-class":                                         "GLACIER",
 }
 
 // TestUnsupportedHeadersRefused: a write carrying a header prismd would

@@ -67,12 +67,6 @@ type grantee struct {
 	URI         string `xml:"URI,omitempty"`
 }
 
-type tagging struct {
-	XMLName xml.Name `xml:"Tagging"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	TagSet  struct{} `xml:"TagSet"`
-}
-
 // --- objects ---
 
 type copyObjectResult struct {

@@ -73,6 +73,7 @@ func openGateway(ctx context.Context, cfg *Config, logger *slog.Logger, getenv f
 		}
 	}
 	ecfg := cfg.engineConfig(regions, g.masterKey, logger)
+	ecfg.Timeline = id.Timeline
 	if cfg.ShipInterval > 0 {
 		ecfg.Shipping = &engine.ShippingConfig{Identity: id, Interval: cfg.ShipInterval, Retention: cfg.Retention}
 	} else {
