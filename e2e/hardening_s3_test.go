@@ -98,7 +98,6 @@ func TestHardeningUnsupportedHeaders(t *testing.T) {
 	ctx := context.Background()
 	b := newBucket(t, c, "harden-headers")
 	for name, in := range map[string]*s3.PutObjectInput{
-		"tagging":       {Tagging: aws.String("a=b")},
 		"storage class": {StorageClass: types.StorageClassGlacier},
 		"SSE-S3":        {ServerSideEncryption: types.ServerSideEncryptionAes256},
 	} {
