@@ -100,7 +100,6 @@ func TestHardeningUnsupportedHeaders(t *testing.T) {
 	for name, in := range map[string]*s3.PutObjectInput{
 		"storage class": {StorageClass: types.StorageClassGlacier},
 		"SSE-S3":        {ServerSideEncryption: types.ServerSideEncryptionAes256},
-		"object lock":   {ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn},
 	} {
 		in.Bucket, in.Key, in.Body = &b, aws.String("k"), bytes.NewReader([]byte("data"))
 		_, err := c.PutObject(ctx, in)
@@ -110,7 +109,15 @@ func TestHardeningUnsupportedHeaders(t *testing.T) {
 			t.Errorf("%s: CreateMultipartUpload accepted", name)
 		}
 	}
-	_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("k")})
+	// Object lock in a bucket without it: refused as AWS does.
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k"), Body: bytes.NewReader([]byte("data")),
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn})
+	wantCode(t, err, "InvalidRequest")
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("k"),
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn}); err == nil {
+		t.Error("object lock: CreateMultipartUpload accepted")
+	}
+	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("k")})
 	wantStatus(t, err, http.StatusNotFound)
 	put(t, c, b, "standard", []byte("data")) // and a plain PUT still works
 }

@@ -33,6 +33,10 @@ type ObjectInfo struct {
 	// is about one (the latest version of the key, or the version named).
 	DeleteMarker bool
 	IsLatest     bool // in version listings
+	// LockMode ("" none), LockUntil and LegalHold are the version's object lock.
+	LockMode  string
+	LockUntil time.Time
+	LegalHold bool
 	// SourceVersionID is, for a copy, the id of the source version copied;
 	// "" when the source bucket was never versioned.
 	SourceVersionID string
@@ -65,6 +69,9 @@ type PutInput struct {
 	BeforeCommit func() (map[string]string, error)
 	// Cond is checked atomically with the commit (If-Match / If-None-Match: *).
 	Cond Conditions
+	// Lock is the object lock the new version gets; without a retention,
+	// it gets the bucket's default retention (see lockMeta).
+	Lock ObjectLock
 	// Tags are the new object's tags (x-amz-tagging), validated by the
 	// caller; ignored by UploadPart.
 	Tags map[string]string
@@ -106,6 +113,7 @@ type CopyInput struct {
 	Headers           map[string]string
 	UserMeta          map[string]string
 	Cond              Conditions // conditions on the destination
+	Lock              ObjectLock // as PutInput.Lock: the source's lock is not copied
 	ReplaceTags       bool       // TaggingDirective REPLACE: Tags instead of the source's
 	Tags              map[string]string
 }
@@ -200,6 +208,9 @@ type AccessKey struct {
 	Buckets   []string // the buckets the key may use whoever owns them; empty: none listed
 	ReadOnly  bool
 	Root      bool
+	// BypassGovernance lets the key send x-amz-bypass-governance-retention
+	// (the root key always may).
+	BypassGovernance bool
 }
 
 // WriteTo streams the object to w without an intermediate buffer where the

@@ -58,6 +58,7 @@ type CreateBucketInput struct {
 	Owner          string // access key id; "" the root key
 	Ownership      string // object ownership; "" none set
 	Grants         []plog.Grant
+	ObjectLock     bool // object lock on, and versioning enabled, from the start
 }
 
 // CreateBucketFor makes a client bucket owned by in.Owner, as CreateBucket.
@@ -71,7 +72,7 @@ func (e *Engine) CreateBucketFor(ctx context.Context, in CreateBucketInput) erro
 	}
 	// Two creations racing: applying the second is refused.
 	if _, err := e.append(ctx, plog.BucketCreated{Bucket: name, Location: location, Created: e.now().UnixNano(),
-		Owner: in.Owner, Ownership: in.Ownership, Grants: in.Grants}); err != nil {
+		Owner: in.Owner, Ownership: in.Ownership, Grants: in.Grants, ObjectLock: in.ObjectLock}); err != nil {
 		return fmt.Errorf("create bucket %q: %w", name, err)
 	}
 	ectx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -66,6 +66,19 @@
 //     --until. Only ObjectVersionDeleted (a DELETE naming the
 //     version) or a suspended bucket's write over the null version drops a
 //     version's data. GET, HEAD and copies pin the version they read.
+//   - Object lock (lock.go): a bucket has lock when it holds the
+//     ConfigObjectLock document (CreateBucketInput.ObjectLock sets it with
+//     versioning in the one BucketCreated; SetObjectLockConfiguration
+//     later, on a versioned bucket). New versions get the lock their
+//     writer asks for, else the default retention; retention and legal
+//     hold change by ObjectRetentionSet and ObjectLegalHoldSet. The
+//     projections refuse, under the log's order, removing a locked
+//     version (ObjectVersionDeleted, whoever appends it: a client,
+//     lifecycle), shortening or removing a retention in force (GOVERNANCE
+//     only with Bypass), and suspending versioning or removing lock of a
+//     lock bucket: the engine's checks before appending only answer
+//     early. A locked version's data stays referenced, so purge never
+//     takes it; region removal and drain rebuild or move its shards.
 //   - Tags (tagging.go) are part of a version's metadata: PutInput.Tags,
 //     CreateUploadInput.Tags (kept by the upload, applied at completion)
 //     and CopyInput (the source's unless ReplaceTags) set them with the

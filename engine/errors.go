@@ -65,6 +65,17 @@ var (
 	// ErrCopyFromDeleteMarker is returned when a copy's source version id
 	// names a delete marker.
 	ErrCopyFromDeleteMarker = errors.New("copy source is a delete marker")
+	// ErrObjectLocked is returned when object lock forbids removing a
+	// version or shortening its retention.
+	ErrObjectLocked = errors.New("object locked")
+	// ErrNoObjectLockConfig is returned when a bucket has no object lock.
+	ErrNoObjectLockConfig = errors.New("bucket has no object lock configuration")
+	// ErrNoSuchObjectLock is returned when a version has no retention.
+	ErrNoSuchObjectLock = errors.New("version has no object lock retention")
+	// ErrInvalidBucketState is returned when versioning of a bucket with
+	// object lock would be suspended, or object lock turned on in a bucket
+	// whose versioning is not enabled.
+	ErrInvalidBucketState = errors.New("invalid bucket state")
 )
 
 // rejections maps the projections' refusals of an event to domain errors.
@@ -77,6 +88,10 @@ var rejections = []struct{ from, to error }{
 	{projections.ErrBlobGone, ErrNoSuchKey},
 	{projections.ErrPreconditionFailed, ErrPreconditionFailed},
 	{projections.ErrNoSuchKey, ErrNoSuchKey},
+	{projections.ErrObjectLocked, ErrObjectLocked},
+	{projections.ErrNoObjectLock, ErrNoObjectLockConfig},
+	{projections.ErrInvalidBucketState, ErrInvalidBucketState},
+	{projections.ErrBadRetention, ErrInvalidArgument},
 }
 
 // rejection turns a refused append (log.ErrRejected wrapping a projections

@@ -64,13 +64,13 @@ func (e *Engine) CreateAccessKey(ctx context.Context, k AccessKey) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.append(ctx, plog.AccessKeyCreated{AccessKey: k.AccessKey, SealedSecret: sealed, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root})
+	_, err = e.append(ctx, plog.AccessKeyCreated{AccessKey: k.AccessKey, SealedSecret: sealed, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root, BypassGovernance: k.BypassGovernance})
 	return err
 }
 
 // EnsureAccessKey creates k unless a key with the same id, secret and scope exists.
 func (e *Engine) EnsureAccessKey(ctx context.Context, k AccessKey) error {
-	if cur, err := e.LookupAccessKey(k.AccessKey); err == nil && cur.Secret == k.Secret && cur.ReadOnly == k.ReadOnly && cur.Root == k.Root && equalStrings(cur.Buckets, k.Buckets) {
+	if cur, err := e.LookupAccessKey(k.AccessKey); err == nil && cur.Secret == k.Secret && cur.ReadOnly == k.ReadOnly && cur.Root == k.Root && cur.BypassGovernance == k.BypassGovernance && equalStrings(cur.Buckets, k.Buckets) {
 		return nil
 	}
 	return e.CreateAccessKey(ctx, k)
@@ -101,7 +101,7 @@ func (e *Engine) LookupAccessKey(id string) (AccessKey, error) {
 		}
 		e.secrets.put(id, k.SealedSecret, secret)
 	}
-	return AccessKey{AccessKey: k.AccessKey, Secret: secret, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root}, nil
+	return AccessKey{AccessKey: k.AccessKey, Secret: secret, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root, BypassGovernance: k.BypassGovernance}, nil
 }
 
 // secretCache keeps unsealed access key secrets by key id, each valid
@@ -136,7 +136,7 @@ func (c *secretCache) put(id string, sealed []byte, secret string) {
 func (e *Engine) AccessKeys() []AccessKey {
 	var out []AccessKey
 	for _, k := range e.view().AccessKeys() {
-		out = append(out, AccessKey{AccessKey: k.AccessKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root})
+		out = append(out, AccessKey{AccessKey: k.AccessKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly, Root: k.Root, BypassGovernance: k.BypassGovernance})
 	}
 	return out
 }

@@ -37,6 +37,7 @@ type CreateUploadInput struct {
 	Headers, UserMeta        map[string]string
 	Checksum                 []UploadChecksum // at most one
 	Tags                     map[string]string
+	Lock                     ObjectLock // see PutInput.Lock: an explicit retention is kept in the upload, the bucket's default applies at completion
 }
 
 // CreateUploadWith is CreateUpload with every setting of the object to be.
@@ -63,6 +64,14 @@ func (e *Engine) CreateUploadWith(ctx context.Context, in CreateUploadInput) (Up
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(),
 		Meta: plog.ObjectMeta{ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Checksums: intent, Tags: nilIfEmpty(in.Tags)}}
+	if lock := in.Lock; lock.Mode != "" || lock.LegalHold {
+		if _, err := e.lockMeta(bucket, lock, now, &ev.Meta); err != nil {
+			return UploadInfo{}, err
+		}
+		if lock.Mode == "" {
+			ev.Meta.LockMode, ev.Meta.LockUntil = "", 0 // the default applies at completion
+		}
+	}
 	if _, err := e.append(ctx, ev); err != nil {
 		return UploadInfo{}, err
 	}
@@ -236,6 +245,11 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, uploadID strin
 	}
 	meta.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(digests.Sum(nil)), len(parts))
 	meta.ModTime = e.now().UnixNano()
+	if u.Meta.LockMode == "" {
+		if _, err := e.lockMeta(bucket, ObjectLock{LegalHold: u.Meta.LegalHold}, time.Unix(0, meta.ModTime), &meta); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	ev := plog.UploadCompleted{Upload: uploadID, Bucket: bucket, Key: key, Parts: completed, Meta: meta, Cond: cond.precondition()}
 	idx, err := e.commit(ctx, nil, ev)
 	if err != nil {

@@ -56,6 +56,9 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if err := writeConditions(e.view(), in.Bucket, in.Key, in.Cond); err != nil {
 		return ObjectInfo{}, err
 	}
+	if _, err := e.lockMeta(in.Bucket, in.Lock, e.now(), &plog.ObjectMeta{}); err != nil {
+		return ObjectInfo{}, err
+	}
 	sum, release := etagHash(in.Size)
 	w, err := e.writeBlob(ctx, in.Bucket, in.Key, "", e.policyFor(in.Bucket), in.Size, in.Body, sum)
 	digest := sum.Sum(nil)
@@ -63,10 +66,14 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
-	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: e.now().UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
+	now := e.now()
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: now.UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
+	}
+	if _, err := e.lockMeta(in.Bucket, in.Lock, now, &meta); err != nil {
+		return fail(err)
 	}
 	if in.ContentMD5 != nil && string(in.ContentMD5) != string(digest) {
 		return fail(ErrBadDigest)
@@ -305,6 +312,9 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 	}
 	meta := src.Meta
 	meta.ModTime = e.now().UnixNano()
+	if _, err := e.lockMeta(in.Bucket, in.Lock, time.Unix(0, meta.ModTime), &meta); err != nil {
+		return ObjectInfo{}, err
+	}
 	if in.ReplaceMeta {
 		meta.ContentType, meta.Headers, meta.UserMeta = in.ContentType, nilIfEmpty(in.Headers), nilIfEmpty(in.UserMeta)
 	}
@@ -386,6 +396,7 @@ func (e *Engine) ListObjects(ctx context.Context, in ListInput) (ListResult, err
 func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
 		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums,
+		LockMode: m.LockMode, LockUntil: time.Unix(0, m.LockUntil).UTC(), LegalHold: m.LegalHold,
 		Tags: m.Tags}
 }
 

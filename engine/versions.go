@@ -57,6 +57,9 @@ func (e *Engine) SetBucketVersioning(ctx context.Context, bucket, status string)
 	if _, ok := e.view().Bucket(bucket); !ok {
 		return fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
 	}
+	if status != VersioningEnabled && e.view().ObjectLockEnabled(bucket) {
+		return fmt.Errorf("bucket %q has object lock: %w", bucket, ErrInvalidBucketState)
+	}
 	_, err := e.append(ctx, plog.BucketVersioningSet{Bucket: bucket, Status: status})
 	return err
 }

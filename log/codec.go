@@ -70,7 +70,7 @@ func decodeAs[T Event](dec *msgpack.Decoder) (Event, error) {
 
 // schemas lists every event type. A test checks it against events.go.
 var schemas = map[Type]*schema{
-	TypeBucketCreated:      extended[BucketCreated](2),
+	TypeBucketCreated:      extended[BucketCreated](3),
 	TypeBucketPolicySet:    v1[BucketPolicySet](),
 	TypeBucketDeleted:      v1[BucketDeleted](),
 	TypeBackendBucketReady: v1[BackendBucketReady](),
@@ -99,7 +99,7 @@ var schemas = map[Type]*schema{
 	TypeRegionAdded:      v1[RegionAdded](),
 	TypeRegionUpdated:    v1[RegionUpdated](),
 	TypeRegionRemoved:    v1[RegionRemoved](),
-	TypeAccessKeyCreated: v1[AccessKeyCreated](),
+	TypeAccessKeyCreated: extended[AccessKeyCreated](2),
 	TypeAccessKeyRevoked: v1[AccessKeyRevoked](),
 	TypeSnapshotShipped:  v1[SnapshotShipped](),
 	TypeSegmentShipped:   v1[SegmentShipped](),
@@ -110,8 +110,10 @@ var schemas = map[Type]*schema{
 	TypeAdminTokenCreated:     v1[AdminTokenCreated](),
 	TypeAdminTokenRevoked:     v1[AdminTokenRevoked](),
 	TypeBucketVersioningSet:   v1[BucketVersioningSet](),
-	TypeObjectVersionDeleted:  v1[ObjectVersionDeleted](),
 	TypeObjectExpired:         v1[ObjectExpired](),
+	TypeObjectVersionDeleted:  extended[ObjectVersionDeleted](2),
+	TypeObjectRetentionSet:    v1[ObjectRetentionSet](),
+	TypeObjectLegalHoldSet:    v1[ObjectLegalHoldSet](),
 	TypeBucketACLSet:          v1[BucketACLSet](),
 	TypeObjectACLSet:          v1[ObjectACLSet](),
 	TypeBucketAccessPolicySet: v1[BucketAccessPolicySet](),

@@ -54,6 +54,8 @@ const (
 	TypeBucketVersioningSet   Type = 60
 	TypeObjectVersionDeleted  Type = 61
 	TypeObjectExpired         Type = 79 // lifecycle (events_lifecycle.go), from the top of 70–79
+	TypeObjectRetentionSet    Type = 62 // object lock: 62–69 (events_lock.go)
+	TypeObjectLegalHoldSet    Type = 63
 	TypeBucketACLSet          Type = 80
 	TypeObjectACLSet          Type = 81
 	TypeBucketAccessPolicySet Type = 82
@@ -125,7 +127,8 @@ type ObjectMeta struct {
 // global default. Owner is the access key that created it; "" (every
 // bucket of a version 1 event) means the root key. Ownership and Grants
 // are the bucket's object ownership setting and ACL from the start
-// (version 2).
+// (version 2). ObjectLock (version 3) creates the bucket with versioning
+// enabled and object lock on (ObjectLockEnabledDoc), in one event.
 type BucketCreated struct {
 	Bucket    string  `msgpack:"bucket"`
 	Location  string  `msgpack:"loc,omitempty"`
@@ -134,6 +137,8 @@ type BucketCreated struct {
 	Owner     string  `msgpack:"owner,omitempty"`
 	Ownership string  `msgpack:"ownership,omitempty"`
 	Grants    []Grant `msgpack:"grants,omitempty"`
+	// ObjectLock: version 3.
+	ObjectLock bool `msgpack:"lock,omitempty"`
 }
 
 type BucketPolicySet struct {
@@ -359,13 +364,16 @@ type RegionRemoved struct {
 
 // AccessKeyCreated adds a client key. Buckets lists the buckets the key may
 // use whoever owns them (and the only ones it may use); empty: its own and
-// those an ACL or policy grants it.
+// those an ACL or policy grants it. BypassGovernance (version 2) lets the
+// key send x-amz-bypass-governance-retention.
 type AccessKeyCreated struct {
 	AccessKey    string   `msgpack:"akey"`
 	SealedSecret []byte   `msgpack:"secret"`
 	Buckets      []string `msgpack:"buckets,omitempty"`
 	ReadOnly     bool     `msgpack:"ro,omitempty"`
 	Root         bool     `msgpack:"root,omitempty"`
+	// BypassGovernance: version 2.
+	BypassGovernance bool `msgpack:"bypass,omitempty"`
 }
 
 type AccessKeyRevoked struct {

@@ -20,10 +20,14 @@ type BucketVersioningSet struct {
 // ObjectVersionDeleted removes one version (or delete marker) of Key for
 // good. VersionID is the id the projections gave it ("null" for the null
 // version). Deleting a version that does not exist changes nothing.
+// Deleting a version under object lock (legal hold, or retention in
+// force) is refused, unless its retention is GOVERNANCE, it has no legal
+// hold and Bypass is set (version 2).
 type ObjectVersionDeleted struct {
 	Bucket    string `msgpack:"bucket"`
 	Key       string `msgpack:"key"`
 	VersionID string `msgpack:"vid"`
+	Bypass    bool   `msgpack:"bypass,omitempty"`
 }
 
 func (BucketVersioningSet) EventType() Type  { return TypeBucketVersioningSet }

@@ -61,6 +61,10 @@ func (s *State) bucketCreated(e log.BucketCreated) error {
 		p := *e.Policy
 		r.policy = &p
 	}
+	if e.ObjectLock {
+		r.versioning = log.VersioningEnabled
+		r.configs = map[string][]byte{log.ConfigObjectLock: slices.Clone(log.ObjectLockEnabledDoc)}
+	}
 	s.t.buckets.Set(e.Bucket, r)
 	return nil
 }
@@ -74,6 +78,9 @@ func (s *State) bucketConfigSet(e log.BucketConfigSet) error {
 	}
 	if e.Name == "" {
 		return fmt.Errorf("bucket %q: config without a name: %w", e.Bucket, ErrBadConfig)
+	}
+	if err := checkLockConfig(old, e); err != nil {
+		return err
 	}
 	r := *old
 	r.configs = maps.Clone(old.configs)

@@ -168,6 +168,24 @@
 // whatever the number of versions per key. A bucket holding only
 // noncurrent versions or markers is not empty.
 //
+// # Object lock
+//
+// A bucket has object lock when it holds a log.ConfigObjectLock document
+// (BucketConfigSet, refused unless versioning is Enabled; or BucketCreated
+// with ObjectLock, which also enables versioning). It keeps it: removing
+// the document or suspending versioning is refused (ErrInvalidBucketState).
+// A version's retention (LockMode, LockUntil) and legal hold live in its
+// attributes. It is locked while it has a legal hold or LockUntil is after
+// the applied event's time. ObjectVersionDeleted of a locked version is
+// refused (ErrObjectLocked) unless its retention is GOVERNANCE, it has no
+// legal hold and the event has Bypass; ObjectRetentionSet may extend a
+// retention in force (or make GOVERNANCE COMPLIANCE), shorten or remove a
+// GOVERNANCE one only with Bypass, a COMPLIANCE one never. A new version,
+// upload or retention with lock settings in a bucket without lock is
+// refused (ErrNoObjectLock). Because the projections decide, two writers
+// racing are ordered by the log and the second is checked against the
+// first; replay and snapshots rebuild the same locks.
+//
 // # Snapshots
 //
 // MarshalSnapshot encodes the records and the applied index as a stream of

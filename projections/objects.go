@@ -364,6 +364,9 @@ func (s *State) objectCommitted(e log.ObjectCommitted) error {
 	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
 		return err
 	}
+	if err := s.t.checkLockMeta(e.Bucket, e.Meta); err != nil {
+		return err
+	}
 	extents := []log.Extent{{Blob: e.Blob, Size: e.Meta.Size}}
 	if err := s.t.checkBlobs(extents); err != nil {
 		return err
@@ -386,6 +389,9 @@ func (s *State) objectDeleted(e log.ObjectDeleted) error {
 
 func (s *State) objectCopied(e log.ObjectCopied) error {
 	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
+		return err
+	}
+	if err := s.t.checkLockMeta(e.Bucket, e.Meta); err != nil {
 		return err
 	}
 	if err := s.t.checkBlobs(e.Extents); err != nil {

@@ -280,6 +280,10 @@ func (s *State) apply(ev log.Event, unixNano int64) error {
 		return s.objectVersionDeleted(e)
 	case log.ObjectExpired:
 		return s.objectExpired(e)
+	case log.ObjectRetentionSet:
+		return s.objectRetentionSet(e)
+	case log.ObjectLegalHoldSet:
+		return s.objectLegalHoldSet(e)
 
 	case log.BucketACLSet:
 		return s.setAccess(e.Bucket, func(a *Access) { a.Grants = slices.Clone(e.Grants) })

@@ -92,6 +92,9 @@ func (s *State) uploadCreated(e log.UploadCreated) error {
 	if _, ok := s.t.uploads.Get(e.Upload); ok {
 		return nil
 	}
+	if err := s.t.checkLockMeta(e.Bucket, e.Meta); err != nil {
+		return err
+	}
 	u := &uploadRec{id: e.Upload, bucket: e.Bucket, key: e.Key, created: e.Created, meta: cloneMeta(e.Meta)}
 	s.t.uploads.Set(u.id, u)
 	s.t.byKey.Set(u)
@@ -147,6 +150,9 @@ func (s *State) uploadCompleted(e log.UploadCompleted, unixNano int64) error {
 		return fmt.Errorf("complete upload %q of %s/%s: %w", e.Upload, e.Bucket, e.Key, ErrNoSuchUpload)
 	}
 	if err := s.t.checkWrite(e.Bucket, e.Key, e.Cond); err != nil {
+		return err
+	}
+	if err := s.t.checkLockMeta(e.Bucket, e.Meta); err != nil {
 		return err
 	}
 	parts := s.uploadParts(u.id)

@@ -95,6 +95,9 @@ func (s *State) bucketVersioningSet(e log.BucketVersioningSet) error {
 	if e.Status != log.VersioningEnabled && e.Status != log.VersioningSuspended {
 		return fmt.Errorf("bucket %q: status %q: %w", e.Bucket, e.Status, ErrBadVersioning)
 	}
+	if err := checkVersioningLock(old, e.Status); err != nil {
+		return err
+	}
 	r := *old
 	r.versioning = e.Status
 	s.t.buckets.Set(e.Bucket, &r)
@@ -213,6 +216,9 @@ func (s *State) objectVersionDeleted(e log.ObjectVersionDeleted) error {
 	ent, found := s.t.findVersion(ok, e.VersionID)
 	if !found {
 		return nil
+	}
+	if err := checkRemovable(ent.o, s.now, e.Bypass); err != nil {
+		return fmt.Errorf("object %q/%q: %w", e.Bucket, e.Key, err)
 	}
 	if cur, isCur := s.t.objects.Get(ok); isCur && cur == ent.o {
 		s.t.objects.Delete(ok)

@@ -129,6 +129,34 @@
 // is 400 InvalidRequest. DeleteObjects takes VersionId per object and
 // answers DeleteMarker / DeleteMarkerVersionId.
 //
+// Object lock (handlers_lock.go): CreateBucket with
+// x-amz-bucket-object-lock-enabled: true makes a bucket with versioning
+// enabled and lock on, in one event; PutBucketVersioning Suspended on it
+// is 409 InvalidBucketState. Put/GetObjectLockConfiguration (?object-lock:
+// ObjectLockEnabled, a default retention of Days or Years, positive, not
+// both; turning lock on needs versioning enabled; none is 404
+// ObjectLockConfigurationNotFoundError), Put/GetObjectRetention
+// (?retention) and Put/GetObjectLegalHold (?legal-hold), with versionId;
+// a bucket without lock is 400 InvalidRequest "Bucket is missing Object
+// Lock Configuration", a version without retention 404
+// NoSuchObjectLockConfiguration. PutObject, CopyObject and
+// CreateMultipartUpload take x-amz-object-lock-mode,
+// -retain-until-date and -legal-hold (a copy never takes the source's
+// lock); versions without a retention get the bucket's default (for
+// multipart: at completion); GET and HEAD answer the headers. Content-MD5
+// or an x-amz-checksum-* is required by the lock configuration, retention
+// and legal hold PUTs, and by a PutObject whose version gets a lock (400
+// InvalidRequest). Removing a locked version (legal hold, or a retention
+// in force), or shortening or removing its retention, is 403 AccessDenied
+// "Access Denied because object protected by object lock." — per key in
+// DeleteObjects; a DELETE without a version id writes a delete marker as
+// usual. x-amz-bypass-governance-retention: true (the IAM action
+// s3:BypassGovernanceRetention) lifts GOVERNANCE retention for the root
+// key and keys configured with bypass_governance; any other key sending it
+// is 403 AccessDenied.
+//
+// Not implemented (501): object and bucket tagging writes, an ACL on
+// CreateMultipartUpload, CORS, lifecycle, replication, SSE-C,
 // CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
 // canonical document in the bucket configuration store; PutBucketCors
 // needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest

@@ -112,6 +112,10 @@ var (
 	ErrNoSuchWebsiteConfiguration     = apiErr("NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration.")
 	ErrNoEncryptionConfiguration      = apiErr("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found.")
 	ErrObjectLockConfigurationMissing = apiErr("ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket.")
+	ErrNoSuchObjectLockConfiguration  = apiErr("NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration")
+	ErrObjectLocked                   = apiErr("AccessDenied", http.StatusForbidden, "Access Denied because object protected by object lock.")
+	ErrBucketMissingObjectLock        = apiErr("InvalidRequest", http.StatusBadRequest, "Bucket is missing Object Lock Configuration")
+	ErrInvalidBucketState             = apiErr("InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket.")
 	ErrServiceUnavailable             = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "Please reduce your request rate.")
 	ErrRegionsUnavailable             = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "Too few storage regions are reachable to serve this request; retry later.")
 	ErrShuttingDown                   = apiErr("ServiceUnavailable", http.StatusServiceUnavailable, "The gateway is shutting down; retry later.")
@@ -162,6 +166,10 @@ var engineErrors = []struct {
 	{engine.ErrDeleteMarker, ErrMethodNotAllowed},
 	{engine.ErrCopyFromDeleteMarker, ErrCopyFromDeleteMarker},
 	{access.ErrMalformedPolicy, ErrMalformedPolicy},
+	{engine.ErrObjectLocked, ErrObjectLocked},
+	{engine.ErrNoObjectLockConfig, ErrBucketMissingObjectLock},
+	{engine.ErrNoSuchObjectLock, ErrNoSuchObjectLockConfiguration},
+	{engine.ErrInvalidBucketState, ErrInvalidBucketState},
 }
 
 // toAPIError maps any error to the S3 error to answer with. Protocol errors

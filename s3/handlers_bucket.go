@@ -34,6 +34,10 @@ func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	if err := s.bucketTaken(rq); err != nil {
 		return nil, err
 	}
+	objectLock, err := bucketObjectLockHeader(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
 	ownership := rq.r.Header.Get("X-Amz-Object-Ownership")
 	if ownership == "" {
 		ownership = "BucketOwnerEnforced"
@@ -74,7 +78,7 @@ func handleCreateBucket(s *Server, rq *request) (*response, error) {
 	if location == "" {
 		location = s.region()
 	}
-	in := engine.CreateBucketInput{Name: rq.bucket, Location: location, Owner: rq.auth.Key.AccessKey, Ownership: ownership, Grants: grants}
+	in := engine.CreateBucketInput{Name: rq.bucket, Location: location, Owner: rq.auth.Key.AccessKey, Ownership: ownership, Grants: grants, ObjectLock: objectLock}
 	if err := s.engine().CreateBucketFor(rq.ctx(), in); err != nil {
 		if errors.Is(err, engine.ErrBucketExists) {
 			return nil, s.bucketTaken(rq)

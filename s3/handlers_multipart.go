@@ -34,7 +34,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := s.engine().CreateUploadWith(rq.ctx(), engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
+	up, err := s.createUpload(rq, engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
 		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags})
 	if err != nil {
 		return nil, err

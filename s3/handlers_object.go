@@ -179,6 +179,7 @@ func setObjectHeaders(h http.Header, rq *request, info engine.ObjectInfo) {
 	h.Set("Content-Type", ct)
 	h.Set("Accept-Ranges", "bytes")
 	setVersionHeaders(h, info)
+	setLockHeaders(h, info)
 	for k, v := range info.Headers {
 		h.Set(k, v)
 	}
@@ -353,6 +354,9 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	in.Tags = tags
+	if in.Lock, err = s.putLock(rq); err != nil {
+		return nil, err
+	}
 	info, err := s.engine().PutObject(rq.ctx(), in)
 	if err != nil {
 		return nil, err
@@ -452,6 +456,9 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 		Bucket: rq.bucket, Key: rq.key,
 		SrcCond: parseConditions(rq.r.Header, "X-Amz-Copy-Source-"),
 		Cond:    parseConditions(rq.r.Header, ""),
+	}
+	if in.Lock, err = objectLockHeaders(rq.r.Header, s.now()); err != nil {
+		return nil, err
 	}
 	switch d := strings.ToUpper(rq.r.Header.Get("X-Amz-Metadata-Directive")); d {
 	case "", "COPY":

@@ -255,9 +255,10 @@ var routeTable = []route{
 	{"DELETE", levelBucket, "lifecycle", true, "s3:PutLifecycleConfiguration", handleDeleteBucketLifecycle},
 	{"GET", levelBucket, "website", false, "s3:GetBucketWebsite", bucketNotFoundAnswer(ErrNoSuchWebsiteConfiguration)},
 	{"GET", levelBucket, "encryption", false, "s3:GetEncryptionConfiguration", bucketNotFoundAnswer(ErrNoEncryptionConfiguration)},
-	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", bucketNotFoundAnswer(ErrObjectLockConfigurationMissing)},
 	// POST Object: the handler authorizes, once the form named the key and the signer.
 	{"POST", levelBucket, "", true, "s3:PutObject", handlePostObject},
+	{"GET", levelBucket, "object-lock", false, "s3:GetBucketObjectLockConfiguration", handleGetObjectLockConfiguration},
+	{"PUT", levelBucket, "object-lock", true, "s3:PutBucketObjectLockConfiguration", handlePutObjectLockConfiguration},
 
 	{"GET", levelObject, "", false, "s3:GetObject", handleGetObject},
 	{"HEAD", levelObject, "", false, "s3:GetObject", handleHeadObject},
@@ -269,6 +270,10 @@ var routeTable = []route{
 	{"PUT", levelObject, "tagging", true, "s3:PutObjectTagging", handlePutObjectTagging},
 	{"DELETE", levelObject, "tagging", true, "s3:DeleteObjectTagging", handleDeleteObjectTagging},
 	{"GET", levelObject, "attributes", false, "s3:GetObjectAttributes", handleGetObjectAttributes},
+	{"GET", levelObject, "retention", false, "s3:GetObjectRetention", handleGetObjectRetention},
+	{"PUT", levelObject, "retention", true, "s3:PutObjectRetention", handlePutObjectRetention},
+	{"GET", levelObject, "legal-hold", false, "s3:GetObjectLegalHold", handleGetObjectLegalHold},
+	{"PUT", levelObject, "legal-hold", true, "s3:PutObjectLegalHold", handlePutObjectLegalHold},
 	{"POST", levelObject, "uploads", true, "s3:PutObject", handleCreateUpload},
 	{"PUT", levelObject, "uploadId", true, "s3:PutObject", handleUploadPart},
 	{"POST", levelObject, "uploadId", true, "s3:PutObject", handleCompleteUpload},

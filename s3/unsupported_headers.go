@@ -21,10 +21,6 @@ type unsupportedHeader struct {
 
 // unsupportedHeaders is the one list of such headers.
 var unsupportedHeaders = []unsupportedHeader{
-	{"x-amz-object-lock-mode", "object lock", ""},
-	{"x-amz-object-lock-retain-until-date", "object lock", ""},
-	{"x-amz-object-lock-legal-hold", "object lock", ""},
-	{"x-amz-bucket-object-lock-enabled", "object lock", "false"},
 	{"x-amz-server-side-encryption", "server-side encryption", ""},
 	{"x-amz-server-side-encryption-aws-kms-key-id", "server-side encryption with KMS keys", ""},
 	{"x-amz-server-side-encryption-context", "server-side encryption with KMS keys", ""},

@@ -8,10 +8,6 @@ import (
 // unsupportedHeaderCases are the headers asking for what prismd does not
 // do, each with a value that must be refused.
 var unsupportedHeaderCases = map[string]string{
-	"x-amz-object-lock-mode":                                      "GOVERNANCE",
-	"x-amz-object-lock-retain-until-date":                         "2030-01-01T00:00:00Z",
-	"x-amz-object-lock-legal-hold":                                "ON",
-	"x-amz-bucket-object-lock-enabled":                            "true",
 	"x-amz-server-side-encryption":                                "AES256",
 	"x-amz-server-side-encryption-aws-kms-key-id":                 "arn:aws:kms:us-east-1:1:key/x",
 	"x-amz-server-side-encryption-context":                        "e30=",

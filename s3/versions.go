@@ -54,7 +54,7 @@ func handleDeleteObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.engine().DeleteObjectVersion(rq.ctx(), rq.bucket, rq.key, id)
+	res, err := s.deleteVersion(rq, rq.key, id)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Server) deleteOne(rq *request, o deleteObject) (deletedEntry, error) {
 	if o.VersionID != "" && !engine.ValidVersionID(o.VersionID) {
 		return deletedEntry{}, ErrNoSuchVersion
 	}
-	res, err := s.engine().DeleteObjectVersion(rq.ctx(), rq.bucket, o.Key, o.VersionID)
+	res, err := s.deleteVersion(rq, o.Key, o.VersionID)
 	if err != nil {
 		return deletedEntry{}, err
 	}

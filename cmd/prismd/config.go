@@ -133,6 +133,9 @@ type AccessKeyConfig struct {
 	SecretKeyEnv string
 	Buckets      []string // empty: none listed (the key uses what it owns or is granted)
 	ReadOnly     bool
+	// BypassGovernance (bypass_governance) lets the key remove or shorten
+	// GOVERNANCE object lock retention with x-amz-bypass-governance-retention.
+	BypassGovernance bool
 }
 
 // DefaultConfig is the embedded default: what `prismd serve` runs without a
@@ -264,6 +267,7 @@ func ParseConfig(text, baseDir string, getenv func(string) string) (*Config, err
 		t.str("secret_key_env", &k.SecretKeyEnv)
 		t.strings("buckets", &k.Buckets)
 		t.bool("read_only", &k.ReadOnly)
+		t.bool("bypass_governance", &k.BypassGovernance)
 		t.done()
 		c.AccessKeys = append(c.AccessKeys, k)
 	}

@@ -47,6 +47,7 @@ read_only = true
 [[access_key]]
 access_key = "bob"
 secret_key_env = "BOB_SECRET"
+bypass_governance = true
 `
 	env := map[string]string{"WASABI_SECRET": "wsecret", "BOB_SECRET": "bob-secret"}
 	c, err := ParseConfig(text, "/etc/prismd", func(k string) string { return env[k] })
@@ -69,7 +70,8 @@ secret_key_env = "BOB_SECRET"
 	if r := c.Regions[2]; r.SecretKey != "wsecret" || !r.PathStyle || r.Bucket != "prismd-data" || r.SigningRegion != "eu-central-2" {
 		t.Errorf("s3 region = %+v", r)
 	}
-	if len(c.AccessKeys) != 2 || !c.AccessKeys[0].ReadOnly || c.AccessKeys[0].Buckets[0] != "photos" || c.AccessKeys[1].SecretKey != "bob-secret" {
+	if len(c.AccessKeys) != 2 || !c.AccessKeys[0].ReadOnly || c.AccessKeys[0].Buckets[0] != "photos" || c.AccessKeys[1].SecretKey != "bob-secret" ||
+		c.AccessKeys[0].BypassGovernance || !c.AccessKeys[1].BypassGovernance {
 		t.Errorf("access keys = %+v", c.AccessKeys)
 	}
 }

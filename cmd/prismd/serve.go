@@ -241,7 +241,7 @@ func syncAccessKeys(ctx context.Context, eng *engine.Engine, dataDir string, roo
 	for i, k := range keys {
 		want[k.AccessKey] = true
 		configured = append(configured, k.AccessKey)
-		if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: k.AccessKey, Secret: k.SecretKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly}); err != nil {
+		if err := eng.EnsureAccessKey(ctx, engine.AccessKey{AccessKey: k.AccessKey, Secret: k.SecretKey, Buckets: k.Buckets, ReadOnly: k.ReadOnly, BypassGovernance: k.BypassGovernance}); err != nil {
 			return fmt.Errorf("config: access_key[%d]: %w", i, err)
 		}
 	}
