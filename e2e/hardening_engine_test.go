@@ -189,9 +189,7 @@ func TestHardeningWipedRegion(t *testing.T) {
 	}
 	// Wait until every shard landed (the third lands after the answer).
 	waitUntil(t, "every shard written", func() bool { return countShards("c") == 6 })
-	if err := os.RemoveAll(filepath.Join(regions, "c")); err != nil {
-		t.Fatal(err)
-	}
+	wipeDir(t, filepath.Join(regions, "c"))
 	// New writes meet the missing bucket on c.
 	for i := range 6 {
 		key := fmt.Sprintf("after-%d", i)
@@ -199,15 +197,22 @@ func TestHardeningWipedRegion(t *testing.T) {
 		put(t, c, "wipe", key, bodies[key])
 	}
 	waitUntil(t, "region c refilled", func() bool { return countShards("c") == len(bodies) })
-	if err := os.RemoveAll(filepath.Join(regions, "a")); err != nil {
-		t.Fatal(err)
-	}
+	wipeDir(t, filepath.Join(regions, "a"))
 	for key, want := range bodies {
 		got, _ := getBytes(t, c, &s3.GetObjectInput{Bucket: aws.String("wipe"), Key: aws.String(key)})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%s with region a gone: %d bytes, want %d", key, len(got), len(want))
 		}
 	}
+}
+
+// wipeDir removes dir as a careless operator would, while prismd keeps
+// writing into it (shipping, completion): RemoveAll fails with "directory
+// not empty" when a file appears meanwhile, so it is tried until it
+// succeeds.
+func wipeDir(t *testing.T, dir string) {
+	t.Helper()
+	waitUntil(t, "region directory removed", func() bool { return os.RemoveAll(dir) == nil })
 }
 
 // waitUntil polls cond until it holds, failing the test after two minutes.
