@@ -7,24 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
-
-// eventually polls cond until it holds, for up to two minutes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in two minutes", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // TestLifecycle runs `prismd serve` with lifecycle_day = "500ms": the
 // rules put with aws-sdk-go-v2 (and read back with the aws cli) expire
@@ -123,13 +110,13 @@ func TestLifecycle(t *testing.T) {
 		_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String(k)})
 		return err != nil && strings.Contains(err.Error(), "404")
 	}
-	eventually(t, "logs/a expired", func() bool { return gone(unv, "logs/a") })
+	waitUntil(t, "logs/a expired", func() bool { return gone(unv, "logs/a") })
 	if gone(unv, "keep/b") {
 		t.Fatal("keep/b, which no rule selects, is gone")
 	}
 	// tmp/k: a marker, then its versions noncurrent for 2 days are
 	// removed, then the marker left alone.
-	eventually(t, "every version of tmp/k removed", func() bool {
+	waitUntil(t, "every version of tmp/k removed", func() bool {
 		for _, r := range listVersions(t, c, ver, 1000) {
 			if r.Key == "tmp/k" {
 				return false
@@ -137,7 +124,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		return true
 	})
-	eventually(t, "data/k's noncurrent version removed", func() bool {
+	waitUntil(t, "data/k's noncurrent version removed", func() bool {
 		n := 0
 		for _, r := range listVersions(t, c, ver, 1000) {
 			if r.Key == "data/k" {
@@ -151,7 +138,7 @@ func TestLifecycle(t *testing.T) {
 	} else {
 		out.Body.Close()
 	}
-	eventually(t, "the old upload aborted", func() bool {
+	waitUntil(t, "the old upload aborted", func() bool {
 		out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(ver)})
 		return err == nil && len(out.Uploads) == 0
 	})

@@ -268,17 +268,5 @@ func (e *Engine) DeleteObjectVersionBypass(ctx context.Context, bucket, key, id 
 	if _, ok := v.Bucket(bucket); !ok {
 		return DeleteResult{}, fmt.Errorf("bucket %q: %w", bucket, ErrNoSuchBucket)
 	}
-	if !ValidVersionID(id) {
-		return DeleteResult{}, fmt.Errorf("version %q: %w", id, ErrInvalidVersion)
-	}
-	res := DeleteResult{VersionID: id}
-	x, found := v.ObjectVersion(bucket, key, id)
-	if !found {
-		return res, nil
-	}
-	res.DeleteMarker = x.DeleteMarker
-	if _, err := e.append(ctx, plog.ObjectVersionDeleted{Bucket: bucket, Key: key, VersionID: id, Bypass: bypass}); err != nil {
-		return res, fmt.Errorf("%s/%s version %s: %w", bucket, key, id, err)
-	}
-	return res, nil
+	return e.deleteVersion(ctx, v, bucket, key, id, bypass)
 }

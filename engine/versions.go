@@ -189,6 +189,14 @@ func (e *Engine) DeleteObjectVersion(ctx context.Context, bucket, key, id string
 		}
 		return DeleteResult{VersionID: e.writtenVersion(bucket, key, idx), DeleteMarker: true}, nil
 	}
+	return e.deleteVersion(ctx, v, bucket, key, id, false)
+}
+
+// deleteVersion removes version id of (bucket, key) for good, with bypass
+// allowed to remove one under GOVERNANCE retention; the log refuses a
+// locked version (ErrObjectLocked). A version that does not exist is
+// removed already.
+func (e *Engine) deleteVersion(ctx context.Context, v *projections.View, bucket, key, id string, bypass bool) (DeleteResult, error) {
 	if !ValidVersionID(id) {
 		return DeleteResult{}, fmt.Errorf("version %q: %w", id, ErrInvalidVersion)
 	}
@@ -198,8 +206,10 @@ func (e *Engine) DeleteObjectVersion(ctx context.Context, bucket, key, id string
 		return res, nil
 	}
 	res.DeleteMarker = x.DeleteMarker
-	_, err := e.append(ctx, plog.ObjectVersionDeleted{Bucket: bucket, Key: key, VersionID: id})
-	return res, err
+	if _, err := e.append(ctx, plog.ObjectVersionDeleted{Bucket: bucket, Key: key, VersionID: id, Bypass: bypass}); err != nil {
+		return res, fmt.Errorf("%s/%s version %s: %w", bucket, key, id, err)
+	}
+	return res, nil
 }
 
 // ListObjectVersions returns one page of a bucket's versions and delete
