@@ -256,3 +256,45 @@ func TestLifecycleRestartMidPass(t *testing.T) {
 		t.Fatalf("%d versions, want %d (each key: its version and one marker)", got, 2*n)
 	}
 }
+
+// TestLifecycleSparesLockedVersions: noncurrent versions under COMPLIANCE
+// retention or a legal hold outlive a rule that expires them; the pass
+// counts them as skipped, removes the unlocked one, and removes the held
+// one once its hold is lifted.
+func TestLifecycleSparesLockedVersions(t *testing.T) {
+	c, ctx := lifecycleCluster(t, engine.VersioningEnabled)
+	if err := c.e.SetObjectLockConfiguration(ctx, "lcb", engine.ObjectLockConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	plain := put(t, c.e, "lcb", "k", payload(1, 10)).VersionID
+	kept := put(t, c.e, "lcb", "k", payload(2, 10)).VersionID
+	held := put(t, c.e, "lcb", "k", payload(3, 10)).VersionID
+	put(t, c.e, "lcb", "k", payload(4, 10))
+	if err := c.e.SetObjectRetention(ctx, "lcb", "k", kept, engine.Retention{Mode: "COMPLIANCE", Until: time.Now().Add(time.Hour)}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.e.SetObjectLegalHold(ctx, "lcb", "k", held, true); err != nil {
+		t.Fatal(err)
+	}
+	setLifecycle(t, c.e, "lcb", `<Rule><ID>nc</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule>`)
+	has := func(id string) bool {
+		for _, v := range versionsOf(t, c.e, "lcb", "k") {
+			if v.VersionID == id {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, func() bool { return !has(plain) })
+	res, err := c.e.RunLifecycle(ctx)
+	if err != nil || res.Skipped < 2 || !has(kept) || !has(held) {
+		t.Fatalf("pass %+v (%v): locked versions kept %v, held %v", res, err, has(kept), has(held))
+	}
+	if err := c.e.SetObjectLegalHold(ctx, "lcb", "k", held, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return !has(held) })
+	if !has(kept) {
+		t.Fatal("the COMPLIANCE version was removed")
+	}
+}
