@@ -242,13 +242,16 @@ type ObjectCopied struct {
 // headers and user metadata to apply at completion; its Checksums, when
 // set, holds the one checksum the completed object is to get, as algorithm
 // → type ("CRC32" → "COMPOSITE" or "FULL_OBJECT"), not a digest.
-// Version 2 added the tags and lock fields of Meta.
+// Version 2 added the tags and lock fields of Meta, and Grants: the ACL
+// the completed object gets (x-amz-acl / x-amz-grant-* on
+// CreateMultipartUpload), set with the completion itself.
 type UploadCreated struct {
 	Upload  string     `msgpack:"upload"`
 	Bucket  string     `msgpack:"bucket"`
 	Key     string     `msgpack:"key"`
 	Created int64      `msgpack:"created"`
 	Meta    ObjectMeta `msgpack:"meta"`
+	Grants  []Grant    `msgpack:"grants,omitempty"`
 }
 
 // PartCommitted stores part Number of Upload as Blob. A part committed again replaces the earlier blob.

@@ -470,3 +470,38 @@ func TestObjectACLFollowsTheObject(t *testing.T) {
 		t.Fatalf("a new object kept the old one's acl %v", g)
 	}
 }
+
+// TestUploadGrantsFollowCompletion: the ACL an upload was created with is
+// the completed object's, set by the completion itself, and an upload in
+// a snapshot keeps it.
+func TestUploadGrantsFollowCompletion(t *testing.T) {
+	s := New()
+	i := uint64(0)
+	ap := func(evs ...log.Event) {
+		for _, ev := range evs {
+			i++
+			if err := s.Apply(i, int64(i)*1000, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pub := []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}
+	ap(log.BucketCreated{Bucket: "b", Created: 1},
+		log.UploadCreated{Upload: "u", Bucket: "b", Key: "mp", Created: 5, Grants: pub},
+		func() log.Event { ev := startedRep(bid(1), "b", "mp", 10); ev.Upload = "u"; return ev }(),
+		log.PartCommitted{Upload: "u", Number: 1, Blob: bid(1), Size: 10, ETag: testMD5})
+	data, err := s.MarshalSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = LoadSnapshot(data); err != nil {
+		t.Fatal(err)
+	}
+	ap(log.UploadCompleted{Upload: "u", Bucket: "b", Key: "mp",
+		Parts: []log.CompletedPart{{Number: 1, Blob: bid(1), Size: 10, ETag: testMD5}},
+		Meta:  log.ObjectMeta{Size: 10, ETag: testMD5 + "-1", PartSizes: []int64{10}}})
+	s.Publish()
+	if g, ok := s.View().ObjectACL("b", "mp"); !ok || len(g) != 1 || g[0] != pub[0] {
+		t.Fatalf("completed object's ACL %v %v", g, ok)
+	}
+}

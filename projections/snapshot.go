@@ -245,6 +245,17 @@ type snapUpload struct {
 	Key      string
 	Created  int64
 	Meta     log.ObjectMeta
+	Grants   []log.Grant // version 5
+}
+
+// snapUploadV4 is an upload in snapshot versions 1 to 4: no grants.
+type snapUploadV4 struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	ID       string
+	Bucket   string
+	Key      string
+	Created  int64
+	Meta     log.ObjectMeta
 }
 
 type snapPart struct {
@@ -341,7 +352,7 @@ func (t *tables) writeTo(w io.Writer) error {
 	})
 	section(t.uploads.Len())
 	t.uploads.Scan(func(_ string, u *uploadRec) bool {
-		put(snapUpload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: u.meta})
+		put(snapUpload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: u.meta, Grants: u.grants})
 		return err == nil
 	})
 	section(t.parts.Len())
@@ -584,11 +595,23 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		return nil, err
 	}
 	var su snapUpload
-	if err := each("upload", func() any { su = snapUpload{}; return &su }, func() error {
+	var oldUpload snapUploadV4
+	if err := each("upload", func() any {
+		if h.Version < 5 {
+			oldUpload = snapUploadV4{}
+			return &oldUpload
+		}
+		su = snapUpload{}
+		return &su
+	}, func() error {
+		if h.Version < 5 {
+			o := oldUpload
+			su = snapUpload{ID: o.ID, Bucket: o.Bucket, Key: o.Key, Created: o.Created, Meta: o.Meta}
+		}
 		if _, dup := s.t.uploads.Get(su.ID); dup {
 			return bad("duplicate upload %q", su.ID)
 		}
-		u := &uploadRec{id: su.ID, bucket: su.Bucket, key: su.Key, created: su.Created, meta: su.Meta}
+		u := &uploadRec{id: su.ID, bucket: su.Bucket, key: su.Key, created: su.Created, meta: su.Meta, grants: su.Grants}
 		s.t.uploads.Set(u.id, u)
 		s.t.byKey.Set(u)
 		return nil

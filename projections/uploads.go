@@ -19,6 +19,7 @@ type Upload struct {
 	Key     string
 	Created int64          // unix nanoseconds
 	Meta    log.ObjectMeta // to apply at completion
+	Grants  []log.Grant    // the ACL the completed object gets
 	Parts   []Part         // sorted by number
 }
 
@@ -38,6 +39,7 @@ type uploadRec struct {
 	key     string
 	created int64
 	meta    log.ObjectMeta
+	grants  []log.Grant // the ACL the completed object gets (nil: none)
 }
 
 func lessUpload(a, b *uploadRec) bool {
@@ -95,7 +97,7 @@ func (s *State) uploadCreated(e log.UploadCreated) error {
 	if err := s.t.checkLockMeta(e.Bucket, e.Meta); err != nil {
 		return err
 	}
-	u := &uploadRec{id: e.Upload, bucket: e.Bucket, key: e.Key, created: e.Created, meta: cloneMeta(e.Meta)}
+	u := &uploadRec{id: e.Upload, bucket: e.Bucket, key: e.Key, created: e.Created, meta: cloneMeta(e.Meta), grants: slices.Clone(e.Grants)}
 	s.t.uploads.Set(u.id, u)
 	s.t.byKey.Set(u)
 	return nil
@@ -171,6 +173,9 @@ func (s *State) uploadCompleted(e log.UploadCompleted, unixNano int64) error {
 	}
 	o := s.newObject(e.Meta, extents)
 	s.putObject(e.Bucket, e.Key, o)
+	if len(u.grants) > 0 {
+		s.t.objACLs.Set(objectKey(e.Bucket, e.Key), objACL{blob: o.identity(), grants: u.grants})
+	}
 	s.dropUpload(u.id)
 	version := ""
 	if s.t.versioning(e.Bucket) != "" {
@@ -280,7 +285,7 @@ func (v *View) CompletedUpload(id string) (CompletedUpload, bool) {
 }
 
 func (t *tables) exportUpload(u *uploadRec, withParts bool) Upload {
-	out := Upload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: cloneMeta(u.meta)}
+	out := Upload{ID: u.id, Bucket: u.bucket, Key: u.key, Created: u.created, Meta: cloneMeta(u.meta), Grants: slices.Clone(u.grants)}
 	if withParts {
 		for _, p := range uploadPartsIn(t, u.id) {
 			out.Parts = append(out.Parts, Part{Number: p.number, Blob: p.blob, Size: p.size, ETag: p.etag, Modified: p.mtime, Checksums: maps.Clone(p.sums)})

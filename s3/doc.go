@@ -87,7 +87,8 @@
 // Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus,
 // Put/Get/DeletePublicAccessBlock, Put/Get/DeleteBucketOwnershipControls,
 // Put/GetBucketAcl, Put/GetObjectAcl (canned, x-amz-grant-*, XML; also on
-// CreateBucket, PutObject and CopyObject); Put/Get/DeleteBucketTagging;
+// CreateBucket, PutObject, CopyObject and CreateMultipartUpload, whose
+// ACL the completion sets with the object); Put/Get/DeleteBucketTagging;
 // GET ?lifecycle, ?website, ?encryption, ?object-lock answer the "not
 // configured" 404 AWS gives for an unconfigured bucket.
 // Objects: PutObject (conditional with If-Match — NoSuchKey when the key
@@ -155,8 +156,6 @@
 // key and keys configured with bypass_governance; any other key sending it
 // is 403 AccessDenied.
 //
-// Not implemented (501): object and bucket tagging writes, an ACL on
-// CreateMultipartUpload, CORS, lifecycle, replication, SSE-C,
 // CORS (handlers_cors.go, package cors): Put/Get/DeleteBucketCors (the
 // canonical document in the bucket configuration store; PutBucketCors
 // needs Content-MD5 or an x-amz-checksum-* value, else InvalidRequest
@@ -201,8 +200,7 @@
 // canonical document, which GET answers (404 NoSuchLifecycleConfiguration
 // when none); DELETE is 204. The engine's worker carries the rules out.
 //
-// Not implemented (501): an ACL on
-// CreateMultipartUpload, lifecycle transitions, replication, object lock, SSE-C,
+// Not implemented (501): lifecycle transitions, replication, SSE-C,
 // SigV2 and SigV4a, SelectObjectContent.
 //
 // POST Object (handlers_post.go, s3/postform): browser uploads to POST

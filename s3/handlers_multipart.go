@@ -21,10 +21,9 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if grants, err := s.newObjectACL(rq); err != nil {
+	grants, err := s.newObjectACL(rq)
+	if err != nil {
 		return nil, err
-	} else if grants != nil {
-		return nil, detail(ErrNotImplemented, "An ACL other than the bucket owner's on CreateMultipartUpload is not implemented: set it with PutObjectAcl after CompleteMultipartUpload.")
 	}
 	sum, err := uploadChecksumRequest(rq.r.Header)
 	if err != nil {
@@ -35,7 +34,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	up, err := s.createUpload(rq, engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
-		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags})
+		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags, Grants: grants})
 	if err != nil {
 		return nil, err
 	}
