@@ -92,8 +92,7 @@ func TestDiscoveryThroughputAndApply(t *testing.T) {
 		t.Fatalf("apply: %d %s", code, out)
 	}
 	// Both become healthy regions; their secrets never come back.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitUntil(t, "d-near and d-far healthy", func() bool {
 		_, list := adminDo(t, cl.p, "GET", "/api/regions", "")
 		if strings.Contains(list, near.SecretKey()) || strings.Contains(list, far.SecretKey()) {
 			t.Fatalf("a secret listed: %s", list)
@@ -109,12 +108,6 @@ func TestDiscoveryThroughputAndApply(t *testing.T) {
 				healthy++
 			}
 		}
-		if healthy == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("regions: %s", list)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return healthy == 2
+	})
 }

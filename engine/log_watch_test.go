@@ -75,22 +75,14 @@ func TestLogAdvanced(t *testing.T) {
 	appenders.Wait()
 	last := e.LastIndex()
 	// Every follower reaches the last index without a further append.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		caught := true
+	waitFor(t, func() bool {
 		for i := range seen {
 			if seen[i].Load() != last {
-				caught = false
+				return false
 			}
 		}
-		if caught {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("followers stuck below the last index %d", last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return true
+	})
 	close(done)
 	wg.Wait()
 }

@@ -181,3 +181,20 @@ func uploadChecksumRequest(h http.Header) ([]engine.UploadChecksum, error) {
 	}
 	return []engine.UploadChecksum{{Algorithm: alg, Type: typ}}, nil
 }
+
+// requireIntegrity makes a request carry Content-MD5 or an x-amz-checksum
+// value (header or trailer), as S3 does for the configuration PUTs
+// (CORS, lifecycle, tagging, object lock) and locked writes.
+func requireIntegrity(h http.Header) error {
+	if _, ok := h["Content-Md5"]; ok {
+		return nil
+	}
+	ck, err := parseChecksumRequest(h)
+	if err != nil {
+		return err
+	}
+	if ck.expected == "" && !ck.trailing {
+		return ErrMissingContentMD5
+	}
+	return nil
+}

@@ -156,22 +156,6 @@ func handleGetBucketCORS(s *Server, rq *request) (*response, error) {
 	return resp, nil
 }
 
-// requireIntegrity makes a request carry Content-MD5 or an x-amz-checksum
-// value, as S3 does for PutBucketCors.
-func requireIntegrity(h http.Header) error {
-	if _, ok := h["Content-Md5"]; ok {
-		return nil
-	}
-	ck, err := parseChecksumRequest(h)
-	if err != nil {
-		return err
-	}
-	if ck.expected == "" && !ck.trailing {
-		return ErrMissingContentMD5
-	}
-	return nil
-}
-
 func handlePutBucketCORS(s *Server, rq *request) (*response, error) {
 	if _, err := s.engine().HeadBucket(rq.ctx(), rq.bucket); err != nil {
 		return nil, err

@@ -194,15 +194,11 @@ func hasLockHeaders(h http.Header) bool {
 // x-amz-checksum-* value (header or trailer), as S3 does for the requests
 // named by what.
 func requireDigest(h http.Header, what string) error {
-	if h.Get("Content-Md5") != "" || h.Get("X-Amz-Trailer") != "" {
-		return nil
+	err := requireIntegrity(h)
+	if err == ErrMissingContentMD5 {
+		return detail(ErrInvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for %s requests", what)
 	}
-	for name := range h {
-		if checksumAlgFromHeader(name) != "" {
-			return nil
-		}
-	}
-	return detail(ErrInvalidRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for %s requests", what)
+	return err
 }
 
 // bypassGovernance reports whether the request asks to bypass GOVERNANCE
