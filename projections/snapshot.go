@@ -437,6 +437,42 @@ func blobID(b []byte) (log.BlobID, error) {
 	return id, nil
 }
 
+func (b snapBucketV3) upgrade() snapBucket {
+	return snapBucket{Name: b.Name, Created: b.Created, Location: b.Location, Policy: b.Policy, Ready: b.Ready}
+}
+
+func (u snapUploadV4) upgrade() snapUpload {
+	return snapUpload{ID: u.ID, Bucket: u.Bucket, Key: u.Key, Created: u.Created, Meta: u.Meta}
+}
+
+func (c snapCompletedV4) upgrade() snapCompleted {
+	return snapCompleted{ID: c.ID, Bucket: c.Bucket, Key: c.Key, ETag: c.ETag, Parts: c.Parts, At: c.At}
+}
+
+// eachFunc reads one section: item gives the value each entry decodes
+// into, fn takes it.
+type eachFunc = func(name string, item func() any, fn func() error) error
+
+// eachItem reads a section of New entries; old says the snapshot predates
+// New's layout, so they are decoded as Old and upgraded.
+func eachItem[Old interface{ upgrade() New }, New any](each eachFunc, name string, old bool, fn func(*New) error) error {
+	var o Old
+	var n New
+	return each(name, func() any {
+		if old {
+			o = *new(Old)
+			return &o
+		}
+		n = *new(New)
+		return &n
+	}, func() error {
+		if old {
+			n = o.upgrade()
+		}
+		return fn(&n)
+	})
+}
+
 // LoadSnapshot decodes a snapshot made by MarshalSnapshot into a new State
 // whose Applied is the snapshot's index, with a published View. It returns
 // an error wrapping ErrBadSnapshot if data is not a consistent snapshot.
@@ -494,20 +530,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 	}
 	s.t.applied, s.t.time = h.Applied, h.Time
 
-	var sb snapBucket
-	var oldBucket snapBucketV3
-	if err := each("bucket", func() any {
-		if h.Version < 4 {
-			oldBucket = snapBucketV3{}
-			return &oldBucket
-		}
-		sb = snapBucket{}
-		return &sb
-	}, func() error {
-		if h.Version < 4 {
-			b := oldBucket
-			sb = snapBucket{Name: b.Name, Created: b.Created, Location: b.Location, Policy: b.Policy, Ready: b.Ready}
-		}
+	if err := eachItem[snapBucketV3](each, "bucket", h.Version < 4, func(sb *snapBucket) error {
 		if !slices.IsSorted(sb.Ready) {
 			return bad("bucket %q: ready regions not sorted", sb.Name)
 		}
@@ -557,57 +580,18 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 	}); err != nil {
 		return nil, err
 	}
-	var bl snapBlob
-	var old snapBlobV2
-	if err := each("blob", func() any {
-		if h.Version < 3 {
-			old = snapBlobV2{}
-			return &old
-		}
-		bl = snapBlob{}
-		return &bl
-	}, func() error {
-		if h.Version < 3 {
-			bl = old.upgrade()
-		}
-		return s.loadBlob(&bl)
-	}); err != nil {
+	if err := eachItem[snapBlobV2](each, "blob", h.Version < 3, s.loadBlob); err != nil {
 		return nil, err
 	}
-	var so snapObject
-	var oldObject snapObjectV3
-	if err := each("object", func() any {
-		if h.Version < 4 {
-			oldObject = snapObjectV3{}
-			return &oldObject
-		}
-		so = snapObject{}
-		return &so
-	}, func() error {
-		if h.Version < 4 {
-			so = oldObject.upgrade()
-		}
+	if err := eachItem[snapObjectV3](each, "object", h.Version < 4, func(so *snapObject) error {
 		if so.Ver&verMarker != 0 {
 			return bad("object %q: a delete marker is never current", so.Key)
 		}
-		return s.loadObject(&so, false)
+		return s.loadObject(so, false)
 	}); err != nil {
 		return nil, err
 	}
-	var su snapUpload
-	var oldUpload snapUploadV4
-	if err := each("upload", func() any {
-		if h.Version < 5 {
-			oldUpload = snapUploadV4{}
-			return &oldUpload
-		}
-		su = snapUpload{}
-		return &su
-	}, func() error {
-		if h.Version < 5 {
-			o := oldUpload
-			su = snapUpload{ID: o.ID, Bucket: o.Bucket, Key: o.Key, Created: o.Created, Meta: o.Meta}
-		}
+	if err := eachItem[snapUploadV4](each, "upload", h.Version < 5, func(su *snapUpload) error {
 		if _, dup := s.t.uploads.Get(su.ID); dup {
 			return bad("duplicate upload %q", su.ID)
 		}
@@ -641,6 +625,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 		}
 	}
 	if h.Version >= 4 {
+		var so snapObject
 		if err := each("version", func() any { so = snapObject{}; return &so }, func() error {
 			return s.loadObject(&so, true)
 		}); err != nil {
@@ -685,7 +670,7 @@ func loadSnapshot(r *bufio.Reader) (*State, error) {
 
 // loadV2Sections reads the sections version 2 added: region identities
 // and recently completed uploads.
-func (s *State) loadV2Sections(version int, each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+func (s *State) loadV2Sections(version int, each eachFunc, bad func(string, ...any) error) error {
 	var ri snapRegionID
 	if err := each("region id", func() any { ri = snapRegionID{}; return &ri }, func() error {
 		s.t.regionIDs.Set(ri.Region, ri.ID)
@@ -693,19 +678,7 @@ func (s *State) loadV2Sections(version int, each func(string, func() any, func()
 	}); err != nil {
 		return err
 	}
-	var sc snapCompleted
-	var old snapCompletedV4
-	return each("completed upload", func() any {
-		if version < 5 {
-			old = snapCompletedV4{}
-			return &old
-		}
-		sc = snapCompleted{}
-		return &sc
-	}, func() error {
-		if version < 5 {
-			sc = snapCompleted{ID: old.ID, Bucket: old.Bucket, Key: old.Key, ETag: old.ETag, Parts: old.Parts, At: old.At}
-		}
+	return eachItem[snapCompletedV4](each, "completed upload", version < 5, func(sc *snapCompleted) error {
 		c := completedUpload{id: sc.ID, bucket: sc.Bucket, key: sc.Key, etag: sc.ETag, at: sc.At, version: sc.Version}
 		if len(sc.Parts) != len(c.parts) {
 			return bad("completed upload %q: parts digest of %d bytes", sc.ID, len(sc.Parts))
@@ -721,7 +694,7 @@ func (s *State) loadV2Sections(version int, each func(string, func() any, func()
 
 // loadAccessSections reads the sections version 4 added: the buckets'
 // access configuration and the ACLs set on objects.
-func (s *State) loadAccessSections(each func(string, func() any, func() error) error, bad func(string, ...any) error) error {
+func (s *State) loadAccessSections(each eachFunc, bad func(string, ...any) error) error {
 	var sa snapAccess
 	if err := each("bucket access", func() any { sa = snapAccess{}; return &sa }, func() error {
 		b, ok := s.t.buckets.Get(sa.Bucket)
