@@ -198,11 +198,18 @@ func match(pattern, s string, fold bool) bool {
 	if fold {
 		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
 	}
+	return matchLower(pattern, s, false)
+}
+
+// matchLower is match without folding; with lowerS, the ASCII letters of
+// s are compared lower-cased (an action name against a lower-case
+// pattern, without allocating).
+func matchLower(pattern, s string, lowerS bool) bool {
 	px, sx := 0, 0
 	star, mark := -1, 0
 	for sx < len(s) {
 		switch {
-		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == at(s, sx, lowerS)):
 			px++
 			sx++
 		case px < len(pattern) && pattern[px] == '*':
@@ -220,4 +227,13 @@ func match(pattern, s string, fold bool) bool {
 		px++
 	}
 	return px == len(pattern)
+}
+
+// at is s[i], lower-cased when lower and it is an ASCII capital.
+func at(s string, i int, lower bool) byte {
+	c := s[i]
+	if lower && 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c
 }

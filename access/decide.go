@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/prismd/prismd/log"
 )
@@ -124,10 +123,10 @@ func Decide(p Principal, r Request, b Bucket) Decision {
 // Allow does (ignored when restrict), else ImplicitDeny.
 func (pol *Policy) eval(p *Principal, r *Request, restrict bool) Decision {
 	d := ImplicitDeny
-	action, res := strings.ToLower(r.Action), r.resource()
+	res := r.resource()
 	for i := range pol.Statements {
 		st := &pol.Statements[i]
-		if (!st.Deny && (restrict || d == Allow)) || !st.applies(p, r, action, res) {
+		if (!st.Deny && (restrict || d == Allow)) || !st.applies(p, r, res) {
 			continue
 		}
 		if st.Deny {
@@ -138,15 +137,15 @@ func (pol *Policy) eval(p *Principal, r *Request, restrict bool) Decision {
 	return d
 }
 
-// applies reports whether the statement covers the request; action is
-// lower-case, res the request's ARN.
-func (st *Statement) applies(p *Principal, r *Request, action, res string) bool {
+// applies reports whether the statement covers the request; res is the
+// request's ARN.
+func (st *Statement) applies(p *Principal, r *Request, res string) bool {
 	if !st.principalMatches(p) {
 		return false
 	}
 	hit := false
 	for _, a := range st.Actions {
-		if match(a, action, false) {
+		if matchLower(a, r.Action, true) {
 			hit = true
 			break
 		}

@@ -14,7 +14,22 @@ const MaxPolicySize = 20 << 10
 // Policy is a parsed bucket policy.
 type Policy struct {
 	Statements []Statement
+	keys       map[string]bool // the condition keys the statements read
+	readsTags  bool            // a condition reads an ExistingTagKey
 }
+
+// ExistingTagKey is the normalized prefix of the s3:ExistingObjectTag/<tag>
+// condition keys.
+const ExistingTagKey = "s3:existingobjecttag/"
+
+// ReadsTags reports whether a condition reads the tags of the object a
+// request acts on (s3:ExistingObjectTag/<tag>).
+func (p *Policy) ReadsTags() bool { return p != nil && p.readsTags }
+
+// Reads reports whether a condition of the policy reads the condition key
+// (normalized, as "aws:sourceip" or "s3:x-amz-acl"), so that a caller
+// gathers only what the policy can look at.
+func (p *Policy) Reads(key string) bool { return p.keys[key] }
 
 // Statement is one statement of a policy.
 type Statement struct {
@@ -100,7 +115,7 @@ func ParsePolicy(doc []byte, bucket string) (*Policy, error) {
 	if len(raws) == 0 {
 		return nil, malformed("Could not parse the policy: Statement is empty!")
 	}
-	p := &Policy{}
+	p := &Policy{keys: map[string]bool{}}
 	sids := map[string]bool{}
 	for i, rs := range raws {
 		st, err := parseStatement(rs, bucket)
@@ -114,6 +129,10 @@ func ParsePolicy(doc []byte, bucket string) (*Policy, error) {
 			sids[st.Sid] = true
 		}
 		p.Statements = append(p.Statements, st)
+		for _, c := range st.Conditions {
+			p.keys[c.Key] = true
+			p.readsTags = p.readsTags || strings.HasPrefix(c.Key, ExistingTagKey)
+		}
 	}
 	return p, nil
 }

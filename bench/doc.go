@@ -11,7 +11,7 @@
 //		Baseline: &bench.Endpoint{Name: "direct", URL: "http://127.0.0.1:9001", AccessKey: ak2, SecretKey: sk2, Bucket: "b"},
 //		Workload: bench.Workload{Op: bench.OpGet, Size: 8 << 20, Concurrency: 8, Duration: 6 * time.Second},
 //	}
-//	c, err := bench.Compare(ctx, cfg) // 3 rounds of 2 s each side: prismd, direct, prismd, …
+//	c, err := bench.Compare(ctx, cfg) // 4 rounds of 2 s each side: prismd, direct, direct, prismd, …
 //	bench.WriteComparisons(os.Stdout, c)
 //
 // Workloads: PUT (new keys), GET (of objects Prepare wrote, untimed),

@@ -77,23 +77,27 @@ func (s *Server) bucketState(bucket string) (bucketState, error) {
 	return st, nil
 }
 
-// policyCache keeps parsed policies by bucket and document, so that a
-// request does not parse its bucket's policy again.
+// policyCache keeps each bucket's parsed policy with the document it was
+// parsed from, so that a request does not parse its bucket's policy again.
 type policyCache struct {
-	mu sync.Mutex
-	m  map[[2]string]*access.Policy
+	mu sync.RWMutex
+	m  map[string]cachedPolicy
+}
+
+type cachedPolicy struct {
+	doc    string
+	policy *access.Policy
 }
 
 const maxCachedPolicies = 4096
 
 func (s *Server) parsedPolicy(doc, bucket string) (*access.Policy, error) {
 	c := &s.policies
-	k := [2]string{bucket, doc}
-	c.mu.Lock()
-	p, ok := c.m[k]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
+	c.mu.RLock()
+	e, ok := c.m[bucket]
+	c.mu.RUnlock()
+	if ok && e.doc == doc {
+		return e.policy, nil
 	}
 	p, err := access.ParsePolicy([]byte(doc), bucket)
 	if err != nil {
@@ -101,31 +105,51 @@ func (s *Server) parsedPolicy(doc, bucket string) (*access.Policy, error) {
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxCachedPolicies {
-		c.m = map[[2]string]*access.Policy{}
+		c.m = map[string]cachedPolicy{}
 	}
-	c.m[k] = p
+	c.m[bucket] = cachedPolicy{doc: doc, policy: p}
 	c.mu.Unlock()
 	return p, nil
 }
 
+// policyQuery and policyHeaders are the request's condition keys a policy
+// may read, by query parameter and by canonical header name.
+var (
+	policyQuery = []struct{ param, key string }{
+		{"prefix", "s3:prefix"}, {"delimiter", "s3:delimiter"}, {"max-keys", "s3:max-keys"}}
+	policyHeaders = []struct{ header, key string }{
+		{"X-Amz-Acl", "s3:x-amz-acl"}, {"X-Amz-Copy-Source", "s3:x-amz-copy-source"},
+		{"X-Amz-Metadata-Directive", "s3:x-amz-metadata-directive"},
+		{"X-Amz-Server-Side-Encryption", "s3:x-amz-server-side-encryption"},
+		{"X-Amz-Storage-Class", "s3:x-amz-storage-class"}}
+)
+
 // accessRequest builds what access needs to know of the request.
 func accessRequest(rq *request, action string, write bool, bucket, key string, st *bucketState) access.Request {
 	ar := access.Request{Action: action, Write: write, Bucket: bucket, Key: key, SecureTransport: rq.r.TLS != nil}
-	if st.Policy == nil {
+	pol := st.Policy
+	if pol == nil {
 		return ar
 	}
-	if host, _, err := net.SplitHostPort(rq.r.RemoteAddr); err == nil {
-		ar.SourceIP, _ = netip.ParseAddr(host)
-	}
-	ar.Values = map[string]string{}
-	for _, name := range []string{"prefix", "delimiter", "max-keys"} {
-		if rq.q.Has(name) {
-			ar.Values["s3:"+name] = rq.q.Get(name)
+	if pol.Reads("aws:sourceip") {
+		if host, _, err := net.SplitHostPort(rq.r.RemoteAddr); err == nil {
+			ar.SourceIP, _ = netip.ParseAddr(host)
 		}
 	}
-	for _, h := range []string{"x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption", "x-amz-storage-class"} {
-		if v := rq.r.Header.Get(h); v != "" {
-			ar.Values["s3:"+h] = v
+	set := func(name, v string) {
+		if ar.Values == nil {
+			ar.Values = map[string]string{}
+		}
+		ar.Values[name] = v
+	}
+	for _, q := range policyQuery {
+		if pol.Reads(q.key) && rq.q.Has(q.param) {
+			set(q.key, rq.q.Get(q.param))
+		}
+	}
+	for _, h := range policyHeaders {
+		if v := rq.r.Header.Get(h.header); v != "" && pol.Reads(h.key) {
+			set(h.key, v)
 		}
 	}
 	return ar

@@ -178,32 +178,12 @@ func requestAction(rq *request) string {
 	return rq.route.action
 }
 
-// policyReadsTags reports whether a policy has a condition on
-// s3:ExistingObjectTag/<key>, so that the object's tags must be read.
-func policyReadsTags(p *access.Policy) bool {
-	if p == nil {
-		return false
-	}
-	for _, st := range p.Statements {
-		for _, c := range st.Conditions {
-			if strings.HasPrefix(c.Key, existingTagKey) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// existingTagKey is the normalized prefix of the s3:ExistingObjectTag
-// condition keys.
-const existingTagKey = "s3:existingobjecttag/"
-
 // addExistingTags puts the tags of the object a request acts on into
 // its condition values (s3:ExistingObjectTag/<key>), when the bucket's
 // policy asks about them. The version is the request's versionId when
 // the object is the request's own target, else the latest.
 func (s *Server) addExistingTags(rq *request, ar *access.Request, st *bucketState) {
-	if ar.Key == "" || !policyReadsTags(st.Policy) {
+	if ar.Key == "" || !st.Policy.ReadsTags() {
 		return
 	}
 	id := ""
@@ -214,7 +194,10 @@ func (s *Server) addExistingTags(rq *request, ar *access.Request, st *bucketStat
 	if err != nil {
 		return
 	}
+	if ar.Values == nil && len(info.Tags) > 0 {
+		ar.Values = map[string]string{}
+	}
 	for k, v := range info.Tags {
-		ar.Values[existingTagKey+k] = v
+		ar.Values[access.ExistingTagKey+k] = v
 	}
 }
