@@ -183,3 +183,44 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// TestDecideWriterOwnedObject: an object its writer owns (ObjectWriter)
+// answers to the writer and its own ACL for reads and ACL actions; the
+// bucket's owner, a key the config lists and the bucket policy's Allow
+// give nothing there, a Deny still refuses; bucket-level writes stay the
+// bucket's.
+func TestDecideWriterOwnedObject(t *testing.T) {
+	allowAll := mustPolicy(t, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}`)
+	denyOther := mustPolicy(t, `{"Statement":[{"Effect":"Deny","Principal":{"AWS":"OTHER"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`)
+	foreign := Bucket{Exists: true, Owner: "c-owner", Ownership: "ObjectWriter", ObjectOwner: "c-other"}
+	withPolicy := func(p *Policy) Bucket { b := foreign; b.Policy = p; return b }
+	granted := foreign
+	granted.ObjectACL = []log.Grant{{Grantee: "id:c-other", Permission: "FULL_CONTROL"}, {Grantee: "id:c-owner", Permission: "READ"}}
+	listed := Principal{AccessKey: "LISTED", CanonicalID: "c-listed", Buckets: []string{"b"}}
+	get := Request{Action: "s3:GetObject", Bucket: "b", Key: "k"}
+	getACL := Request{Action: "s3:GetObjectAcl", Bucket: "b", Key: "k"}
+	del := Request{Action: "s3:DeleteObject", Write: true, Bucket: "b", Key: "k"}
+	for _, c := range []struct {
+		name string
+		p    Principal
+		r    Request
+		b    Bucket
+		want Decision
+	}{
+		{"writer reads", other, get, foreign, Allow},
+		{"writer reads the ACL", other, getACL, foreign, Allow},
+		{"bucket owner does not read", owner, get, foreign, ImplicitDeny},
+		{"bucket owner's policy Allow does not reach it", owner, get, withPolicy(allowAll), ImplicitDeny},
+		{"a listed key does not read", listed, get, foreign, ImplicitDeny},
+		{"the object's ACL grants the bucket owner", owner, get, granted, Allow},
+		{"a Deny refuses the writer", other, get, withPolicy(denyOther), ExplicitDeny},
+		{"the bucket owner deletes it", owner, del, foreign, Allow},
+		{"the writer deletes only when the bucket allows", other, del, foreign, ImplicitDeny},
+		{"root reads", rootKey, get, foreign, Allow},
+		{"anonymous does not read", anon, get, foreign, ImplicitDeny},
+	} {
+		if got := Decide(c.p, c.r, c.b); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -74,8 +74,12 @@ type Bucket struct {
 	// ObjectACL is the ACL of the object an object action names; nil: the
 	// default (the bucket owner's FULL_CONTROL).
 	ObjectACL []log.Grant
-	Policy    *Policy
-	Block     log.PublicAccessBlock
+	// ObjectOwner is the canonical id of the owner of the object an
+	// object action names when its writer owns it (ObjectWriter
+	// ownership); "" when the bucket's owner does.
+	ObjectOwner string
+	Policy      *Policy
+	Block       log.PublicAccessBlock
 }
 
 // Decide answers whether p may make request r on bucket b (see the
@@ -100,6 +104,15 @@ func Decide(p Principal, r Request, b Bucket) Decision {
 		return Allow
 	}
 	owner := !p.Anonymous && p.CanonicalID == b.Owner
+	// An object its writer owns answers to the writer and its own ACL for
+	// what its ACL governs (reading it, its ACL): the bucket's owner, the
+	// keys the config lists for the bucket and the bucket policy's Allow
+	// statements give nothing there; a Deny still refuses.
+	_, objectACL := ACLPermission(r.Action)
+	foreign := objectACL && b.ObjectOwner != "" && b.ObjectOwner != b.Owner
+	if foreign {
+		owner, listed = !p.Anonymous && p.CanonicalID == b.ObjectOwner, false
+	}
 	allowed := false
 	if b.Policy != nil {
 		restrict := b.Block.RestrictPublicBuckets && b.Policy.Public() && !owner
@@ -107,7 +120,7 @@ func Decide(p Principal, r Request, b Bucket) Decision {
 		case ExplicitDeny:
 			return ExplicitDeny
 		case Allow:
-			allowed = true
+			allowed = !foreign
 		}
 	}
 	if allowed || owner || listed {

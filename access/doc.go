@@ -31,6 +31,15 @@
 //     bucket owner's FULL_CONTROL.
 //  8. Otherwise ImplicitDeny.
 //
+// An object its writer owns (Bucket.ObjectOwner, under ObjectWriter or
+// BucketOwnerPreferred ownership) answers to the writer for the actions
+// its ACL governs (reading it and its tags, its ACL): in 5 the owner is
+// the object's, 6 does not apply, and in 4 only Deny statements count, as
+// on AWS, where a bucket policy cannot grant what the bucket's owner does
+// not own. The bucket's owner reads such an object only when its ACL
+// grants it (bucket-owner-read, bucket-owner-full-control); bucket-level
+// actions (PutObject, DeleteObject, …) stay the bucket's.
+//
 // # Policy language
 //
 // ParsePolicy accepts the IAM policy grammar of S3 bucket policies:

@@ -42,6 +42,9 @@ type ObjectInfo struct {
 	SourceVersionID string
 	// Tags are the version's object tags (nil: none).
 	Tags map[string]string
+	// Owner is the access key of the writer that owns the version; "" the
+	// bucket's owner (see PutInput.Owner).
+	Owner string
 }
 
 // Conditions are the If-* preconditions of a request. Zero values are absent.
@@ -75,6 +78,10 @@ type PutInput struct {
 	// Tags are the new object's tags (x-amz-tagging), validated by the
 	// caller; ignored by UploadPart.
 	Tags map[string]string
+	// Owner is the access key that owns the new version when it is not
+	// the bucket's owner (a writer under ObjectWriter ownership); "" the
+	// bucket's owner.
+	Owner string
 }
 
 // Range is a byte range request; exactly one form is used.
@@ -116,6 +123,7 @@ type CopyInput struct {
 	Lock              ObjectLock // as PutInput.Lock: the source's lock is not copied
 	ReplaceTags       bool       // TaggingDirective REPLACE: Tags instead of the source's
 	Tags              map[string]string
+	Owner             string // as PutInput.Owner: the source's owner is not copied
 }
 
 // ListInput is a ListObjects(V2) query. After is exclusive (start-after, marker or a continuation).

@@ -39,6 +39,7 @@ type CreateUploadInput struct {
 	Tags                     map[string]string
 	Lock                     ObjectLock   // see PutInput.Lock: an explicit retention is kept in the upload, the bucket's default applies at completion
 	Grants                   []plog.Grant // the completed object's ACL (x-amz-acl / x-amz-grant-*), set with the completion
+	Owner                    string       // see PutInput.Owner
 }
 
 // CreateUploadWith is CreateUpload with every setting of the object to be.
@@ -64,7 +65,7 @@ func (e *Engine) CreateUploadWith(ctx context.Context, in CreateUploadInput) (Up
 	id := hex.EncodeToString(raw[:])
 	now := e.now()
 	ev := plog.UploadCreated{Upload: id, Bucket: bucket, Key: key, Created: now.UnixNano(), Grants: in.Grants,
-		Meta: plog.ObjectMeta{ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Checksums: intent, Tags: nilIfEmpty(in.Tags)}}
+		Meta: plog.ObjectMeta{ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Checksums: intent, Tags: nilIfEmpty(in.Tags), Owner: in.Owner}}
 	if lock := in.Lock; lock.Mode != "" || lock.LegalHold {
 		if _, err := e.lockMeta(bucket, lock, now, &ev.Meta); err != nil {
 			return UploadInfo{}, err

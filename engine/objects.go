@@ -67,7 +67,7 @@ func (e *Engine) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
 	}
 	now := e.now()
-	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: now.UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags)}
+	meta := plog.ObjectMeta{Size: in.Size, ETag: hex.EncodeToString(digest), ModTime: now.UnixNano(), ContentType: in.ContentType, Headers: nilIfEmpty(in.Headers), UserMeta: nilIfEmpty(in.UserMeta), Tags: nilIfEmpty(in.Tags), Owner: in.Owner}
 	fail := func(err error) (ObjectInfo, error) {
 		w.abort(err)
 		return ObjectInfo{}, fmt.Errorf("put %s/%s: %w", in.Bucket, in.Key, err)
@@ -311,7 +311,7 @@ func (e *Engine) CopyObject(ctx context.Context, in CopyInput) (ObjectInfo, erro
 		return ObjectInfo{}, err
 	}
 	meta := src.Meta
-	meta.ModTime = e.now().UnixNano()
+	meta.ModTime, meta.Owner = e.now().UnixNano(), in.Owner
 	if _, err := e.lockMeta(in.Bucket, in.Lock, time.Unix(0, meta.ModTime), &meta); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -397,7 +397,7 @@ func objectInfo(bucket, key string, m plog.ObjectMeta) ObjectInfo {
 	return ObjectInfo{Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, LastModified: time.Unix(0, m.ModTime).UTC(), ContentType: m.ContentType,
 		Headers: m.Headers, UserMeta: m.UserMeta, Checksums: m.Checksums, PartsCount: len(m.PartSizes), PartSizes: m.PartSizes, PartSums: m.PartSums,
 		LockMode: m.LockMode, LockUntil: time.Unix(0, m.LockUntil).UTC(), LegalHold: m.LegalHold,
-		Tags: m.Tags}
+		Tags: m.Tags, Owner: m.Owner}
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

@@ -80,11 +80,11 @@ var schemas = map[Type]*schema{
 	TypePutStarted:      v1[PutStarted](),
 	TypeShardWritten:    v1[ShardWritten](),
 	TypeShardFailed:     v1[ShardFailed](),
-	TypeObjectCommitted: extended[ObjectCommitted](3),
+	TypeObjectCommitted: extended[ObjectCommitted](4),
 	TypeObjectDeleted:   v1[ObjectDeleted](),
-	TypeObjectCopied:    extended[ObjectCopied](3),
+	TypeObjectCopied:    extended[ObjectCopied](4),
 
-	TypeUploadCreated:   extended[UploadCreated](2),
+	TypeUploadCreated:   extended[UploadCreated](3),
 	TypePartCommitted:   v1[PartCommitted](),
 	TypeUploadCompleted: uploadCompletedSchema(),
 	TypeUploadAborted:   v1[UploadAborted](),
@@ -125,10 +125,10 @@ var schemas = map[Type]*schema{
 // uploadCompletedSchema: version 1 listed part numbers; version 2 lists
 // each part's blob, size and ETag and may carry a precondition. Version 1
 // parts decode with a zero Blob, which apply resolves by number. Version
-// 3 added the tags and lock fields of Meta.
+// 3 added the tags and lock fields of Meta, version 4 its Owner.
 func uploadCompletedSchema() *schema {
 	s := v1[UploadCompleted]()
-	s.version = 3
+	s.version = 4
 	s.decoders[1] = func(dec *msgpack.Decoder) (Event, error) {
 		var old uploadCompletedV1
 		if err := dec.Decode(&old); err != nil {
@@ -145,6 +145,7 @@ func uploadCompletedSchema() *schema {
 	}
 	s.decoders[2] = decodeAs[UploadCompleted]
 	s.decoders[3] = decodeAs[UploadCompleted] // the tags and lock fields of Meta
+	s.decoders[4] = decodeAs[UploadCompleted] // Meta.Owner
 	return s
 }
 

@@ -106,7 +106,7 @@ func mapLen(required int, optional ...bool) int {
 func appendObjectMeta(dst []byte, m *ObjectMeta) []byte {
 	dst = appendMapLen(dst, mapLen(3, m.ContentType != "", len(m.Headers) > 0, len(m.UserMeta) > 0,
 		len(m.Checksums) > 0, len(m.PartSizes) > 0, len(m.PartSums) > 0,
-		len(m.Tags) > 0, m.LockMode != "", m.LockUntil != 0, m.LegalHold))
+		len(m.Tags) > 0, m.LockMode != "", m.LockUntil != 0, m.LegalHold, m.Owner != ""))
 	dst = appendInt(appendStr(dst, "size"), m.Size)
 	dst = appendStr(appendStr(dst, "etag"), m.ETag)
 	dst = appendInt(appendStr(dst, "mtime"), m.ModTime)
@@ -145,6 +145,9 @@ func appendObjectMeta(dst []byte, m *ObjectMeta) []byte {
 	}
 	if m.LegalHold {
 		dst = append(appendStr(dst, "hold"), 0xc3) // msgpack true
+	}
+	if m.Owner != "" {
+		dst = appendStr(appendStr(dst, "owner"), m.Owner)
 	}
 	return dst
 }
@@ -230,6 +233,11 @@ func decodeObjectMeta(r *wireReader) (m ObjectMeta, ok bool) {
 			return m, false
 		}
 		m.LegalHold = true
+	}
+	if f.opt("owner") {
+		if m.Owner, ok = r.str(); !ok || m.Owner == "" {
+			return m, false
+		}
 	}
 	return m, f.done()
 }

@@ -38,6 +38,7 @@ var (
 		LockMode:    "COMPLIANCE",
 		LockUntil:   1798761600000000000,
 		LegalHold:   true,
+		Owner:       "AKIAWRITER0000000001",
 	}
 	grants = []Grant{{Grantee: "id:3f1c0e7a9b2d4c6e8f0a1b3c5d7e9f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b", Permission: "FULL_CONTROL"},
 		{Grantee: "group:AllUsers", Permission: "READ"}}
@@ -82,7 +83,7 @@ var samples = []Event{
 		Meta: ObjectMeta{Size: 15728640, ETag: "3858f62230ac3c915f300c664312c11f-3", ModTime: 1767225603000000000,
 			ContentType: "video/mp4", PartSizes: []int64{5242880, 5242880, 5242880},
 			PartSums: []map[string]string{{"CRC32": "NhCmhg=="}, {"CRC32": "AAAAAA=="}, {"CRC32": "3fzL+g=="}},
-			Tags:     map[string]string{"event": "gophercon"}, LegalHold: true}},
+			Tags:     map[string]string{"event": "gophercon"}, LegalHold: true, Owner: "AKIAWRITER0000000001"}},
 	UploadAborted{Upload: "upl-0b11e5"},
 	PurgeQueued{Blob: blobB, Reason: "put never committed"},
 	ShardsPurged{Blob: blobB, Region: "b2-us"},

@@ -121,6 +121,12 @@ type ObjectMeta struct {
 	LockMode  string `msgpack:"lockmode,omitempty"`
 	LockUntil int64  `msgpack:"lockuntil,omitempty"`
 	LegalHold bool   `msgpack:"hold,omitempty"`
+	// Owner is the access key of the writer when it owns the version (a
+	// bucket whose ownership is ObjectWriter, or BucketOwnerPreferred and
+	// no bucket-owner-full-control ACL); "" means the bucket's owner.
+	// ObjectCommitted and ObjectCopied version 4, UploadCreated version 3
+	// and UploadCompleted version 4 added it.
+	Owner string `msgpack:"owner,omitempty"`
 }
 
 // BucketCreated makes a bucket. Policy is nil when the bucket follows the

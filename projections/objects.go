@@ -54,6 +54,7 @@ const (
 	attrCType    byte = 5 // content type not interned
 	attrTag      byte = 6 // an object tag: name → value
 	attrLock     byte = 7 // object lock: "mode", "until" (unix nanoseconds), "hold" ("ON")
+	attrOwner    byte = 8 // the writer's access key when it owns the object
 )
 
 const (
@@ -149,6 +150,9 @@ func (s *State) newObject(meta log.ObjectMeta, extents []log.Extent) *objRec {
 	if meta.LockUntil != 0 {
 		attrs = appendAttr(attrs, attrLock, "until", strconv.FormatInt(meta.LockUntil, 10))
 	}
+	if meta.Owner != "" {
+		attrs = appendAttr(attrs, attrOwner, "", meta.Owner)
+	}
 	if i, ok := s.internCType(meta.ContentType); ok {
 		o.ctype = i
 	} else {
@@ -242,6 +246,8 @@ func (t *tables) exportMeta(o *objRec) log.ObjectMeta {
 			case "until":
 				m.LockUntil, _ = strconv.ParseInt(value, 10, 64)
 			}
+		case attrOwner:
+			m.Owner = value
 		}
 	})
 	if o.x != nil {

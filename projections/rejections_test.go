@@ -330,6 +330,21 @@ func addGoldenAccess(s *State) {
 	}
 }
 
+// addGoldenOwner adds what version 6 of the snapshot carries: an object
+// owned by the key that wrote it.
+func addGoldenOwner(s *State) {
+	evs := putObject(bid(7), "owned", "mine", 10)
+	c := evs[len(evs)-1].(log.ObjectCommitted)
+	c.Meta.Owner = "K2"
+	evs[len(evs)-1] = c
+	for _, ev := range evs {
+		i := s.Applied() + 1
+		if err := s.Apply(i, int64(i)*1000, ev); err != nil {
+			panic(err)
+		}
+	}
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -342,6 +357,8 @@ func TestSnapshotGolden(t *testing.T) {
 	addGoldenVersions(want)
 	v4applied := want.Applied()
 	addGoldenConfigs(want)
+	v5applied := want.Applied()
+	addGoldenOwner(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -381,8 +398,11 @@ func TestSnapshotGolden(t *testing.T) {
 			return true
 		})
 		applied := want.Applied()
-		if v == 4 {
+		switch v {
+		case 4:
 			applied = v4applied
+		case 5:
+			applied = v5applied
 		}
 		if v < 4 {
 			applied = unversioned
@@ -426,6 +446,12 @@ func TestSnapshotGolden(t *testing.T) {
 		if o, ok := got.Object("b", "locked"); !ok || o.Meta.Tags["team"] != "blue" || o.Meta.LockMode != "COMPLIANCE" ||
 			o.Meta.LockUntil != 4102444800000000000 || !o.Meta.LegalHold {
 			t.Errorf("version %d: locked object %+v", v, o.Meta)
+		}
+		if v < 6 {
+			continue
+		}
+		if o, ok := got.Object("owned", "mine"); !ok || o.Meta.Owner != "K2" {
+			t.Errorf("version %d: owned object %+v", v, o.Meta)
 		}
 	}
 	// A version from the future is refused.

@@ -34,6 +34,9 @@ import (
 //	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
 //	timeline uint                      (version 5: the log's timeline, 0 for 1)
 //
+// Version 6 added the owner of an object its writer owns
+// (log.ObjectMeta.Owner) to snapObject.Attrs, which older versions load
+// without: their objects belong to their bucket's owner.
 // Version 5 added the buckets' configuration documents (lifecycle, CORS,
 // tagging, object lock: log.BucketConfigSet); object tags and object lock
 // fields live in snapObject.Attrs, which older versions load without.
@@ -54,7 +57,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 5
+	snapVersion = 6
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12

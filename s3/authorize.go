@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 
 	"github.com/prismd/prismd/access"
@@ -168,6 +169,15 @@ func (s *Server) decide(rq *request, action string, write bool, bucket, key stri
 		if g, ok, err := s.engine().ObjectACL(bucket, key); err == nil && ok {
 			st.ObjectACL = g
 		}
+		id := ""
+		if bucket == rq.bucket && key == rq.key {
+			id = rq.q.Get("versionId")
+		}
+		if info, err := s.engine().HeadObject(rq.ctx(), bucket, key, engine.GetOptions{VersionID: id}); err == nil {
+			if k := st.objectOwnerKey(info); k != st.ownerKey {
+				st.ObjectOwner = engine.CanonicalID(k)
+			}
+		}
 	}
 	ar := accessRequest(rq, action, write, bucket, key, &st)
 	s.addExistingTags(rq, &ar, &st)
@@ -266,7 +276,37 @@ func ownerOf(accessKey string) owner {
 	return owner{ID: engine.CanonicalID(accessKey), DisplayName: accessKey}
 }
 
-// bucketOwner is the Owner element of a bucket's owner (and so of its objects).
+// objectOwnerKey is the access key that owns an object of the bucket: its
+// writer when it owns it (ObjectWriter ownership), else the bucket's owner.
+// Under BucketOwnerEnforced the bucket's owner owns every object.
+func (st *bucketState) objectOwnerKey(info engine.ObjectInfo) string {
+	if info.Owner == "" || st.Ownership == "BucketOwnerEnforced" {
+		return st.ownerKey
+	}
+	return info.Owner
+}
+
+// newObjectOwner is the access key that will own an object the request
+// writes when it is not the bucket's owner: the writer under ObjectWriter,
+// and under BucketOwnerPreferred unless its ACL is bucket-owner-full-control.
+// "" when the bucket's owner will own it (and always for an anonymous writer).
+func newObjectOwner(rq *request, st *bucketState) string {
+	if rq.auth.Anonymous || rq.auth.Key.AccessKey == st.ownerKey {
+		return ""
+	}
+	switch st.Ownership {
+	case "ObjectWriter":
+		return rq.auth.Key.AccessKey
+	case "BucketOwnerPreferred":
+		if !strings.EqualFold(rq.r.Header.Get("X-Amz-Acl"), "bucket-owner-full-control") {
+			return rq.auth.Key.AccessKey
+		}
+	}
+	return ""
+}
+
+// bucketOwner is the Owner element of a bucket's owner (and so of the
+// objects it owns).
 func (s *Server) bucketOwner(bucket string) owner {
 	st, err := s.bucketState(bucket)
 	if err != nil || st.ownerKey == "" {

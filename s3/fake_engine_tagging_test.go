@@ -15,6 +15,7 @@ func (f *fakeEngine) CreateUploadWith(ctx context.Context, in engine.CreateUploa
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.uploads[up.UploadID].meta.Tags = maps.Clone(in.Tags)
+	f.uploads[up.UploadID].meta.Owner = in.Owner
 	return up, nil
 }
 

@@ -320,7 +320,7 @@ func (f *fakeEngine) PutObject(ctx context.Context, in engine.PutInput) (engine.
 	o := &fakeObject{data: data, info: engine.ObjectInfo{
 		Bucket: in.Bucket, Key: in.Key, Size: in.Size, ETag: hex.EncodeToString(sum[:]), LastModified: f.now,
 		ContentType: in.ContentType, Headers: maps.Clone(in.Headers), UserMeta: maps.Clone(in.UserMeta), Checksums: sums,
-		Tags: maps.Clone(in.Tags),
+		Tags: maps.Clone(in.Tags), Owner: in.Owner,
 	}}
 	b.objects[in.Key] = o
 	delete(b.acls, in.Key)
@@ -413,7 +413,7 @@ func (f *fakeEngine) CopyObject(ctx context.Context, in engine.CopyInput) (engin
 		return engine.ObjectInfo{}, engine.ErrNoSuchBucket
 	}
 	info := src.info
-	info.Bucket, info.Key = in.Bucket, in.Key
+	info.Bucket, info.Key, info.Owner = in.Bucket, in.Key, in.Owner
 	if in.ReplaceMeta {
 		info.ContentType, info.Headers, info.UserMeta = in.ContentType, in.Headers, in.UserMeta
 	}

@@ -1,6 +1,9 @@
 package s3
 
 import (
+	"cmp"
+
+	"github.com/prismd/prismd/engine"
 	plog "github.com/prismd/prismd/log"
 )
 
@@ -57,20 +60,21 @@ func handlePutBucketACL(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.putACL(rq, &st, func(grants []plog.Grant) error {
+	return s.putACL(rq, &st, st.Owner, func(grants []plog.Grant) error {
 		return s.engine().SetBucketACL(rq.ctx(), rq.bucket, grants)
 	})
 }
 
-// putACL reads the ACL a PutBucketAcl or PutObjectAcl asks for and stores
-// it with set. An owner-only ACL on an enforced bucket changes nothing; a
-// request that names no ACL at all is MalformedACLError.
-func (s *Server) putACL(rq *request, st *bucketState, set func([]plog.Grant) error) (*response, error) {
+// putACL reads the ACL a PutBucketAcl or PutObjectAcl asks for, for the
+// bucket or object owned by owner (a canonical id), and stores it with
+// set. An owner-only ACL on an enforced bucket changes nothing; a request
+// that names no ACL at all is MalformedACLError.
+func (s *Server) putACL(rq *request, st *bucketState, owner string, set func([]plog.Grant) error) (*response, error) {
 	body, err := aclBody(rq)
 	if err != nil {
 		return nil, err
 	}
-	grants, changed, err := s.requestACL(rq, st, st.Owner, body)
+	grants, changed, err := s.requestACL(rq, st, owner, body)
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +111,23 @@ func handleGetObjectACL(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	ownerKey := s.objectOwner(rq, &st)
 	if !ok || st.Ownership == "BucketOwnerEnforced" {
-		grants = []plog.Grant{grantOf(st.ownerKey, "FULL_CONTROL")}
+		grants = []plog.Grant{grantOf(ownerKey, "FULL_CONTROL")}
 	}
-	return xmlResponse(aclOutput(st.ownerKey, grants, aclNames(rq, &st))), nil
+	names := aclNames(rq, &st)
+	names[engine.CanonicalID(ownerKey)] = ownerKey
+	return xmlResponse(aclOutput(ownerKey, grants, names)), nil
+}
+
+// objectOwner is the access key that owns the latest version at the
+// request's key (bucketState.objectOwnerKey).
+func (s *Server) objectOwner(rq *request, st *bucketState) string {
+	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{})
+	if err != nil {
+		return st.ownerKey
+	}
+	return st.objectOwnerKey(info)
 }
 
 func handlePutObjectACL(s *Server, rq *request) (*response, error) {
@@ -121,34 +138,43 @@ func handlePutObjectACL(s *Server, rq *request) (*response, error) {
 	if _, _, err := s.engine().ObjectACL(rq.bucket, rq.key); err != nil {
 		return nil, err
 	}
-	return s.putACL(rq, &st, func(grants []plog.Grant) error {
+	return s.putACL(rq, &st, engine.CanonicalID(s.objectOwner(rq, &st)), func(grants []plog.Grant) error {
 		return s.engine().SetObjectACL(rq.ctx(), rq.bucket, rq.key, grants)
 	})
 }
 
-// newObjectACL reads the ACL a request writing an object asks for; nil
-// when it asks for none (or for the owner's only, on an enforced bucket).
-func (s *Server) newObjectACL(rq *request) ([]plog.Grant, error) {
-	if !hasACLHeaders(rq) {
-		return nil, nil
-	}
+// newObject is who owns an object a request writes, and the ACL it asks for.
+type newObject struct {
+	owner  string       // the writer's access key when it owns the object (newObjectOwner); "" the bucket's owner
+	grants []plog.Grant // nil: none asked for (or the owner's only, on an enforced bucket)
+}
+
+// newObjectACL reads who will own an object the request writes and the
+// ACL it asks for.
+func (s *Server) newObjectACL(rq *request) (newObject, error) {
 	st, err := s.existingBucket(rq)
 	if err != nil {
-		return nil, err
+		return newObject{}, err
 	}
-	grants, set, err := s.requestACL(rq, &st, st.Owner, nil)
+	n := newObject{owner: newObjectOwner(rq, &st)}
+	if !hasACLHeaders(rq) {
+		return n, nil
+	}
+	ownerKey := cmp.Or(n.owner, st.ownerKey)
+	grants, set, err := s.requestACL(rq, &st, engine.CanonicalID(ownerKey), nil)
 	if err != nil || !set {
-		return nil, err
+		return n, err
 	}
-	return grants, nil
+	n.grants = grants
+	return n, nil
 }
 
 // setNewObjectACL applies the ACL a PutObject, CopyObject or
 // CompleteMultipartUpload asked for, once the object is committed. An
 // object rewritten meanwhile keeps its own (default) ACL.
-func (s *Server) setNewObjectACL(rq *request, grants []plog.Grant) error {
-	if grants == nil {
+func (s *Server) setNewObjectACL(rq *request, n newObject) error {
+	if n.grants == nil {
 		return nil
 	}
-	return s.engine().SetObjectACL(rq.ctx(), rq.bucket, rq.key, grants)
+	return s.engine().SetObjectACL(rq.ctx(), rq.bucket, rq.key, n.grants)
 }

@@ -104,9 +104,11 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ow owner
+	var st bucketState
 	if withOwner {
-		ow = s.bucketOwner(rq.bucket)
+		if st, err = s.bucketState(rq.bucket); err != nil {
+			return nil, err
+		}
 	}
 	for _, o := range res.Objects {
 		item := objectItem{Key: enc.enc(o.Key), LastModified: timeISO(o.LastModified), ETag: quoteETag(o.ETag), Size: o.Size, StorageClass: "STANDARD"}
@@ -114,6 +116,7 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 			item.ChecksumAlgorithm, item.ChecksumType = alg, engine.ChecksumType(v)
 		}
 		if withOwner {
+			ow := ownerOf(st.objectOwnerKey(o))
 			item.Owner = &ow
 		}
 		out.Contents = append(out.Contents, item)

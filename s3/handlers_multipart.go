@@ -34,7 +34,7 @@ func handleCreateUpload(s *Server, rq *request) (*response, error) {
 		return nil, err
 	}
 	up, err := s.createUpload(rq, engine.CreateUploadInput{Bucket: rq.bucket, Key: rq.key,
-		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags, Grants: grants})
+		ContentType: ct, Headers: headers, UserMeta: meta, Checksum: sum, Tags: tags, Grants: grants.grants, Owner: grants.owner})
 	if err != nil {
 		return nil, err
 	}

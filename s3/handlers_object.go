@@ -357,6 +357,7 @@ func handlePutOrCopyObject(s *Server, rq *request) (*response, error) {
 	if in.Lock, err = s.putLock(rq); err != nil {
 		return nil, err
 	}
+	in.Owner = grants.owner
 	info, err := s.engine().PutObject(rq.ctx(), in)
 	if err != nil {
 		return nil, err
@@ -456,6 +457,7 @@ func handleCopyObject(s *Server, rq *request) (*response, error) {
 		Bucket: rq.bucket, Key: rq.key,
 		SrcCond: parseConditions(rq.r.Header, "X-Amz-Copy-Source-"),
 		Cond:    parseConditions(rq.r.Header, ""),
+		Owner:   grants.owner,
 	}
 	if in.Lock, err = objectLockHeaders(rq.r.Header, s.now()); err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func handlePostObject(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Tags = tags
+	in.Tags, in.Owner = tags, grants.owner
 	if bodySHA != nil {
 		in.BeforeCommit = checkBodySHA(in.BeforeCommit, src, bodySHA, ph)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/prismd/prismd/engine"
 )
 
 // authzDo sends a request signed as caller to the authorization env and
@@ -105,8 +107,16 @@ func TestTaggingAuthorization(t *testing.T) {
 	if st, _ := authzDo(t, e, callerOther, "GET", "/bkt/obj", nil, nil); st != 403 {
 		t.Fatalf("GET of an object tagged public=no: %d", st)
 	}
-	if st, _ := authzDo(t, e, callerOther, "GET", "/bkt/new", nil, nil); st != 403 {
+	if _, err := e.f.PutObject(ctx, engine.PutInput{Bucket: "bkt", Key: "untagged", Size: 1, Body: strings.NewReader("u")}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := authzDo(t, e, callerOther, "GET", "/bkt/untagged", nil, nil); st != 403 {
 		t.Fatalf("GET of an untagged object: %d", st)
+	}
+	// The bucket's ownership is ObjectWriter: other owns what it wrote,
+	// and reads it whatever its tags.
+	if st, b := authzDo(t, e, callerOther, "GET", "/bkt/new", nil, nil); st != 200 || b != "data" {
+		t.Fatalf("GET of its own object: %d %s", st, b)
 	}
 	if _, err := e.f.SetObjectTags(ctx, "bkt", "obj", "", map[string]string{"public": "yes"}); err != nil {
 		t.Fatal(err)

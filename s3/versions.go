@@ -146,10 +146,13 @@ func handleListObjectVersions(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	bucketOwner := s.bucketOwner(rq.bucket)
+	st, err := s.bucketState(rq.bucket)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range res.Versions {
 		e := versionEntry{XMLName: xml.Name{Local: "Version"}, Key: enc.enc(v.Key), VersionID: v.VersionID, IsLatest: v.IsLatest,
-			LastModified: timeISO(v.LastModified), Owner: bucketOwner}
+			LastModified: timeISO(v.LastModified), Owner: ownerOf(st.objectOwnerKey(v))}
 		if v.DeleteMarker {
 			e.XMLName.Local = "DeleteMarker"
 		} else {
