@@ -149,6 +149,28 @@ func TestAccessTwoKeys(t *testing.T) {
 	_, err = bob.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &sh, Policy: aws.String(strings.ReplaceAll(policy, "team/", ""))})
 	wantCode(t, err, "AccessDenied")
 
+	// ObjectWriter: what bob writes into the root's pub bucket is bob's.
+	drop := `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + bobKey + `"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + pub + `/drop/*"}]}`
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &pub, Policy: &drop}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, bob, pub, "drop/b.txt", []byte("dropped by bob"))
+	checkWriterOwns := func() {
+		t.Helper()
+		acl, err := bob.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &pub, Key: aws.String("drop/b.txt")})
+		if err != nil || aws.ToString(acl.Owner.ID) != engine.CanonicalID(bobKey) || aws.ToString(acl.Owner.DisplayName) != bobKey {
+			t.Fatalf("ACL of the object bob wrote into an ObjectWriter bucket: %+v %v", acl, err)
+		}
+		l, err := root.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &pub, Prefix: aws.String("drop/"), FetchOwner: aws.Bool(true)})
+		if err != nil || len(l.Contents) != 1 || aws.ToString(l.Contents[0].Owner.ID) != engine.CanonicalID(bobKey) {
+			t.Fatalf("listed owner of bob's object: %+v %v", l, err)
+		}
+		if got, _ := getBytes(t, bob, &s3.GetObjectInput{Bucket: &pub, Key: aws.String("drop/b.txt")}); string(got) != "dropped by bob" {
+			t.Fatalf("bob reads the object he owns: %q", got)
+		}
+	}
+	checkWriterOwns()
+
 	// boto3, as bob and as the root.
 	out := boto3Access(t, p, bobKey, bobSecret, `
 print(s3.get_object(Bucket='`+sh+`', Key='team/a.txt')['Body'].read().decode())
@@ -190,6 +212,7 @@ print(s3.get_public_access_block(Bucket='`+pub+`')['PublicAccessBlockConfigurati
 	root, bob = sdkClient(p, rootKey, rootSecret), sdkClient(p, bobKey, bobSecret)
 	checkPublic()
 	checkTeam()
+	checkWriterOwns()
 	if lb, err = bob.ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil || len(lb.Buckets) != 1 || *lb.Buckets[0].Name != mine {
 		t.Fatalf("bob's ListBuckets after a restart: %+v %v", lb, err)
 	}

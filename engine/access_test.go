@@ -53,6 +53,21 @@ func TestBucketAccessSurvivesReopen(t *testing.T) {
 	if err := e.SetOwnershipControls(ctx, "bkt", "Nonsense"); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("bad ownership: %v", err)
 	}
+	// Objects BOB wrote into ALICE's ObjectWriter bucket are BOB's; a copy
+	// is its copier's, not its source's owner's.
+	if _, err := e.PutObject(ctx, PutInput{Bucket: "bkt", Key: "bobs", Size: 1, Body: strings.NewReader("b"), Owner: "BOB"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CopyObject(ctx, CopyInput{SrcBucket: "bkt", SrcKey: "bobs", Bucket: "bkt", Key: "copied"}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := e.CreateUploadWith(ctx, CreateUploadInput{Bucket: "bkt", Key: "multi", Owner: "BOB"})
+	must(err)
+	p, err := e.UploadPart(ctx, up.UploadID, 1, PutInput{Bucket: "bkt", Key: "multi", Size: 1, Body: strings.NewReader("m")})
+	must(err)
+	if _, err := e.CompleteUpload(ctx, "bkt", "multi", up.UploadID, []CompletePart{{Number: 1, ETag: p.ETag}}, Conditions{}); err != nil {
+		t.Fatal(err)
+	}
 	check := func(e *Engine) {
 		t.Helper()
 		a, err := e.BucketAccess("bkt")
@@ -64,6 +79,11 @@ func TestBucketAccessSurvivesReopen(t *testing.T) {
 		}
 		if bs, _ := e.ListBuckets(ctx); len(bs) != 1 || bs[0].Owner != "ALICE" {
 			t.Fatalf("buckets %+v", bs)
+		}
+		for key, want := range map[string]string{"k": "", "bobs": "BOB", "copied": "", "multi": "BOB"} {
+			if info, err := e.HeadObject(ctx, "bkt", key, GetOptions{}); err != nil || info.Owner != want {
+				t.Fatalf("owner of %s: %q %v, want %q", key, info.Owner, err, want)
+			}
 		}
 	}
 	check(e)
