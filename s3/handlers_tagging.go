@@ -140,7 +140,7 @@ func (s *Server) newObjectTags(rq *request) (map[string]string, error) {
 func (s *Server) copyTags(rq *request, in *engine.CopyInput) error {
 	switch d := strings.ToUpper(rq.r.Header.Get("X-Amz-Tagging-Directive")); d {
 	case "", "COPY":
-		return nil
+		return s.mayReadSourceTags(rq, in)
 	case "REPLACE":
 		tags, err := s.newObjectTags(rq)
 		if err != nil {
@@ -151,6 +151,27 @@ func (s *Server) copyTags(rq *request, in *engine.CopyInput) error {
 	default:
 		return detail(ErrInvalidArgument, "Unknown tagging directive.")
 	}
+}
+
+// mayReadSourceTags: a copy that keeps its source's tags reads them, so
+// the caller needs s3:GetObjectTagging (of the version, when it names one)
+// on a source that has tags, as on AWS.
+func (s *Server) mayReadSourceTags(rq *request, in *engine.CopyInput) error {
+	if !rq.auth.Anonymous && rq.auth.Key.Root {
+		return nil
+	}
+	info, err := s.engine().HeadObject(rq.ctx(), in.SrcBucket, in.SrcKey, engine.GetOptions{VersionID: in.SrcVersionID})
+	if err != nil || len(info.Tags) == 0 {
+		return nil // the copy itself answers a missing source
+	}
+	action := "s3:GetObjectTagging"
+	if in.SrcVersionID != "" {
+		action = "s3:GetObjectVersionTagging"
+	}
+	if ok, err := s.allowed(rq, action, false, in.SrcBucket, in.SrcKey); err != nil || !ok {
+		return ErrAccessDenied
+	}
+	return nil
 }
 
 // setTaggingCount adds x-amz-tagging-count to a GET or HEAD of an object

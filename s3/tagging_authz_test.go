@@ -94,8 +94,21 @@ func TestTaggingAuthorization(t *testing.T) {
 	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/new", []byte("data"), nil); st != 200 {
 		t.Fatalf("PUT without tags: %d %s", st, b)
 	}
-	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/copy", nil, map[string]string{"x-amz-copy-source": "/bkt/obj"}); st != 200 {
-		t.Fatalf("copy keeping the source's tags: %d %s", st, b)
+	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/copy", nil, map[string]string{"x-amz-copy-source": "/bkt/new"}); st != 200 {
+		t.Fatalf("copy of an untagged source: %d %s", st, b)
+	}
+	// Keeping a tagged source's tags (COPY) reads them: s3:GetObjectTagging.
+	if _, err := e.f.SetObjectTags(ctx, "bkt", "obj", "", map[string]string{"team": "blue"}); err != nil {
+		t.Fatal(err)
+	}
+	before = e.f.snapshot()
+	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/copy2", nil, map[string]string{"x-amz-copy-source": "/bkt/obj"}); st != 403 {
+		t.Fatalf("copy keeping a tagged source's tags without s3:GetObjectTagging: %d %s", st, b)
+	}
+	e.f.requireUnchanged(t, before)
+	setPolicy(t, e, `{"Effect":"Allow","Principal":{"AWS":"AKOTHER"},"Action":["s3:PutObject","s3:GetObject","s3:GetObjectTagging"],"Resource":"arn:aws:s3:::bkt/*"}`)
+	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/copy2", nil, map[string]string{"x-amz-copy-source": "/bkt/obj"}); st != 200 {
+		t.Fatalf("copy keeping a tagged source's tags with s3:GetObjectTagging: %d %s", st, b)
 	}
 
 	// s3:ExistingObjectTag/public: other reads only what is tagged public=yes.
