@@ -154,6 +154,9 @@ type UploadInfo struct {
 	// DefaultChecksum when every part has it).
 	ChecksumAlgorithm string
 	ChecksumType      string
+	// Owner is the access key that will own the object when it is not the
+	// bucket's owner (see PutInput.Owner).
+	Owner string
 }
 
 // UploadChecksum is the checksum a multipart upload is created with: an

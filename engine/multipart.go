@@ -339,7 +339,7 @@ func (e *Engine) ListUploads(ctx context.Context, in ListUploadsInput) (ListUplo
 }
 
 func uploadInfo(u projections.Upload) UploadInfo {
-	info := UploadInfo{UploadID: u.ID, Bucket: u.Bucket, Key: u.Key, Initiated: time.Unix(0, u.Created).UTC()}
+	info := UploadInfo{UploadID: u.ID, Bucket: u.Bucket, Key: u.Key, Initiated: time.Unix(0, u.Created).UTC(), Owner: u.Meta.Owner}
 	for alg, typ := range u.Meta.Checksums {
 		info.ChecksumAlgorithm, info.ChecksumType = alg, typ
 	}

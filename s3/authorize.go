@@ -174,7 +174,7 @@ func (s *Server) decide(rq *request, action string, write bool, bucket, key stri
 			id = rq.q.Get("versionId")
 		}
 		if info, err := s.engine().HeadObject(rq.ctx(), bucket, key, engine.GetOptions{VersionID: id}); err == nil {
-			if k := st.objectOwnerKey(info); k != st.ownerKey {
+			if k := st.ownerKeyOf(info.Owner); k != st.ownerKey {
 				st.ObjectOwner = engine.CanonicalID(k)
 			}
 		}
@@ -276,14 +276,15 @@ func ownerOf(accessKey string) owner {
 	return owner{ID: engine.CanonicalID(accessKey), DisplayName: accessKey}
 }
 
-// objectOwnerKey is the access key that owns an object of the bucket: its
-// writer when it owns it (ObjectWriter ownership), else the bucket's owner.
-// Under BucketOwnerEnforced the bucket's owner owns every object.
-func (st *bucketState) objectOwnerKey(info engine.ObjectInfo) string {
-	if info.Owner == "" || st.Ownership == "BucketOwnerEnforced" {
+// ownerKeyOf is the access key that owns an object (or the object of an
+// upload) of the bucket whose recorded owner is writer: the writer when it
+// owns it (ObjectWriter ownership), else the bucket's owner. Under
+// BucketOwnerEnforced the bucket's owner owns every object.
+func (st *bucketState) ownerKeyOf(writer string) string {
+	if writer == "" || st.Ownership == "BucketOwnerEnforced" {
 		return st.ownerKey
 	}
-	return info.Owner
+	return writer
 }
 
 // newObjectOwner is the access key that will own an object the request
@@ -303,16 +304,6 @@ func newObjectOwner(rq *request, st *bucketState) string {
 		}
 	}
 	return ""
-}
-
-// bucketOwner is the Owner element of a bucket's owner (and so of the
-// objects it owns).
-func (s *Server) bucketOwner(bucket string) owner {
-	st, err := s.bucketState(bucket)
-	if err != nil || st.ownerKey == "" {
-		return owner{}
-	}
-	return ownerOf(st.ownerKey)
 }
 
 // grantOf is the canonical id grant of an access key.

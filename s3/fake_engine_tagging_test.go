@@ -16,6 +16,7 @@ func (f *fakeEngine) CreateUploadWith(ctx context.Context, in engine.CreateUploa
 	defer f.mu.Unlock()
 	f.uploads[up.UploadID].meta.Tags = maps.Clone(in.Tags)
 	f.uploads[up.UploadID].meta.Owner = in.Owner
+	f.uploads[up.UploadID].info.Owner = in.Owner
 	return up, nil
 }
 

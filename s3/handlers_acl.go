@@ -121,13 +121,13 @@ func handleGetObjectACL(s *Server, rq *request) (*response, error) {
 }
 
 // objectOwner is the access key that owns the latest version at the
-// request's key (bucketState.objectOwnerKey).
+// request's key (bucketState.ownerKeyOf).
 func (s *Server) objectOwner(rq *request, st *bucketState) string {
 	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{})
 	if err != nil {
 		return st.ownerKey
 	}
-	return st.objectOwnerKey(info)
+	return st.ownerKeyOf(info.Owner)
 }
 
 func handlePutObjectACL(s *Server, rq *request) (*response, error) {

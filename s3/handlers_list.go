@@ -116,7 +116,7 @@ func handleListObjects(s *Server, rq *request) (*response, error) {
 			item.ChecksumAlgorithm, item.ChecksumType = alg, engine.ChecksumType(v)
 		}
 		if withOwner {
-			ow := ownerOf(st.objectOwnerKey(o))
+			ow := ownerOf(st.ownerKeyOf(o.Owner))
 			item.Owner = &ow
 		}
 		out.Contents = append(out.Contents, item)

@@ -204,9 +204,14 @@ func handleListParts(s *Server, rq *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := s.bucketState(rq.bucket)
+	if err != nil {
+		return nil, err
+	}
+	owner := ownerOf(st.ownerKeyOf(res.Upload.Owner))
 	out := listPartsResult{
 		Xmlns: s3NS, Bucket: rq.bucket, Key: xmlText(rq.key), UploadID: uploadID,
-		Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket), StorageClass: "STANDARD",
+		Initiator: owner, Owner: owner, StorageClass: "STANDARD",
 		PartNumberMarker: marker, NextPartNumberMarker: res.NextPartNumberMarker,
 		MaxParts: max, IsTruncated: res.Truncated,
 		ChecksumAlgorithm: res.Upload.ChecksumAlgorithm, ChecksumType: res.Upload.ChecksumType,
@@ -252,9 +257,14 @@ func handleListUploads(s *Server, rq *request) (*response, error) {
 		out.NextKeyMarker = enc.enc(res.NextKeyMarker)
 		out.NextUploadIDMarker = res.NextUploadIDMarker
 	}
+	st, err := s.bucketState(rq.bucket)
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range res.Uploads {
+		owner := ownerOf(st.ownerKeyOf(u.Owner))
 		out.Uploads = append(out.Uploads, uploadItem{
-			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: s.bucketOwner(rq.bucket), Owner: s.bucketOwner(rq.bucket),
+			Key: enc.enc(u.Key), UploadID: u.UploadID, Initiator: owner, Owner: owner,
 			StorageClass: "STANDARD", Initiated: timeISO(u.Initiated),
 			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 		})

@@ -55,6 +55,16 @@ func TestObjectWriterOwnership(t *testing.T) {
 		t.Fatalf("listing's owner of other's object: %d %s", st, b)
 	}
 
+	// An upload other starts is other's object to be.
+	setPolicy(t, e, `{"Effect":"Allow","Principal":{"AWS":"AKOTHER"},"Action":["s3:PutObject","s3:GetObject","s3:GetObjectAcl","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":["arn:aws:s3:::bkt","arn:aws:s3:::bkt/*"]},
+	 {"Effect":"Allow","Principal":{"AWS":"AKOWNER"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}`)
+	if st, b := authzDo(t, e, callerOther, "POST", "/bkt/upload?uploads", nil, nil); st != 200 {
+		t.Fatalf("CreateMultipartUpload: %d %s", st, b)
+	}
+	if st, b := authzDo(t, e, callerOther, "GET", "/bkt?uploads&prefix=upload", nil, nil); st != 200 || between(b, "<Owner><ID>", "</ID>") != otherID {
+		t.Fatalf("owner of other's upload: %d %s", st, b)
+	}
+
 	put("shared", map[string]string{"x-amz-acl": "bucket-owner-full-control"})
 	if got := aclOwner(callerOther, "shared"); got != otherID {
 		t.Fatalf("owner under ObjectWriter with bucket-owner-full-control: %q", got)

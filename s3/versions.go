@@ -152,7 +152,7 @@ func handleListObjectVersions(s *Server, rq *request) (*response, error) {
 	}
 	for _, v := range res.Versions {
 		e := versionEntry{XMLName: xml.Name{Local: "Version"}, Key: enc.enc(v.Key), VersionID: v.VersionID, IsLatest: v.IsLatest,
-			LastModified: timeISO(v.LastModified), Owner: ownerOf(st.objectOwnerKey(v))}
+			LastModified: timeISO(v.LastModified), Owner: ownerOf(st.ownerKeyOf(v.Owner))}
 		if v.DeleteMarker {
 			e.XMLName.Local = "DeleteMarker"
 		} else {
