@@ -13,7 +13,7 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# prismd benchmarks\n\n")
-	p("Written by `%s` on %s in %.0f s. Every figure that matters is a **ratio measured in the same run**: prismd against the same client talking straight to one backend region (interleaved rounds, prismd first), and the engine against the irreducible work in the same `go test` process. Absolute numbers describe this machine more than prismd.\n\n",
+	p("Written by `%s` on %s in %.0f s. Every figure that matters is a **ratio measured in the same run**: prismd against the same client talking straight to one backend region (interleaved rounds, each side first in half of them), and the engine against the irreducible work in the same `go test` process. Absolute numbers describe this machine more than prismd.\n\n",
 		invocation, rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.ElapsedSec)
 	p("A result with any error is **invalid** and marked so; its ratios do not count.\n\n")
 
@@ -207,7 +207,7 @@ func writeComparisonTableVs(b *strings.Builder, cs []*Comparison, name, base str
 // server spent per operation.
 func writeMinIO(b *strings.Builder, mr *MinIOReport, cpus int) {
 	fmt.Fprintf(b, "## prismd vs MinIO on local disks (issue 15)\n\n")
-	fmt.Fprintf(b, "prismd over three fs regions (directories on this machine's disk; prismd.toml below) against MinIO over three drive directories on the same disk with one parity drive: both erasure 2+1, the same client, interleaved rounds (prismd first). "+
+	fmt.Fprintf(b, "prismd over three fs regions (directories on this machine's disk; prismd.toml below) against MinIO over three drive directories on the same disk with one parity drive: both erasure 2+1, the same client, interleaved rounds (each side first in half of them). "+
 		"The mixed workload is 70 %% GET, 20 %% PUT and 10 %% DELETE (of keys the run PUT), object sizes uniform in 1 KiB–16 MiB. MinIO: `%s`.\n\n", mr.Command)
 	writeComparisonTableVs(b, mr.Comparisons, "prismd", "MinIO")
 	var rows []string
