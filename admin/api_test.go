@@ -289,6 +289,10 @@ func TestDrainRegion(t *testing.T) {
 		bodies[key] = strings.Repeat(key, 40_000+i) // replicated or erasure-coded under the hybrid default
 		g.put("photos", key, bodies[key])
 	}
+	// A PUT returns once its write quorum landed; the other shard lands
+	// behind it. Only stored shards are drained, and every shard is
+	// checked stored below: wait for those writes first.
+	g.e.WaitWrites()
 	onD := func() int {
 		n := 0
 		for key := range bodies {
