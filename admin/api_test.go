@@ -34,6 +34,7 @@ func TestBucketsAndObjects(t *testing.T) {
 	g.put("photos", "2024/cat.jpg", "meow meow")
 	g.put("photos", "2024/dog.jpg", "woof")
 	g.put("photos", "readme.txt", strings.Repeat("x", 2<<20)) // erasure-coded under the default hybrid policy, 2 segments of 1 MiB
+	g.e.WaitWrites()                                          // the shards beyond the quorum: every shard is stored below
 
 	var buckets []bucketView
 	json.Unmarshal([]byte(b.must(http.StatusOK, "GET", "/api/buckets", "")), &buckets)

@@ -28,6 +28,7 @@ func TestDrainBootstrapRegion(t *testing.T) {
 		bodies[key] = strings.Repeat(key, 30_000+i)
 		g.put("photos", key, bodies[key])
 	}
+	g.e.WaitWrites() // the shards beyond each PUT's quorum, drained only once stored
 	on := func(region string) int {
 		n := 0
 		for key := range bodies {
