@@ -165,23 +165,39 @@ func (s *Server) decide(rq *request, action string, write bool, bucket, key stri
 			return access.ImplicitDeny, st, err
 		}
 	}
-	if perm, object := access.ACLPermission(action); perm != "" && object && st.Exists && st.Ownership != "BucketOwnerEnforced" {
+	// The object an object action names is read once, for what the
+	// decision needs of it: its ACL and owner, its tags.
+	_, objectACL := access.ACLPermission(action)
+	objectACL = objectACL && st.Exists && st.Ownership != "BucketOwnerEnforced"
+	var obj engine.ObjectInfo
+	found := false
+	if key != "" && (objectACL || st.Policy.ReadsTags()) {
+		obj, found = s.namedObject(rq, bucket, key)
+	}
+	if objectACL {
 		if g, ok, err := s.engine().ObjectACL(bucket, key); err == nil && ok {
 			st.ObjectACL = g
 		}
-		id := ""
-		if bucket == rq.bucket && key == rq.key {
-			id = rq.q.Get("versionId")
-		}
-		if info, err := s.engine().HeadObject(rq.ctx(), bucket, key, engine.GetOptions{VersionID: id}); err == nil {
-			if k := st.ownerKeyOf(info.Owner); k != st.ownerKey {
-				st.ObjectOwner = engine.CanonicalID(k)
-			}
+		if k := st.ownerKeyOf(obj.Owner); found && k != st.ownerKey {
+			st.ObjectOwner = engine.CanonicalID(k)
 		}
 	}
 	ar := accessRequest(rq, action, write, bucket, key, &st)
-	s.addExistingTags(rq, &ar, &st)
+	if found && st.Policy.ReadsTags() {
+		addExistingTags(&ar, obj.Tags)
+	}
 	return access.Decide(principal(rq.auth), ar, st.Bucket), st, nil
+}
+
+// namedObject reads the object an action names: the version the request
+// names when the object is the request's own target, else the latest.
+func (s *Server) namedObject(rq *request, bucket, key string) (engine.ObjectInfo, bool) {
+	id := ""
+	if bucket == rq.bucket && key == rq.key {
+		id = rq.q.Get("versionId")
+	}
+	info, err := s.engine().HeadObject(rq.ctx(), bucket, key, engine.GetOptions{VersionID: id})
+	return info, err == nil
 }
 
 // authorize decides the request's own operation. A refusal is
@@ -236,6 +252,7 @@ func (s *Server) authorize(rq *request) error {
 	if want := rq.r.Header.Get("X-Amz-Expected-Bucket-Owner"); want != "" && st.Exists && want != st.Owner {
 		return ErrAccessDenied
 	}
+	rq.bucketState = &st
 	return nil
 }
 

@@ -17,9 +17,12 @@ func aclNames(rq *request, st *bucketState) map[string]string {
 	return names
 }
 
-// existingBucket reads the state of the request's bucket; NoSuchBucket
-// when it does not exist.
+// existingBucket reads the state of the request's bucket (as its
+// authorization read it, when it did); NoSuchBucket when it does not exist.
 func (s *Server) existingBucket(rq *request) (bucketState, error) {
+	if st := rq.bucketState; st != nil && st.Exists {
+		return *st, nil
+	}
 	st, err := s.bucketState(rq.bucket)
 	if err != nil {
 		return st, err
@@ -120,13 +123,10 @@ func handleGetObjectACL(s *Server, rq *request) (*response, error) {
 	return xmlResponse(aclOutput(ownerKey, grants, names)), nil
 }
 
-// objectOwner is the access key that owns the latest version at the
-// request's key (bucketState.ownerKeyOf).
+// objectOwner is the access key that owns the request's object
+// (bucketState.ownerKeyOf).
 func (s *Server) objectOwner(rq *request, st *bucketState) string {
-	info, err := s.engine().HeadObject(rq.ctx(), rq.bucket, rq.key, engine.GetOptions{})
-	if err != nil {
-		return st.ownerKey
-	}
+	info, _ := s.namedObject(rq, rq.bucket, rq.key)
 	return st.ownerKeyOf(info.Owner)
 }
 

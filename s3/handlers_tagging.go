@@ -199,26 +199,13 @@ func requestAction(rq *request) string {
 	return rq.route.action
 }
 
-// addExistingTags puts the tags of the object a request acts on into
-// its condition values (s3:ExistingObjectTag/<key>), when the bucket's
-// policy asks about them. The version is the request's versionId when
-// the object is the request's own target, else the latest.
-func (s *Server) addExistingTags(rq *request, ar *access.Request, st *bucketState) {
-	if ar.Key == "" || !st.Policy.ReadsTags() {
-		return
-	}
-	id := ""
-	if ar.Bucket == rq.bucket && ar.Key == rq.key {
-		id = rq.q.Get("versionId")
-	}
-	info, err := s.engine().HeadObject(rq.ctx(), ar.Bucket, ar.Key, engine.GetOptions{VersionID: id})
-	if err != nil {
-		return
-	}
-	if ar.Values == nil && len(info.Tags) > 0 {
+// addExistingTags puts the tags of the object a request acts on (see
+// Server.namedObject) into its condition values (s3:ExistingObjectTag/<key>).
+func addExistingTags(ar *access.Request, tags map[string]string) {
+	if ar.Values == nil && len(tags) > 0 {
 		ar.Values = map[string]string{}
 	}
-	for k, v := range info.Tags {
+	for k, v := range tags {
 		ar.Values[access.ExistingTagKey+k] = v
 	}
 }

@@ -307,6 +307,9 @@ type request struct {
 	route  route
 	// body is set by handlers that read one; the adapter prefers its error.
 	body *payload
+	// bucketState is the state of the request's bucket its authorization
+	// read (nil when it read none), for the handler not to read it again.
+	bucketState *bucketState
 }
 
 func (rq *request) ctx() context.Context { return rq.r.Context() }
