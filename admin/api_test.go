@@ -23,6 +23,20 @@ func (g *testGateway) put(bucket, key, body string) {
 	}
 }
 
+// readsBack fails the test unless bucket/key reads back as want.
+func (g *testGateway) readsBack(bucket, key, want string) {
+	g.t.Helper()
+	r, err := g.e.GetObject(context.Background(), bucket, key, engine.GetOptions{})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if string(got) != want {
+		g.t.Fatalf("%s/%s reads back wrong", bucket, key)
+	}
+}
+
 // TestBucketsAndObjects: buckets with their counts, the object browser,
 // object details with shard locations, and download.
 func TestBucketsAndObjects(t *testing.T) {
@@ -339,15 +353,7 @@ func TestDrainRegion(t *testing.T) {
 				t.Errorf("%s: shard %+v", key, l)
 			}
 		}
-		r, err := g.e.GetObject(context.Background(), "photos", key, engine.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(r)
-		r.Close()
-		if string(got) != want {
-			t.Fatalf("%s reads back wrong", key)
-		}
+		g.readsBack("photos", key, want)
 	}
 }
 

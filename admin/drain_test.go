@@ -1,14 +1,10 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/prismd/prismd/engine"
 )
 
 // TestDrainBootstrapRegion: a region of the bootstrap config is drained
@@ -65,15 +61,7 @@ func TestDrainBootstrapRegion(t *testing.T) {
 		t.Errorf("a still in use: %s", list)
 	}
 	for key, want := range bodies {
-		r, err := g.e.GetObject(context.Background(), "photos", key, engine.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(r)
-		r.Close()
-		if string(got) != want {
-			t.Fatalf("%s: read back differs", key)
-		}
+		g.readsBack("photos", key, want)
 	}
 	// Still the bootstrap config's: not added back through the API.
 	b.must(http.StatusBadRequest, "PUT", "/api/regions/a", `{"type":"fs","path":"/srv/a"}`)

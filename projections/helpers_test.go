@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -143,4 +144,16 @@ func checkSnapshot(t *testing.T, s *State) {
 		}
 		return true
 	})
+}
+
+// applyNext applies evs at the indexes after the state's last (time: the
+// index × 1000) and returns their refusals, joined. A refused event still
+// takes its index, as in the log.
+func applyNext(s *State, evs ...log.Event) error {
+	var errs []error
+	for _, ev := range evs {
+		i := s.Applied() + 1
+		errs = append(errs, s.Apply(i, int64(i)*1000, ev))
+	}
+	return errors.Join(errs...)
 }

@@ -250,13 +250,7 @@ func TestRegionLoss(t *testing.T) {
 // of every kind (the same events for every format version).
 func goldenState() *State {
 	s := New()
-	i := uint64(0)
-	ap := func(evs ...log.Event) {
-		for _, ev := range evs {
-			i++
-			s.Apply(i, int64(i)*1000, ev)
-		}
-	}
+	ap := func(evs ...log.Event) { applyNext(s, evs...) }
 	ap(log.BucketCreated{Bucket: "b", Created: 5, Location: "eu"}, log.BackendBucketReady{Bucket: "b", Region: "a"},
 		log.RegionAdded{Region: log.Region{Name: "r", Type: "fs", Path: "/r"}}, log.AccessKeyCreated{AccessKey: "K", SealedSecret: []byte{1, 2}})
 	ap(putObject(bid(1), "b", "kept", 10)...)
@@ -273,12 +267,7 @@ func goldenState() *State {
 // addGoldenVersions adds what snapshot version 4 pins: a versioned bucket
 // with a noncurrent version, a current one and a delete marker.
 func addGoldenVersions(s *State) {
-	ap := func(evs ...log.Event) {
-		for _, ev := range evs {
-			i := s.Applied() + 1
-			s.Apply(i, int64(i)*1000, ev)
-		}
-	}
+	ap := func(evs ...log.Event) { applyNext(s, evs...) }
 	ap(log.BucketCreated{Bucket: "v", Created: 9}, log.BucketVersioningSet{Bucket: "v", Status: log.VersioningEnabled})
 	ap(putObject(bid(4), "v", "k", 10)...)
 	ap(putObject(bid(5), "v", "k", 10)...)
@@ -289,11 +278,8 @@ func addGoldenVersions(s *State) {
 // configuration documents, and an object with tags and an object lock.
 func addGoldenConfigs(s *State) {
 	ap := func(evs ...log.Event) {
-		for _, ev := range evs {
-			i := s.Applied() + 1
-			if err := s.Apply(i, int64(i)*1000, ev); err != nil {
-				panic(err)
-			}
+		if err := applyNext(s, evs...); err != nil {
+			panic(err)
 		}
 	}
 	ap(log.BucketConfigSet{Bucket: "v", Name: log.ConfigCORS, Doc: []byte("<CORSConfiguration/>")},
@@ -315,18 +301,14 @@ func addGoldenConfigs(s *State) {
 // addGoldenAccess adds what version 4 of the snapshot carries for access:
 // an owned bucket with a grant, a policy, a public access block, an object ACL.
 func addGoldenAccess(s *State) {
-	i := s.Applied()
-	for _, ev := range []log.Event{
+	if err := applyNext(s,
 		log.BucketCreated{Bucket: "owned", Created: 6, Owner: "K", Ownership: "ObjectWriter",
 			Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
 		log.BucketAccessPolicySet{Bucket: "b", Policy: `{"Version":"2012-10-17","Statement":[]}`},
 		log.PublicAccessBlockSet{Bucket: "b", Block: &log.PublicAccessBlock{IgnorePublicAcls: true}},
 		log.ObjectACLSet{Bucket: "b", Key: "kept", Blob: bid(1), Grants: []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}},
-	} {
-		i++
-		if err := s.Apply(i, int64(i)*1000, ev); err != nil {
-			panic(err)
-		}
+	); err != nil {
+		panic(err)
 	}
 }
 
@@ -337,11 +319,8 @@ func addGoldenOwner(s *State) {
 	c := evs[len(evs)-1].(log.ObjectCommitted)
 	c.Meta.Owner = "K2"
 	evs[len(evs)-1] = c
-	for _, ev := range evs {
-		i := s.Applied() + 1
-		if err := s.Apply(i, int64(i)*1000, ev); err != nil {
-			panic(err)
-		}
+	if err := applyNext(s, evs...); err != nil {
+		panic(err)
 	}
 }
 
@@ -467,15 +446,7 @@ func TestSnapshotGolden(t *testing.T) {
 // it is refused for another one and forgotten when the key is rewritten.
 func TestObjectACLFollowsTheObject(t *testing.T) {
 	s := New()
-	i := uint64(0)
-	ap := func(evs ...log.Event) error {
-		var err error
-		for _, ev := range evs {
-			i++
-			err = s.Apply(i, int64(i)*1000, ev)
-		}
-		return err
-	}
+	ap := func(evs ...log.Event) error { return applyNext(s, evs...) }
 	ap(log.BucketCreated{Bucket: "b", Created: 1})
 	ap(putObject(bid(1), "b", "k", 10)...)
 	pub := []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}
@@ -502,13 +473,9 @@ func TestObjectACLFollowsTheObject(t *testing.T) {
 // a snapshot keeps it.
 func TestUploadGrantsFollowCompletion(t *testing.T) {
 	s := New()
-	i := uint64(0)
 	ap := func(evs ...log.Event) {
-		for _, ev := range evs {
-			i++
-			if err := s.Apply(i, int64(i)*1000, ev); err != nil {
-				t.Fatal(err)
-			}
+		if err := applyNext(s, evs...); err != nil {
+			t.Fatal(err)
 		}
 	}
 	pub := []log.Grant{{Grantee: "group:AllUsers", Permission: "READ"}}

@@ -13,15 +13,7 @@ import (
 // a missing version or a delete marker.
 func TestObjectTagsSet(t *testing.T) {
 	s := New()
-	i := uint64(0)
-	ap := func(evs ...log.Event) error {
-		var err error
-		for _, ev := range evs {
-			i++
-			err = s.Apply(i, int64(i)*1000, ev)
-		}
-		return err
-	}
+	ap := func(evs ...log.Event) error { return applyNext(s, evs...) }
 	ap(log.BucketCreated{Bucket: "b", Created: 1}, log.BucketVersioningSet{Bucket: "b", Status: log.VersioningEnabled})
 	ap(putObject(bid(1), "b", "k", 10)...)
 	s.Publish()

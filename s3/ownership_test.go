@@ -55,6 +55,14 @@ func TestObjectWriterOwnership(t *testing.T) {
 		t.Fatalf("listing's owner of other's object: %d %s", st, b)
 	}
 
+	// A copy is its copier's, whoever owns the source.
+	if st, b := authzDo(t, e, callerOther, "PUT", "/bkt/copied", nil, map[string]string{"x-amz-copy-source": "/bkt/obj"}); st != 200 {
+		t.Fatalf("copy by other: %d %s", st, b)
+	}
+	if got := aclOwner(callerOther, "copied"); got != otherID {
+		t.Fatalf("owner of other's copy of the bucket owner's object: %q", got)
+	}
+
 	// An upload other starts is other's object to be.
 	setPolicy(t, e, `{"Effect":"Allow","Principal":{"AWS":"AKOTHER"},"Action":["s3:PutObject","s3:GetObject","s3:GetObjectAcl","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":["arn:aws:s3:::bkt","arn:aws:s3:::bkt/*"]},
 	 {"Effect":"Allow","Principal":{"AWS":"AKOWNER"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*"}`)
