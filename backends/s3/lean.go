@@ -11,8 +11,7 @@ package s3
 // endpoint resolver (path-style or virtual-hosted, IP endpoints, …), keys are
 // escaped by the SDK's own function, the headers that matter are the same
 // (X-Amz-Content-Sha256, Range, Accept-Encoding: identity, Content-Type on
-// PUT, Expect:
-// 100-continue on PUTs of 2 MiB or more), errors are decoded from the status
+// PUT; no Expect: 100-continue, see New), errors are decoded from the status
 // code and the S3 error XML and built from the same types (OperationError,
 // ResponseError, GenericAPIError, types.NoSuchKey/NotFound, RequestSendError,
 // CanceledError, MaxAttemptsError), so wrapErr classifies both paths alike,
@@ -53,9 +52,6 @@ const (
 	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	// unsignedPayloadHash is what PutObject signs (see unsignedPayload).
 	unsignedPayloadHash = "UNSIGNED-PAYLOAD"
-	// expectContinueBytes is the SDK's default threshold for sending
-	// "Expect: 100-continue" with a PutObject body.
-	expectContinueBytes = 2 << 20
 	// maxEndpoints bounds the per-bucket endpoint cache; buckets beyond it
 	// are resolved on every call.
 	maxEndpoints = 4096
@@ -221,9 +217,6 @@ func (l *lean) attempt(ctx context.Context, region string, op *leanOp, ep *endpo
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	l.signer.sign(req, payloadHash, time.Now())
-	if body != nil && body.size >= expectContinueBytes {
-		req.Header.Set("Expect", "100-continue")
-	}
 	resp, err := l.send(ctx, req, body)
 	if err == nil {
 		err = checkResponse(op, resp)

@@ -100,9 +100,6 @@ func compareRequest(t *testing.T, name string, b *Backend, ep *endpoint, op *lea
 		hash = unsignedPayloadHash
 		got.Header.Set("Content-Type", "application/octet-stream")
 		got.ContentLength = size
-		if size >= expectContinueBytes {
-			got.Header.Set("Expect", "100-continue")
-		}
 	}
 	got.Header.Set("X-Amz-Content-Sha256", hash)
 	if got.Method != want.Method || got.URL.String() != want.URL.String() || got.URL.EscapedPath() != want.URL.EscapedPath() || got.Host != want.Host && got.Host != want.URL.Host {
@@ -261,4 +258,59 @@ func TestLeanErrorsMatchSDK(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLargePutSendsNoExpect: a large shard PUT goes out with its body at
+// once, without "Expect: 100-continue" (waiting for the 100 would cost a
+// round trip to the region first), on both paths; a region that refuses
+// one without reading its body still ends the Put with its error.
+func TestLargePutSendsNoExpect(t *testing.T) {
+	const size = 3 << 20
+	for _, sdkOnly := range []bool{false, true} {
+		for _, refuse := range []bool{false, true} {
+			var mu sync.Mutex
+			var expect []string
+			var got int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				expect = append(expect, r.Header.Get("Expect"))
+				mu.Unlock()
+				if refuse {
+					s3Error(w, 403, "AccessDenied", "Access Denied")
+					return
+				}
+				n, _ := io.Copy(io.Discard, r.Body)
+				mu.Lock()
+				got = n
+				mu.Unlock()
+			}))
+			b, err := New(t.Context(), Config{Name: "fake", Endpoint: srv.URL, AccessKey: "a", SecretKey: "s", PathStyle: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.lean.sdkOnly = sdkOnly
+			err = b.Put(t.Context(), "bkt", "k", io.LimitReader(zeroReader{}, size), size)
+			srv.Close()
+			name := fmt.Sprintf("sdkOnly=%v refuse=%v", sdkOnly, refuse)
+			mu.Lock()
+			if len(expect) != 1 || expect[0] != "" {
+				t.Errorf("%s: Expect headers %q, want one request without", name, expect)
+			}
+			if refuse {
+				if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+					t.Errorf("%s: Put = %v, want AccessDenied", name, err)
+				}
+			} else if err != nil || got != size {
+				t.Errorf("%s: Put = %v, server got %d bytes, want %d", name, err, got, size)
+			}
+			mu.Unlock()
+		}
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -115,6 +115,12 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		// checksum on PutObject would need a seekable body or a trailer.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		// No "Expect: 100-continue": waiting for the 100 costs every large
+		// shard PUT a round trip to its region before the first byte (the
+		// most of its time over a WAN), to spare a body that a region
+		// refusing the request would not read; the gateway's requests are
+		// refused rarely, and a refusal still ends the Put with its error.
+		ContinueHeaderThresholdBytes: -1,
 	})
 	_ = ctx // New makes no request; ctx is kept for API stability.
 	return &Backend{cfg: cfg, client: client, lean: newLean(cfg, httpClient, retryer)}, nil
@@ -160,7 +166,6 @@ func newHTTPClient(cfg Config) (*awshttp.BuildableClient, error) {
 			t.IdleConnTimeout = 90 * time.Second
 			t.TLSHandshakeTimeout = min(connectTimeout*2, cfg.Timeout)
 			t.ResponseHeaderTimeout = cfg.Timeout
-			t.ExpectContinueTimeout = time.Second
 			if t.TLSClientConfig == nil {
 				t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 			}
