@@ -42,6 +42,12 @@
 //     file fsync and up to three directory fsyncs each. A round's error
 //     (a write-back error anywhere on the filesystem) fails every Put
 //     waiting for it. Elsewhere each Put fsyncs its file and directories.
+//   - A Put of 1 MiB or more writes its whole MiBs with O_DIRECT where the
+//     filesystem allows it (ext4, xfs; not tmpfs), from a page-aligned
+//     buffer, and its tail through the page cache: the bytes skip the copy
+//     into the page cache and its reclaim, which under concurrent large
+//     Puts cost more CPU than the rest of the Put. Durability is unchanged:
+//     the same syncfs (or fsync) rounds cover direct and cached writes.
 //   - Get opens the file once and reads [offset, offset+length) from that
 //     open file, so an overwrite or delete during a read does not affect it.
 //   - List returns keys in lexical byte order (not directory-walk order) and

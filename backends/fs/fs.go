@@ -93,7 +93,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 			err = fmt.Errorf("put %s/%s: %w", bucket, key, err)
 		}
 	}()
-	f, err := os.CreateTemp(b.bucketDir(bucket), tmpPrefix+"*")
+	f, direct, err := createTemp(b.bucketDir(bucket), size)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return backends.ErrNoSuchBucket
@@ -109,7 +109,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 		}
 	}()
 	cr := &ctxReader{ctx: ctx, r: r}
-	if err := copyN(f, cr, size); err != nil {
+	if err := writeBody(f, direct, cr, size); err != nil {
 		return err
 	}
 	// The data is durable before it takes the key's name, so that after a
