@@ -96,6 +96,7 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 			p("Far region starved:\n\n")
 			writeComparisonTableVs(&b, wr.Starved, "prismd", "ideal")
 		}
+		writeWANCPU(&b, append(slices.Clone(wr.Normal), wr.Starved...), m.CPUs)
 	}
 
 	if mr := rep.Memory; mr != nil {
@@ -259,6 +260,35 @@ func writeCPUTable(b *strings.Builder, cs []*Comparison, explain bool, cpus int,
 	fmt.Fprintf(b, "| workload | %[1]s client | %[1]s gateway | %[1]s regions | %[1]s total | direct client | direct regions | direct total | ratio | ceiling |\n", name)
 	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
 	return true
+}
+
+// writeWANCPU writes the CPU per operation of each side of the WAN
+// comparisons, how many CPUs each side kept busy, and the ceiling.
+func writeWANCPU(b *strings.Builder, cs []*Comparison, cpus int) {
+	var rows []string
+	for _, c := range cs {
+		t, d := c.Target.CPU, c.Baseline.CPU
+		if t == nil || d == nil || c.Target.ElapsedSec <= 0 || c.Baseline.ElapsedSec <= 0 {
+			continue
+		}
+		ceiling := "—"
+		if c.Ratios.CPUCeiling > 0 {
+			ceiling = fmt.Sprintf("**%.2f**", c.Ratios.CPUCeiling)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |",
+			c.Label, t.MsPerOp.Client, t.MsPerOp.Gateway, t.MsPerOp.Regions, t.MsPerOp.Total, t.Seconds.Total/c.Target.ElapsedSec,
+			d.MsPerOp.Client, d.MsPerOp.Regions, d.MsPerOp.Total, d.Seconds.Total/c.Baseline.ElapsedSec, c.Ratios.OpsPerSec, ceiling))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "### CPU per operation (ms), by process\n\n")
+	fmt.Fprintf(b, "As in the local sets: `client` is the bench process, which here also runs the three Shapers (every byte to and from a region passes through it), `gateway` is `prismd serve`, `regions` the three versitygw processes through prismd and region-2 alone for the ideal. "+
+		"`busy` is the CPUs a side kept busy (its CPU time ÷ its run time) out of this machine's %d. "+
+		"Where both sides keep the CPUs busy, the obj/s ratio is close to ideal total ÷ prismd total, and `ceiling` = ideal total ÷ (prismd total − gateway) is the ratio a gateway costing no CPU at all would reach: the regions' extra work (a PUT writes 3 shards of half the object, a GET reads 2) and the Shapers' relaying of it are left. "+
+		"The c1 rows keep the CPUs mostly idle: their ratio is the WAN path itself, and their ceiling does not apply.\n\n", cpus)
+	fmt.Fprintf(b, "| workload | prismd client | prismd gateway | prismd regions | prismd total | prismd busy | ideal client | ideal region | ideal total | ideal busy | ratio | ceiling |\n")
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n%s\n\n", strings.Join(rows, "\n"))
 }
 
 // writeEngineRatios writes the engine-vs-raw ratios of issue 5.

@@ -314,3 +314,18 @@ func TestWANTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestWANCPUTable(t *testing.T) {
+	c := withCPU(comparisonOf(OpPut, 8<<20, 8, OpStats{Count: 100}, OpStats{Count: 200}),
+		CPUByRole{Client: 0.5, Gateway: 0.3, Regions: 1}, CPUByRole{Client: 0.6, Regions: 1.2})
+	rep := &Report{Machine: Machine{CPUs: 2}, Started: time.Unix(0, 0), WAN: &WANReport{Normal: []*Comparison{c}}}
+	var md strings.Builder
+	if err := WriteMarkdown(&md, rep, "make bench"); err != nil {
+		t.Fatal(err)
+	}
+	// 18 ms/op over 100 ops in 1 s keeps 1.8 CPUs busy; ceiling 9 / (18 − 3).
+	row := "| put 8MiB c8 | 5.00 | 3.00 | 10.00 | 18.00 | 1.80 | 3.00 | 6.00 | 9.00 | 1.80 | 0.50 | **0.60** |"
+	if !strings.Contains(md.String(), row) {
+		t.Errorf("markdown lacks %q:\n%s", row, md.String())
+	}
+}

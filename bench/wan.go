@@ -26,11 +26,22 @@ type WANReport struct {
 	Starved []*Comparison `json:"starved"`
 }
 
-// wanWorkloads are the standard workloads at concurrency 8.
-func wanWorkloads() []Workload {
+// wanWorkloads are the standard workloads at concurrency 8; with latency,
+// also PUT and GET of 8 MiB one at a time, where the CPUs this machine's
+// gateway, regions and client share do not limit either side, so that the
+// ratio shows the WAN path itself.
+func wanWorkloads(latency bool) []Workload {
 	ws := standardWorkloads()
 	for i := range ws {
 		ws[i].Concurrency = 8
+	}
+	if latency {
+		for _, w := range standardWorkloads() {
+			if w.Size == 8<<20 {
+				w.Concurrency = 1
+				ws = append(ws, w)
+			}
+		}
 	}
 	return ws
 }
@@ -80,12 +91,16 @@ func (s *standard) wanSet(ctx context.Context) {
 			return
 		}
 		ideal := s.regions[1]
-		for _, w := range wanWorkloads() {
+		procs := []ServerProcess{{Role: RoleGateway, PID: g.PID()}}
+		for _, r := range s.regions {
+			procs = append(procs, ServerProcess{Role: RoleRegion, PID: r.PID()})
+		}
+		for _, w := range wanWorkloads(!starved) {
 			w.Duration = s.cfg.RoundDuration * time.Duration(s.cfg.Rounds)
 			bucket := bucketName(name, w)
-			target := Endpoint{Name: "prismd", URL: g.Endpoint, AccessKey: g.AccessKey, SecretKey: g.SecretKey, Bucket: bucket,
-				Processes: []ServerProcess{{Role: RoleGateway, PID: g.PID()}}}
-			base := Endpoint{Name: "ideal", URL: urls[1], AccessKey: ideal.AccessKey, SecretKey: ideal.SecretKey, Bucket: "ideal-" + bucket}
+			target := Endpoint{Name: "prismd", URL: g.Endpoint, AccessKey: g.AccessKey, SecretKey: g.SecretKey, Bucket: bucket, Processes: procs}
+			base := Endpoint{Name: "ideal", URL: urls[1], AccessKey: ideal.AccessKey, SecretKey: ideal.SecretKey, Bucket: "ideal-" + bucket,
+				Processes: []ServerProcess{{Role: RoleRegion, PID: ideal.PID()}}}
 			label := "wan " + w.String()
 			if starved {
 				label = "wan starved " + w.String()
