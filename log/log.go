@@ -40,6 +40,8 @@ type Options struct {
 const (
 	defaultSegmentSize = 20 << 20
 	defaultMaxBatch    = 4096
+	// maxYields bounds the yields between two group commits (see run).
+	maxYields = 4
 
 	// payloadSizeHint is the room Append makes for each event's payload:
 	// enough for a typical ObjectCommitted.
@@ -309,8 +311,15 @@ func (l *Log) run() {
 		buf = l.commit(batch, &wb, buf)
 		// Let the appenders just woken run before gathering the next
 		// batch: those that append again at once join it rather than
-		// waiting a whole fsync for the one after.
-		runtime.Gosched()
+		// waiting a whole fsync for the one after. Yield a few times, as
+		// long as fewer requests are queued than the batch just written
+		// had: with many appenders, one yield lets only some of them in.
+		for range maxYields {
+			runtime.Gosched()
+			if len(l.reqs) >= len(batch) {
+				break
+			}
+		}
 	}
 }
 
