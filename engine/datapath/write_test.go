@@ -14,16 +14,17 @@ import (
 	plog "github.com/prismd/prismd/log"
 )
 
-// testRegion is a healthy Region over a backend.
+// testRegion is a healthy Region over a backend, with a read score.
 type testRegion struct {
-	name string
-	b    backends.Backend
+	name  string
+	b     backends.Backend
+	score float64
 }
 
 func (r testRegion) Name() string                 { return r.name }
 func (r testRegion) Backend() backends.Backend    { return r.b }
 func (r testRegion) Available() bool              { return true }
-func (r testRegion) Health() Health               { return Health{Healthy: true} }
+func (r testRegion) Health() Health               { return Health{Healthy: true, Score: r.score} }
 func (r testRegion) Observe(time.Duration, error) {}
 func (r testRegion) Outcome(error)                {}
 func (r testRegion) Wrote(error)                  {}
