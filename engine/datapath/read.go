@@ -89,9 +89,10 @@ func Read(ctx context.Context, s Segment, first, last int, need []int, failed fu
 // by their regions' scores, a parity shard's made worse so that data
 // shards come first unless clearly slower. Reading a data shard needs no
 // decoding, and its blocks go to the client without a copy. Clearly means
-// by more than the jitter of regions a few milliseconds away (local disks,
-// one data centre), where reading parity would only add the decoding: by
-// 10 ms, and half again.
+// by half again and 2 ms between distant regions, and by at least 10 ms
+// between regions a few milliseconds away (local disks, one data centre),
+// whose jitter under load is larger than their differences: there,
+// reading parity would only add the decoding.
 func readOrder(s Segment) []int {
 	type cand struct {
 		shard int
@@ -104,7 +105,7 @@ func readOrder(s Segment) []int {
 		}
 		sc := reg.Health().Score
 		if i >= s.Geo.K {
-			sc = sc*1.5 + 0.010
+			sc = max(sc*1.5+0.002, sc+0.010)
 		}
 		cands = append(cands, cand{i, sc})
 	}

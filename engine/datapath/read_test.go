@@ -20,7 +20,8 @@ func TestReadOrder(t *testing.T) {
 		{"local jitter: a data shard's disk 3 ms slower", 2, []float64{1, 4, 1}, []int{0, 1, 2}},
 		{"local jitter: 8 ms slower", 2, []float64{9, 1, 1}, []int{1, 0, 2}},
 		{"distant data region (100 ms), near parity (20 ms)", 2, []float64{50, 100, 20}, []int{2, 0, 1}},
-		{"parity 30 ms, data 50 ms: not clearly faster", 2, []float64{50, 50, 30}, []int{0, 1, 2}},
+		{"parity 35 ms, data 50 ms: not clearly faster", 2, []float64{50, 50, 35}, []int{0, 1, 2}},
+		{"parity 30 ms, data 50 ms: clearly faster", 2, []float64{50, 50, 30}, []int{2, 0, 1}},
 		{"data shard not stored", 2, []float64{-1, 5, 5}, []int{1, 2}},
 		{"3+2, one data region slow", 3, []float64{2, 40, 2, 2, 3}, []int{0, 2, 3, 4, 1}},
 	} {
