@@ -26,16 +26,16 @@ type WANReport struct {
 	Starved []*Comparison `json:"starved"`
 }
 
-// wanWorkloads are the standard workloads at concurrency 8; with latency,
+// wanWorkloads are the standard workloads at concurrency 8; with oneAtATime,
 // also PUT and GET of 8 MiB one at a time, where the CPUs this machine's
 // gateway, regions and client share do not limit either side, so that the
 // ratio shows the WAN path itself.
-func wanWorkloads(latency bool) []Workload {
+func wanWorkloads(oneAtATime bool) []Workload {
 	ws := standardWorkloads()
 	for i := range ws {
 		ws[i].Concurrency = 8
 	}
-	if latency {
+	if oneAtATime {
 		for _, w := range standardWorkloads() {
 			if w.Size == 8<<20 {
 				w.Concurrency = 1

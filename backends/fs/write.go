@@ -1,14 +1,10 @@
 package fs
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"unsafe"
 
@@ -38,25 +34,14 @@ var directBufs = sync.Pool{New: func() any {
 }}
 
 // createTemp creates a new temporary file in dir for a body of size bytes,
-// opened with O_DIRECT when size calls for it and the filesystem allows.
+// with O_DIRECT turned on when size calls for it and the filesystem allows
+// (direct true).
 func createTemp(dir string, size int64) (f *os.File, direct bool, err error) {
-	var rnd [8]byte
-	for range 100 {
-		if _, err := rand.Read(rnd[:]); err != nil {
-			return nil, false, err
-		}
-		name := filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
-		flag := os.O_RDWR | os.O_CREATE | os.O_EXCL
-		if size >= directMin {
-			f, direct, err = openDirect(name, flag, 0o600)
-		} else {
-			f, err = os.OpenFile(name, flag, 0o600)
-		}
-		if !errors.Is(err, iofs.ErrExist) {
-			return f, direct, err
-		}
+	f, err = os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil || size < directMin {
+		return f, false, err
 	}
-	return nil, false, fmt.Errorf("create temporary file in %s: %w", dir, iofs.ErrExist)
+	return f, setDirect(f, true) == nil, nil
 }
 
 // writeBody writes exactly size bytes of r to f. It returns an error
@@ -84,22 +69,15 @@ func writeBody(f *os.File, direct bool, r io.Reader, size int64) error {
 			}
 			direct = false
 		}
-		if _, err := f.Write(buf[:n]); err != nil {
-			if !direct {
-				return err
-			}
-			// A filesystem that took O_DIRECT at open but refuses the
-			// write: write this and the rest through the page cache.
-			if serr := setDirect(f, false); serr != nil {
-				return err
-			}
+		wn, err := f.Write(buf[:n])
+		if err != nil && direct && setDirect(f, false) == nil {
+			// A filesystem that took O_DIRECT but refuses the write:
+			// write the rest through the page cache.
 			direct = false
-			if _, err := f.WriteAt(buf[:n], done); err != nil {
-				return err
-			}
-			if _, err := f.Seek(done+int64(n), io.SeekStart); err != nil {
-				return err
-			}
+			_, err = f.Write(buf[wn:n])
+		}
+		if err != nil {
+			return err
 		}
 		done += int64(n)
 	}
