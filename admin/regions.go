@@ -10,7 +10,7 @@ import (
 
 // The regions API adds, changes and removes regions at run time:
 //
-//	GET    /api/regions              → [{"name", "type", "configured", "healthy", "state", "latency_ms",
+//	GET    /api/regions              → [{"name", "type", "configured", "healthy", "state", "latency_ms", "read_mib_s",
 //	                                     "error_rate", "shards", "bytes", "pending_shards", "pending_purges", …}, …]
 //	PUT    /api/regions/{name}       ← {"type": "s3", "endpoint": …, "access_key": …, "secret_key": …, …}
 //	POST   /api/regions/{name}/test  ← the same body → {"ok": true, "latency_ms": 12.5} or {"ok": false, "error": …}
@@ -51,6 +51,7 @@ type regionView struct {
 	Healthy       bool    `json:"healthy"`
 	State         string  `json:"state"`
 	LatencyMS     float64 `json:"latency_ms"`
+	ReadMiBps     float64 `json:"read_mib_s"` // 0: not known
 	ErrorRate     float64 `json:"error_rate"`
 	WriteError    string  `json:"write_error,omitempty"`
 	Shards        int64   `json:"shards"`
@@ -80,8 +81,8 @@ func (s *Server) listRegions(r *http.Request) (any, error) {
 	out := []regionView{}
 	for _, ri := range s.cfg.Engine.Regions() {
 		h, u := health[ri.Name], usage[ri.Name]
-		out = append(out, regionView{regionBody: bodyOf(ri), Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS, ErrorRate: h.ErrorRate,
-			WriteError: h.WriteError, Shards: u.Shards, Bytes: u.Bytes, PendingShards: u.Pending, PendingPurges: u.Purges})
+		out = append(out, regionView{regionBody: bodyOf(ri), Healthy: h.Healthy, State: h.State, LatencyMS: h.LatencyMS, ReadMiBps: h.ReadMiBps,
+			ErrorRate: h.ErrorRate, WriteError: h.WriteError, Shards: u.Shards, Bytes: u.Bytes, PendingShards: u.Pending, PendingPurges: u.Purges})
 	}
 	return out, nil
 }

@@ -25,11 +25,12 @@ func (d dataRegion) Backend() backends.Backend { return d.r.backend }
 func (d dataRegion) Available() bool           { return d.r.available() }
 
 func (d dataRegion) Health() datapath.Health {
-	return datapath.Health{Healthy: d.r.healthy(), Score: d.r.score(), HedgeAfter: d.r.hedgeAfter()}
+	return datapath.Health{Healthy: d.r.healthy(), Score: d.r.score(), PerByte: d.r.bodyPace(), HedgeAfter: d.r.hedgeAfter()}
 }
 
-func (d dataRegion) Observe(ttfb time.Duration, err error) { d.r.observe(ttfb, err) }
-func (d dataRegion) Outcome(err error)                     { d.r.outcome(err) }
+func (d dataRegion) Observe(ttfb time.Duration, err error)      { d.r.observe(ttfb, err) }
+func (d dataRegion) Streamed(bytes int64, waited time.Duration) { d.r.streamed(bytes, waited) }
+func (d dataRegion) Outcome(err error)                          { d.r.outcome(err) }
 
 // Wrote records a shard write; NoSuchBucket from a backend bucket the log
 // says is ready makes the region suspect.

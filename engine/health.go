@@ -20,6 +20,10 @@ const (
 	breakerMaxCool  = 30 * time.Second
 	ewmaWeight      = 0.2
 	staleAfter      = 10 * time.Second
+	// flowHalfLife: what reads learned of a region's body pace counts half
+	// as much after this long without a new measure, so that a region
+	// reads stopped asking because it streamed slowly is asked again.
+	flowHalfLife = 30 * time.Second
 )
 
 // region is a backend plus what the engine has learned about it.
@@ -29,10 +33,12 @@ type region struct {
 	backend backends.Backend
 
 	mu        sync.Mutex
-	latency   float64 // EWMA of time to first byte, seconds
-	errRate   float64 // EWMA of failures (0..1)
-	failures  int     // consecutive
-	open      bool    // breaker open
+	latency   float64   // EWMA of time to first byte, seconds
+	perByte   float64   // EWMA of seconds a read's body waited per byte
+	flowSeen  time.Time // last perByte measurement
+	errRate   float64   // EWMA of failures (0..1)
+	failures  int       // consecutive
+	open      bool      // breaker open
 	openUntil time.Time
 	cool      time.Duration
 	probing   bool
@@ -63,10 +69,40 @@ func (r *region) observe(d time.Duration, err error) {
 	r.outcome(err)
 	if err == nil || isClientSide(err) {
 		r.mu.Lock()
-		r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()
+		if r.lastSeen.IsZero() { // the first measure replaces the initial guess
+			r.latency = d.Seconds()
+		} else {
+			r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()
+		}
 		r.lastSeen = time.Now()
 		r.mu.Unlock()
 	}
+}
+
+// streamed records how a read's body flowed: bytes, waited for in total.
+func (r *region) streamed(bytes int64, waited time.Duration) {
+	if bytes <= 0 {
+		return
+	}
+	sample := waited.Seconds() / float64(bytes)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.flowSeen.IsZero() {
+		r.perByte = sample
+	} else {
+		r.perByte = r.flowPerByte(time.Now())*(1-ewmaWeight) + ewmaWeight*sample
+	}
+	r.flowSeen = time.Now()
+}
+
+// flowPerByte is perByte, halved for every flowHalfLife since it was last
+// measured. r.mu is held.
+func (r *region) flowPerByte(now time.Time) float64 {
+	age := now.Sub(r.flowSeen)
+	if age <= 0 {
+		return r.perByte
+	}
+	return r.perByte * math.Exp2(-age.Seconds()/flowHalfLife.Seconds())
 }
 
 // outcome records whether a call succeeded, for the error rate and the
@@ -195,6 +231,13 @@ func (r *region) score() float64 {
 	return s
 }
 
+// bodyPace is the seconds per byte a read's body is expected to take.
+func (r *region) bodyPace() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.flowPerByte(time.Now())
+}
+
 // hedgeAfter is how long to wait for this region before asking another.
 func (r *region) hedgeAfter() time.Duration {
 	r.mu.Lock()
@@ -248,8 +291,11 @@ func (e *Engine) ProbeRegions(ctx context.Context) {
 // RegionHealth is a region's health as the engine sees it.
 type RegionHealth struct {
 	Name      string
-	Healthy   bool // the breaker is closed: the region answers
-	LatencyMS float64
+	Healthy   bool    // the breaker is closed: the region answers
+	LatencyMS float64 // time to first byte of reads
+	// ReadMiBps is how fast read bodies flow from the region once they
+	// started (fading while nothing measures it); 0: not known.
+	ReadMiBps float64
 	ErrorRate float64
 	// State is "ok", "down" (the breaker is open), "write-failing" (shard
 	// writes keep failing: a full disk, a quota) or "checking" (a backend
@@ -271,6 +317,9 @@ func (e *Engine) Health() []RegionHealth {
 		r := e.regions[name]
 		r.mu.Lock()
 		h := RegionHealth{Name: name, Healthy: !r.open, LatencyMS: r.latency * 1000, ErrorRate: r.errRate, State: "ok"}
+		if pace := r.flowPerByte(now); pace > 0 {
+			h.ReadMiBps = 1 / pace / (1 << 20)
+		}
 		switch {
 		case r.open:
 			h.State = "down"

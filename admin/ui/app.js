@@ -153,9 +153,9 @@ function chart(canvas, series) {
 
 pages.regions = async page => {
   const list = await call("GET", "/api/regions");
-  page.append(card("Regions", table(["Name", "Type", "Where", "Health", "Latency", "Errors", "Shards", "Bytes", "Pending", ""],
+  page.append(card("Regions", table(["Name", "Type", "Where", "Health", "Latency", "Reads", "Errors", "Shards", "Bytes", "Pending", ""],
     list.map(r => [r.name, r.type, r.endpoint || r.path || "", h("span", { class: r.healthy ? "ok" : "bad", "data-region": r.name }, r.state || (r.healthy ? "ok" : "down")),
-      r.latency_ms.toFixed(1) + " ms", (100 * r.error_rate).toFixed(1) + " %", r.shards, bytes(r.bytes), r.pending_shards,
+      r.latency_ms.toFixed(1) + " ms", r.read_mib_s ? r.read_mib_s.toFixed(1) + " MiB/s" : "—", (100 * r.error_rate).toFixed(1) + " %", r.shards, bytes(r.bytes), r.pending_shards,
       h("span", {}, r.configured ? "bootstrap config " : "",
         h("button", { "data-drain": r.name, onclick: async ev => {
           if (!confirm(`Drain region ${r.name}? Every shard is copied to the other regions, then the region is removed.` +

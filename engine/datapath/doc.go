@@ -39,15 +39,19 @@
 //   - Memory per segment read or written is bounded by (k+m) × BlockSize ×
 //     a small pipeline depth, whatever the segment's size: buffers are
 //     pooled and released stripe by stripe.
-//   - A read asks the k best shards (data shards first unless clearly
-//     slower), hedges to a spare shard when one is slow past its region's
-//     HedgeAfter, and replaces a failed or corrupt shard with a spare; a
-//     range inside one stripe reads only the data shards holding it while
-//     they are healthy.
+//   - A read asks the k best shards (by their regions' time to first
+//     byte and the pace their bodies flow; data shards first unless
+//     clearly slower), hedges to a spare shard when one is slow past its
+//     region's HedgeAfter or, once its body flows, when at its pace its
+//     block would come later than a spare's (progress.go), and replaces a
+//     failed or corrupt shard with a spare; a shard that did not
+//     contribute to a stripe is dropped for the rest of the read unless
+//     needed again. A range inside one stripe reads only the data shards
+//     holding it while they are healthy.
 //   - A write streams all its shards at once; a shard whose region stalls
 //     while the others can still make the quorum is given up (its outcome
 //     is a failure, for completion to retry).
-//   - Every call's outcome goes back to its Region (Observe, Outcome,
-//     Wrote), which keeps the health that orders reads; every shard's
+//   - Every call's outcome goes back to its Region (Observe, Streamed,
+//     Outcome, Wrote), which keeps the health that orders reads; every shard's
 //     outcome goes to the caller's callback. Nothing else is recorded.
 package datapath

@@ -45,9 +45,12 @@ type Reader struct {
 type shardStream struct {
 	shard  int
 	region Region
+	from   int // the first stripe asked for
 	ch     chan streamItem
 	cancel context.CancelFunc
 	start  time.Time
+	m      meter
+	hedged int // > 0: a spare was asked because this stream was behind on stripe hedged-1
 }
 
 type streamItem struct {
@@ -86,9 +89,11 @@ func Read(ctx context.Context, s Segment, first, last int, need []int, failed fu
 }
 
 // readOrder returns the shards of s that are stored, best to read first:
-// by their regions' scores, a parity shard's made worse so that data
-// shards come first unless clearly slower. Reading a data shard needs no
-// decoding, and its blocks go to the client without a copy. Clearly means
+// by the time their regions are expected to take for a block (the time to
+// first byte, then the block at the pace their bodies flow), a parity
+// shard's made worse so that data shards come first unless clearly
+// slower. Reading a data shard needs no decoding, and its blocks go to the
+// client without a copy. Clearly means
 // by half again and 2 ms between distant regions, and by at least 10 ms
 // between regions a few milliseconds away (local disks, one data centre),
 // whose jitter under load is larger than their differences: there,
@@ -99,11 +104,12 @@ func readOrder(s Segment) []int {
 		score float64
 	}
 	var cands []cand
+	bl := s.Geo.BlockLen(0)
 	for i, reg := range s.Shards {
 		if reg == nil || i >= s.Geo.N() {
 			continue
 		}
-		sc := reg.Health().Score
+		sc := blockTime(reg.Health(), bl).Seconds()
 		if i >= s.Geo.K {
 			sc = max(sc*1.5+0.002, sc+0.010)
 		}
@@ -142,7 +148,7 @@ func (r *Reader) startSpare(from int) *shardStream {
 	shard := r.spares[0]
 	r.spares = r.spares[1:]
 	ctx, cancel := context.WithCancel(r.ctx)
-	st := &shardStream{shard: shard, region: r.seg.Shards[shard], ch: make(chan streamItem, pipelineDepth), cancel: cancel, start: time.Now()}
+	st := &shardStream{shard: shard, region: r.seg.Shards[shard], from: from, ch: make(chan streamItem, pipelineDepth), cancel: cancel, start: time.Now()}
 	r.active[shard] = st
 	go r.stream(ctx, st, from)
 	return st
@@ -163,7 +169,7 @@ func (r *Reader) stream(ctx context.Context, st *shardStream, from int) {
 		}
 	}
 	next := from
-	err := readShard(ctx, st.region, r.seg, st.shard, from, r.last, st.start, false, func(j int, buf []byte) bool {
+	err := readShard(ctx, st.region, r.seg, st.shard, from, r.last, st.start, false, &st.m, func(j int, buf []byte) bool {
 		next = j + 1
 		return send(streamItem{shard: st.shard, stripe: j, buf: buf})
 	})
@@ -210,7 +216,12 @@ func (r *Reader) Stripe() ([][]byte, error) {
 	for _, st := range r.active {
 		wait(st)
 	}
-	hedge := time.NewTimer(r.hedgeAfter())
+	// The timer looks at the streams every progressEvery: one already
+	// flowing but behind is hedged at once (hedgeBehind), and after
+	// hedgeAfter without the stripe, another shard is asked whatever
+	// the streams show.
+	hedgeAt := time.Now().Add(r.hedgeAfter())
+	hedge := time.NewTimer(progressEvery)
 	defer hedge.Stop()
 	for count < r.want() {
 		for waiting+count < r.want() {
@@ -235,22 +246,29 @@ func (r *Reader) Stripe() ([][]byte, error) {
 			got[it.shard] = it.buf[:bl]
 			r.held = append(r.held, it.buf)
 			count++
-		case <-hedge.C:
-			r.partial = 0 // a slow shard: any k will do
-			if st := r.startSpare(j); st != nil {
+		case now := <-hedge.C:
+			var st *shardStream
+			if now.After(hedgeAt) {
+				st = r.startSpare(j)
+				hedgeAt = now.Add(r.hedgeAfter())
+			} else {
+				st = r.hedgeBehind(j, got)
+			}
+			if st != nil {
+				r.partial = 0 // a slow shard: any k will do
 				wait(st)
 			}
-			hedge.Reset(r.hedgeAfter())
+			hedge.Reset(progressEvery)
 		case <-r.ctx.Done():
 			return nil, r.ctx.Err()
 		}
 	}
-	// Streams that did not contribute are the slow ones: drop them, but
-	// keep their shards as spares (last): if a faster stream fails later,
-	// a slow shard is still a good one.
+	// Streams that did not contribute are the slow ones: drop them (each
+	// tells its region how far it got), but keep their shards as spares
+	// (last): if a faster stream fails later, a slow shard is still a good
+	// one.
 	for shard, st := range r.active {
 		if got[shard] == nil {
-			st.region.Observe(time.Since(st.start), nil)
 			st.cancel()
 			delete(r.active, shard)
 			r.spares = append(r.spares, shard)
@@ -327,6 +345,28 @@ func (r *Reader) fail(it streamItem) {
 	if r.failed != nil {
 		r.failed(it.shard, it.err)
 	}
+}
+
+// hedgeBehind asks a spare shard for stripe j when a stream the stripe
+// still waits for flows too slowly to bring its block before a spare
+// would (behind); once per stream and stripe. It returns the new stream.
+func (r *Reader) hedgeBehind(j int, got [][]byte) *shardStream {
+	if len(r.spares) == 0 {
+		return nil
+	}
+	spare := blockTime(r.seg.Shards[r.spares[0]].Health(), r.seg.Geo.BlockLen(j))
+	for _, st := range r.active {
+		if got[st.shard] != nil || st.hedged > j {
+			continue
+		}
+		n, waited := st.m.flow()
+		off, _ := r.seg.Geo.readSpan(st.from, r.last)
+		if behind(n, waited, r.seg.Geo.blockEnd(j)-off-n, spare) {
+			st.hedged = j + 1
+			return r.startSpare(j)
+		}
+	}
+	return nil
 }
 
 func (r *Reader) hedgeAfter() time.Duration {

@@ -1,8 +1,18 @@
 package datapath
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/prismd/prismd/backends"
+	"github.com/prismd/prismd/backends/faulty"
+	"github.com/prismd/prismd/backends/mem"
+	plog "github.com/prismd/prismd/log"
 )
 
 // TestReadOrder: a read asks the data shards first unless a parity shard's
@@ -36,5 +46,110 @@ func TestReadOrder(t *testing.T) {
 		if got := readOrder(s); !slices.Equal(got, tc.want) {
 			t.Errorf("%s (%d+%d): order %v, want %v", tc.name, s.Geo.K, s.Geo.M, got, tc.want)
 		}
+	}
+}
+
+// TestReadOrderByPace: a region whose bodies flow slowly is read last for
+// blocks big enough for its pace to matter, however fast it answers.
+func TestReadOrderByPace(t *testing.T) {
+	fast := testRegion{name: "fast", score: 0.050}
+	starved := testRegion{name: "starved", score: 0.020, perByte: 1.0 / (1 << 20)} // 1 MiB/s
+	for _, tc := range []struct {
+		block int
+		want  []int
+	}{
+		{4 << 10, []int{0, 1, 2}},   // 4 ms at its pace: its answer still wins
+		{1 << 20, []int{1, 2, 0}},   // a second at its pace
+		{256 << 10, []int{1, 2, 0}}, // a quarter of a second
+	} {
+		s := Segment{Geo: Geometry{K: 2, M: 1, BlockSize: tc.block, Size: 8 << 20}, Shards: []Region{starved, fast, fast}}
+		if got := readOrder(s); !slices.Equal(got, tc.want) {
+			t.Errorf("block %d: order %v, want %v", tc.block, got, tc.want)
+		}
+	}
+}
+
+// TestBehind: a stream is hedged on its pace once enough of its body came
+// to tell it, and only when the rest of its block at that pace would take
+// longer than a spare's whole block.
+func TestBehind(t *testing.T) {
+	const ms = time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		got    int64
+		waited time.Duration
+		left   int64
+		spare  time.Duration
+		want   bool
+	}{
+		{"1 MiB/s, most of a 1 MiB block left, spare 60 ms", 100 << 10, 100 * ms, 900 << 10, 60 * ms, true},
+		{"1 MiB/s, 40 KiB left: 40 ms, less than the spare", 984 << 10, 960 * ms, 40 << 10, 60 * ms, false},
+		{"fast stream", 512 << 10, 2 * ms, 512 << 10, 60 * ms, false},
+		{"too little came to tell", 8 << 10, 500 * ms, 1 << 20, 60 * ms, false},
+		{"block already read", 1 << 20, time.Second, 0, 0, false},
+		{"spare slower than the rest", 100 << 10, 100 * ms, 900 << 10, 2 * time.Second, false},
+	} {
+		if got := behind(tc.got, tc.waited, tc.left, tc.spare); got != tc.want {
+			t.Errorf("%s: behind %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestReadHedgesAStreamThatFallsBehind: a shard whose region answers at
+// once but whose body then trickles is given up for the spare mid-block,
+// without waiting for its region's HedgeAfter (an hour here) or for its
+// body (half a minute at its pace): the read completes with the right
+// bytes from the other two shards.
+func TestReadHedgesAStreamThatFallsBehind(t *testing.T) {
+	ctx := context.Background()
+	blob := Blob{ID: plog.BlobID{7}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 8 << 20}, Size: 2 << 20}
+	var regions []Region
+	var slow *faulty.Backend
+	for i, name := range []string{"slow", "b", "c"} {
+		m := mem.New()
+		if err := m.CreateBucket(ctx, "bk"); err != nil {
+			t.Fatal(err)
+		}
+		var b backends.Backend = m
+		score := 0.001
+		if i == 0 {
+			slow = faulty.Wrap(m)
+			b, score = slow, 0
+		}
+		regions = append(regions, testRegion{name: name, b: b, score: score, hedgeAfter: time.Hour})
+	}
+	data := make([]byte, blob.Size)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rnd.Uint32())
+	}
+	w := NewWriter(ctx, blob, regions, 2, nil)
+	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Wait()
+	geo := SegmentGeometry(blob.Layout, blob.Size, 0)
+	const rate = 32 << 10
+	slow.SetReadRate(rate)
+	whole := time.Duration(geo.ShardSize() / rate * int64(time.Second))
+
+	seg := Segment{Blob: blob.ID, Geo: geo, Bucket: "bk", Shards: regions}
+	done := make(chan []byte, 1)
+	go func() {
+		r := Read(ctx, seg, 0, geo.Stripes()-1, nil, nil)
+		defer r.Close()
+		got, err := io.ReadAll(r.Data())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		if !bytes.Equal(got, data) {
+			t.Fatal("bytes differ")
+		}
+	case <-time.After(whole):
+		t.Fatalf("the read waited for the slow shard's whole body (%v at %d B/s)", whole, rate)
 	}
 }

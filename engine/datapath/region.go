@@ -20,9 +20,13 @@ type Region interface {
 	Available() bool
 	// Health describes the region now, to order and hedge reads.
 	Health() Health
-	// Observe records a read's time to first byte, or its failure before
-	// the first byte.
+	// Observe records a read's time to first byte (the backend answered
+	// and its body may be read), or its failure before the first byte.
 	Observe(ttfb time.Duration, err error)
+	// Streamed records how a read's body flowed, whether the read ended
+	// or was given up: the bytes read, and the time spent waiting for them
+	// (not the time spent handing them on).
+	Streamed(bytes int64, waited time.Duration)
 	// Outcome records a read that failed after its first byte.
 	Outcome(err error)
 	// Wrote records the end of a shard write sent to the region.
@@ -33,8 +37,13 @@ type Region interface {
 type Health struct {
 	// Healthy: the region answers (no open breaker).
 	Healthy bool
-	// Score orders regions for reads: lower is better.
+	// Score orders regions for reads: lower is better. It is the time to
+	// first byte in seconds, made worse by errors and an open breaker.
 	Score float64
+	// PerByte is how many seconds a read's body takes per byte once it
+	// flows; 0 when not known. The time to read a block of n bytes is
+	// about Score + n×PerByte.
+	PerByte float64
 	// HedgeAfter is how long a read waits for the region before asking
 	// another shard.
 	HedgeAfter time.Duration

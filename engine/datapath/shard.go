@@ -72,13 +72,32 @@ func (g Geometry) blockOffset(j int) int64 {
 	return HeaderSize + int64(j)*int64(g.BlockSize+blockHashSize)
 }
 
+// blockEnd returns the offset just past stripe j's block and its hash.
+func (g Geometry) blockEnd(j int) int64 {
+	return g.blockOffset(j) + int64(g.BlockLen(j)+blockHashSize)
+}
+
+// readSpan returns where a read of blocks [from, last] begins in a shard
+// object and how many bytes it asks for; -1: the whole object. A read of
+// every block asks for the whole object, header included: servers answer
+// a GET without a Range more cheaply (versitygw sends a whole file with
+// sendfile, a range through a user-space copy, at three times the CPU per
+// small request), and the header is checked.
+func (g Geometry) readSpan(from, last int) (off, length int64) {
+	if from == 0 && last == g.Stripes()-1 {
+		return 0, -1
+	}
+	off = g.blockOffset(from)
+	return off, g.blockEnd(last) - off
+}
+
 // ShardSize returns the total byte size of one shard object.
 func (g Geometry) ShardSize() int64 {
 	s := g.Stripes()
 	if s == 0 {
 		return HeaderSize
 	}
-	return g.blockOffset(s-1) + int64(g.BlockLen(s-1)+blockHashSize)
+	return g.blockEnd(s - 1)
 }
 
 // SegmentGeometry returns the geometry of segment seg of a blob.

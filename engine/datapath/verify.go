@@ -17,35 +17,38 @@ import (
 // that nothing follows the last block. A shard that is short or long, or
 // whose header or a block does not verify, fails with an error wrapping
 // ErrCorrupt. start is when the read was decided, for the time to first
-// byte.
-func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, start time.Time, exact bool, emit func(stripe int, buf []byte) bool) error {
+// byte; m, when not nil, meters the body as it is read.
+func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, start time.Time, exact bool, m *meter, emit func(stripe int, buf []byte) bool) error {
 	if !r.Available() {
 		return backends.ErrUnavailable
 	}
 	key := Key(s.Blob, s.Index, shard)
-	// A read of every block asks for the whole shard object, header
-	// included: servers answer a GET without a Range more cheaply (versitygw
-	// sends a whole file with sendfile, a range through a user-space copy,
-	// at three times the CPU per small request), and the header is checked.
-	whole := from == 0 && last == s.Geo.Stripes()-1
-	off, length := int64(0), int64(-1)
-	if !whole {
-		off = s.Geo.blockOffset(from)
-		length = s.Geo.blockOffset(last) + int64(s.Geo.BlockLen(last)+blockHashSize) - off
+	off, length := s.Geo.readSpan(from, last)
+	whole := length < 0
+	if m == nil {
+		m = &meter{}
 	}
-	rc, err := r.Backend().Get(ctx, s.Bucket, key, off, length)
+	body, err := r.Backend().Get(ctx, s.Bucket, key, off, length)
+	r.Observe(time.Since(start), err)
 	if err != nil {
-		r.Observe(time.Since(start), err)
 		return err
 	}
-	defer rc.Close()
+	defer body.Close()
+	m.r = body
+	defer func() {
+		// A body that stalled before minFlowBytes came is counted as if
+		// they had: its pace is at most that.
+		if n, w := m.flow(); n >= minFlowBytes || w >= minFlowWait {
+			r.Streamed(max(n, minFlowBytes), w)
+		}
+	}()
+	rc := io.Reader(m)
 	if whole {
 		if err := checkHeader(rc, s, shard, key); err != nil {
 			r.Outcome(err)
 			return err
 		}
 	}
-	first := true
 	for j := from; j <= last; j++ {
 		bl := s.Geo.BlockLen(j)
 		buf := getReadBuf(bl + blockHashSize)
@@ -56,10 +59,6 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 				err = fmt.Errorf("shard %s is short: %w", key, ErrCorrupt)
 			}
 			return err
-		}
-		if first {
-			r.Observe(time.Since(start), nil)
-			first = false
 		}
 		if !verifyBlock(buf[:bl], buf[bl:], s.Blob, s.Index, shard, j) {
 			putReadBuf(buf)
@@ -118,7 +117,7 @@ func checkHeader(rc io.Reader, s Segment, shard int, key string) error {
 // backends.ErrUnavailable when the region may not be asked now.
 func Verify(ctx context.Context, r Region, s Segment, shard int) (int64, error) {
 	var n int64 = HeaderSize
-	err := readShard(ctx, r, s, shard, 0, s.Geo.Stripes()-1, time.Now(), true, func(_ int, buf []byte) bool {
+	err := readShard(ctx, r, s, shard, 0, s.Geo.Stripes()-1, time.Now(), true, nil, func(_ int, buf []byte) bool {
 		n += int64(len(buf))
 		putReadBuf(buf)
 		return true

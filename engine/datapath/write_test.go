@@ -14,20 +14,26 @@ import (
 	plog "github.com/prismd/prismd/log"
 )
 
-// testRegion is a healthy Region over a backend, with a read score.
+// testRegion is a healthy Region over a backend, with a read score, the
+// seconds its bodies take per byte and how long a read waits for it.
 type testRegion struct {
-	name  string
-	b     backends.Backend
-	score float64
+	name       string
+	b          backends.Backend
+	score      float64
+	perByte    float64
+	hedgeAfter time.Duration
 }
 
-func (r testRegion) Name() string                 { return r.name }
-func (r testRegion) Backend() backends.Backend    { return r.b }
-func (r testRegion) Available() bool              { return true }
-func (r testRegion) Health() Health               { return Health{Healthy: true, Score: r.score} }
-func (r testRegion) Observe(time.Duration, error) {}
-func (r testRegion) Outcome(error)                {}
-func (r testRegion) Wrote(error)                  {}
+func (r testRegion) Name() string              { return r.name }
+func (r testRegion) Backend() backends.Backend { return r.b }
+func (r testRegion) Available() bool           { return true }
+func (r testRegion) Health() Health {
+	return Health{Healthy: true, Score: r.score, PerByte: r.perByte, HedgeAfter: r.hedgeAfter}
+}
+func (r testRegion) Observe(time.Duration, error)  {}
+func (r testRegion) Streamed(int64, time.Duration) {}
+func (r testRegion) Outcome(error)                 {}
+func (r testRegion) Wrote(error)                   {}
 
 // watchedPut counts the shard bytes its Puts have read and the Puts that
 // have seen the end of their body.
