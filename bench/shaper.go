@@ -12,6 +12,11 @@ import (
 // shaperChunk is the most bytes the shaper reads and forwards at once.
 const shaperChunk = 32 << 10
 
+// chunks recycles the shaper's chunk buffers: a relay that allocated one
+// per read made the bench process, which also runs the client, spend its
+// CPU on garbage collection, the CPU the servers it measures share.
+var chunks = sync.Pool{New: func() any { return new([shaperChunk]byte) }}
+
 // Shaper is a TCP relay on 127.0.0.1 that makes a local server look
 // distant: every byte is delivered Delay after it was received, in each
 // direction (a round trip gains 2 × Delay), and, when BytesPerSec > 0, no
@@ -105,8 +110,9 @@ func (s *Shaper) track(cs ...net.Conn) bool {
 
 // delayed is a chunk and when it may be delivered.
 type delayed struct {
-	data []byte
-	due  time.Time
+	buf *[shaperChunk]byte
+	n   int
+	due time.Time
 }
 
 // pipe copies src to dst: a reader stamps each chunk with its due time
@@ -119,8 +125,11 @@ func (s *Shaper) pipe(dst, src net.Conn) {
 		defer close(q)
 		next := time.Now() // when the link is free again
 		for {
-			buf := make([]byte, shaperChunk)
-			n, err := src.Read(buf)
+			buf := chunks.Get().(*[shaperChunk]byte)
+			n, err := src.Read(buf[:])
+			if n == 0 {
+				chunks.Put(buf)
+			}
 			if n > 0 {
 				now := time.Now()
 				due := now.Add(s.delay)
@@ -128,7 +137,7 @@ func (s *Shaper) pipe(dst, src net.Conn) {
 					next = maxTime(next, now).Add(time.Duration(int64(n) * int64(time.Second) / s.bytesPerSec))
 					due = next.Add(s.delay)
 				}
-				q <- delayed{data: buf[:n], due: due}
+				q <- delayed{buf: buf, n: n, due: due}
 			}
 			if err != nil {
 				return
@@ -139,11 +148,14 @@ func (s *Shaper) pipe(dst, src net.Conn) {
 		if d := time.Until(c.due); d > 0 {
 			time.Sleep(d)
 		}
-		if _, err := dst.Write(c.data); err != nil {
+		_, err := dst.Write(c.buf[:c.n])
+		chunks.Put(c.buf)
+		if err != nil {
 			break
 		}
 	}
-	for range q { // let the reader finish
+	for c := range q { // let the reader finish
+		chunks.Put(c.buf)
 	}
 	if tc, ok := dst.(*net.TCPConn); ok {
 		tc.CloseWrite()
