@@ -500,6 +500,7 @@ type rgProxy struct {
 	addr, upstream string
 	ln             net.Listener
 	delay          atomic.Int64 // nanoseconds
+	rate           atomic.Int64 // bytes a second upstream→client, per connection; 0: unlimited
 	down, up       atomic.Int64 // bytes upstream→client, client→upstream
 	wg             sync.WaitGroup
 	mu             sync.Mutex
@@ -521,6 +522,12 @@ func rgStartProxy(t *testing.T, upstream string) *rgProxy {
 }
 
 func (p *rgProxy) setDelay(d time.Duration) { p.delay.Store(int64(d)) }
+
+// setRate limits every connection's answers to bytesPerSec (0: no limit):
+// each chunk goes out at once, then the connection waits as long as the
+// chunk takes at that rate, so that an answer starts at once and then
+// trickles.
+func (p *rgProxy) setRate(bytesPerSec int64) { p.rate.Store(bytesPerSec) }
 
 func (p *rgProxy) track(c net.Conn) bool {
 	p.mu.Lock()
@@ -576,6 +583,9 @@ func (p *rgProxy) serve() {
 						break
 					}
 					p.down.Add(int64(n))
+					if r := p.rate.Load(); r > 0 {
+						time.Sleep(time.Duration(int64(n) * int64(time.Second) / r))
+					}
 				}
 				if err != nil {
 					break

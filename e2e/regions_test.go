@@ -605,28 +605,8 @@ func rgSlow(t *testing.T, tp rgTopology) {
 // open, so a region that reads avoid is never measured again: this test
 // reproduces that (it fails while it is so). Bounded: at most 600 GETs, 45 s.
 func TestRegionsSlowRegionRecovers(t *testing.T) {
-	tp := rgThree
-	tp.placement = "priority"
-	const objSize = 1 << 20
-	cl := rgStart(t, tp, 0)
+	cl, get := rgPriorityReads(t, "rg-recover", 1<<20)
 	proxy := cl.proxies[0]
-	ctx := t.Context()
-	b := cl.createBucket(ctx, "rg-recover")
-	bodies := make([][]byte, 6)
-	for i := range bodies {
-		bodies[i] = rgRandom(objSize)
-		if err := cl.putObj(ctx, b, fmt.Sprintf("o/%d", i), bodies[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl.waitSettled("preload", settleBound, nil)
-	get := func(i int) {
-		t.Helper()
-		j := i % len(bodies)
-		if err := cl.getCheck(ctx, b, fmt.Sprintf("o/%d", j), bodies[j], 0, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
 	proxy.setDelay(300 * time.Millisecond)
 	avoided := false
 	for i := 0; i < 50 && !avoided; i++ {
@@ -650,6 +630,86 @@ func TestRegionsSlowRegionRecovers(t *testing.T) {
 		t.Errorf("r0 (data shard 0 of every object) is fast again, but %d GETs over the following %v read nothing from it: reads decode from parity instead, and nothing re-measures the region", n, time.Since(start).Round(time.Second))
 	} else {
 		t.Logf("r0 is read again after %d GETs (%v)", n, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// rgPriorityReads starts three regions, 2+1 with priority placement (r0,
+// behind a proxy, holds data shard 0 of every object), and puts six objects
+// of size bytes in a bucket named from prefix. get(i) GETs object i mod 6
+// and fails the test unless its bytes are right.
+func rgPriorityReads(t *testing.T, prefix string, size int) (*rgCluster, func(i int)) {
+	tp := rgThree
+	tp.placement = "priority"
+	cl := rgStart(t, tp, 0)
+	ctx := t.Context()
+	b := cl.createBucket(ctx, prefix)
+	bodies := make([][]byte, 6)
+	for i := range bodies {
+		bodies[i] = rgRandom(size)
+		if err := cl.putObj(ctx, b, fmt.Sprintf("o/%d", i), bodies[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.waitSettled("preload", settleBound, nil)
+	return cl, func(i int) {
+		t.Helper()
+		j := i % len(bodies)
+		if err := cl.getCheck(ctx, b, fmt.Sprintf("o/%d", j), bodies[j], 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRegionsStarvedRegion: region r0 (data shard 0 of every object,
+// priority placement) answers at once but then sends its bodies at 64 KiB/s,
+// so a whole shard would take it about 8 s. Every GET still returns the
+// right bytes without waiting for r0's shard: the read gives r0's stream up
+// for the parity shard once its pace shows it falls behind. Reads then
+// learn r0's pace and stop asking it (checked by the bytes r0 sends, not by
+// timing); once r0 is fast again, a read tries it again when what prismd
+// learned is stale, and reads use it again. Bounded: at most 60 s.
+func TestRegionsStarvedRegion(t *testing.T) {
+	const (
+		objSize = 1 << 20
+		rate    = 64 << 10
+	)
+	cl, get := rgPriorityReads(t, "rg-starved", objSize)
+	proxy := cl.proxies[0]
+	get(0) // r0 is read while fast: it is in the path
+	if proxy.down.Load() == 0 {
+		t.Fatal("r0 sent nothing for a GET while fast: the test proves nothing")
+	}
+
+	proxy.setRate(rate)
+	shard := int64(objSize / cl.topo.k)
+	for i := range 4 {
+		before := proxy.down.Load()
+		get(i)
+		if sent := proxy.down.Load() - before; sent >= shard {
+			t.Fatalf("GET %d waited for r0's whole shard (%d bytes at %d B/s)", i, sent, rate)
+		}
+	}
+	before := proxy.down.Load()
+	const n = 24
+	for i := range n {
+		get(i)
+	}
+	if sent := proxy.down.Load() - before; sent*20 > n*objSize {
+		t.Errorf("r0 sent %d bytes during %d GETs of %d bytes the other regions could serve (more than 5%%)", sent, n, n*objSize)
+	}
+
+	proxy.setRate(0)
+	before = proxy.down.Load()
+	start := time.Now()
+	i := 0
+	for deadline := start.Add(60 * time.Second); time.Now().Before(deadline) && proxy.down.Load()-before < shard; i++ {
+		get(i)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if sent := proxy.down.Load() - before; sent < shard {
+		t.Errorf("r0 is fast again, but %d GETs over %v read only %d bytes from it", i, time.Since(start).Round(time.Second), sent)
+	} else {
+		t.Logf("r0 is read again after %d GETs (%v)", i, time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -20,10 +20,14 @@ const (
 	breakerMaxCool  = 30 * time.Second
 	ewmaWeight      = 0.2
 	staleAfter      = 10 * time.Second
-	// flowHalfLife: what reads learned of a region's body pace counts half
-	// as much after this long without a new measure, so that a region
-	// reads stopped asking because it streamed slowly is asked again.
-	flowHalfLife = 30 * time.Second
+	// A region's body pace, once this old, is tried again: one read at a
+	// time, every flowTrialEvery, is told the pace is unknown, so that a
+	// region reads stopped asking because it streamed slowly is asked
+	// again (its stream measures it anew; if it is still slow, that read
+	// hedges on its progress). Telling one read, not all, keeps every read
+	// from going back to a region that may still be slow.
+	flowStale      = 20 * time.Second
+	flowTrialEvery = 2 * time.Second
 )
 
 // region is a backend plus what the engine has learned about it.
@@ -36,6 +40,7 @@ type region struct {
 	latency   float64   // EWMA of time to first byte, seconds
 	perByte   float64   // EWMA of seconds a read's body waited per byte
 	flowSeen  time.Time // last perByte measurement
+	flowTrial time.Time // when a stale perByte was last left out for one read
 	errRate   float64   // EWMA of failures (0..1)
 	failures  int       // consecutive
 	open      bool      // breaker open
@@ -87,22 +92,12 @@ func (r *region) streamed(bytes int64, waited time.Duration) {
 	sample := waited.Seconds() / float64(bytes)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.flowSeen.IsZero() {
-		r.perByte = sample
+	if r.flowSeen.IsZero() || time.Since(r.flowSeen) > flowStale {
+		r.perByte = sample // the first measure, or one after a long pause
 	} else {
-		r.perByte = r.flowPerByte(time.Now())*(1-ewmaWeight) + ewmaWeight*sample
+		r.perByte = r.perByte*(1-ewmaWeight) + ewmaWeight*sample
 	}
 	r.flowSeen = time.Now()
-}
-
-// flowPerByte is perByte, halved for every flowHalfLife since it was last
-// measured. r.mu is held.
-func (r *region) flowPerByte(now time.Time) float64 {
-	age := now.Sub(r.flowSeen)
-	if age <= 0 {
-		return r.perByte
-	}
-	return r.perByte * math.Exp2(-age.Seconds()/flowHalfLife.Seconds())
 }
 
 // outcome records whether a call succeeded, for the error rate and the
@@ -231,11 +226,18 @@ func (r *region) score() float64 {
 	return s
 }
 
-// bodyPace is the seconds per byte a read's body is expected to take.
+// bodyPace is the seconds per byte a read's body is expected to take, for
+// a read choosing its shards; 0 when not known, or for the one read that
+// tries a region whose pace is stale (see flowStale).
 func (r *region) bodyPace() float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.flowPerByte(time.Now())
+	now := time.Now()
+	if r.perByte > 0 && now.Sub(r.flowSeen) > flowStale && now.Sub(r.flowTrial) > flowTrialEvery {
+		r.flowTrial = now
+		return 0
+	}
+	return r.perByte
 }
 
 // hedgeAfter is how long to wait for this region before asking another.
@@ -317,8 +319,8 @@ func (e *Engine) Health() []RegionHealth {
 		r := e.regions[name]
 		r.mu.Lock()
 		h := RegionHealth{Name: name, Healthy: !r.open, LatencyMS: r.latency * 1000, ErrorRate: r.errRate, State: "ok"}
-		if pace := r.flowPerByte(now); pace > 0 {
-			h.ReadMiBps = 1 / pace / (1 << 20)
+		if r.perByte > 0 {
+			h.ReadMiBps = 1 / r.perByte / (1 << 20)
 		}
 		switch {
 		case r.open:

@@ -6,32 +6,50 @@ import (
 	"time"
 )
 
-// TestBodyPace: a region learns how fast its read bodies flow, and what it
-// learned fades while nothing measures it again, so that a region reads
-// stopped asking for streaming slowly is asked again later.
+// TestBodyPace: a region learns how fast its read bodies flow; once what
+// it learned is stale, one read at a time (every flowTrialEvery) is told
+// the pace is unknown so that it may try the region again, while the others
+// keep avoiding it; the trial's measure then replaces the stale one.
 func TestBodyPace(t *testing.T) {
 	r := newRegion(RegionSpec{Name: "far"}, nil)
 	if p := r.bodyPace(); p != 0 {
 		t.Fatalf("pace before any read: %v, want 0 (unknown)", p)
 	}
-	r.streamed(1<<20, time.Second) // 1 MiB/s
+	const slow = 1.0 / (1 << 20) // 1 MiB/s
+	r.streamed(1<<20, time.Second)
 	near := func(got, want float64) bool { return math.Abs(got-want) <= want*0.01 }
-	if p := r.bodyPace(); !near(p, 1.0/(1<<20)) {
-		t.Fatalf("pace after a 1 MiB/s body: %v s/B, want %v", p, 1.0/(1<<20))
+	if p := r.bodyPace(); !near(p, slow) {
+		t.Fatalf("pace after a 1 MiB/s body: %v s/B, want %v", p, slow)
 	}
 	r.streamed(1<<20, 0) // a fast body moves it a fifth of the way
-	if p := r.bodyPace(); !near(p, 0.8/(1<<20)) {
-		t.Fatalf("pace after a fast body: %v s/B, want %v", p, 0.8/(1<<20))
-	}
-	r.mu.Lock()
-	r.flowSeen = r.flowSeen.Add(-2 * flowHalfLife)
-	r.mu.Unlock()
-	if p := r.bodyPace(); !near(p, 0.2/(1<<20)) {
-		t.Fatalf("pace two half-lives later: %v s/B, want a quarter, %v", p, 0.2/(1<<20))
+	if p := r.bodyPace(); !near(p, 0.8*slow) {
+		t.Fatalf("pace after a fast body: %v s/B, want %v", p, 0.8*slow)
 	}
 	r.streamed(0, time.Second) // nothing to learn from
-	if p := r.bodyPace(); !near(p, 0.2/(1<<20)) {
+	if p := r.bodyPace(); !near(p, 0.8*slow) {
 		t.Fatalf("an empty body changed the pace to %v", p)
+	}
+
+	age := func(d time.Duration) {
+		r.mu.Lock()
+		r.flowSeen = r.flowSeen.Add(-d)
+		r.flowTrial = r.flowTrial.Add(-d)
+		r.mu.Unlock()
+	}
+	age(flowStale + time.Second)
+	if p := r.bodyPace(); p != 0 {
+		t.Fatalf("stale pace, first read: %v, want 0 (it may try the region)", p)
+	}
+	if p := r.bodyPace(); !near(p, 0.8*slow) {
+		t.Fatalf("stale pace, second read at once: %v, want the learned %v", p, 0.8*slow)
+	}
+	age(flowTrialEvery + time.Millisecond)
+	if p := r.bodyPace(); p != 0 {
+		t.Fatalf("stale pace, a read %v after the last trial: %v, want 0", flowTrialEvery, p)
+	}
+	r.streamed(1<<20, 0) // the trial read found the region fast again
+	if p := r.bodyPace(); p != 0 {
+		t.Fatalf("pace after a fast body replaced a stale one: %v, want 0", p)
 	}
 }
 
