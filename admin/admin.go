@@ -278,6 +278,7 @@ var (
 	descPendingPurges = prometheus.NewDesc("prismd_pending_purges", "Deletions of stored data (blob and region) not yet done.", nil, nil)
 	descHealthy       = prometheus.NewDesc("prismd_region_healthy", "1 if the region's circuit breaker is closed.", []string{"region"}, nil)
 	descLatency       = prometheus.NewDesc("prismd_region_latency_seconds", "EWMA of the region's time to first byte.", []string{"region"}, nil)
+	descReadRate      = prometheus.NewDesc("prismd_region_read_bytes_per_second", "How fast read bodies flow from the region once started; 0 when not known.", []string{"region"}, nil)
 	descErrorRate     = prometheus.NewDesc("prismd_region_error_rate", "EWMA of the region's failed calls, 0..1.", []string{"region"}, nil)
 	descRegionShards  = prometheus.NewDesc("prismd_region_shards", "Shards stored on the region.", []string{"region"}, nil)
 	descRegionBytes   = prometheus.NewDesc("prismd_region_bytes", "Bytes of shard data stored on the region.", []string{"region"}, nil)
@@ -290,7 +291,7 @@ var (
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPendingShards, descPendingPurges, descHealthy, descLatency, descErrorRate, descRegionShards, descRegionBytes, descRegionPending, descRegionPurges,
+	for _, d := range []*prometheus.Desc{descPendingShards, descPendingPurges, descHealthy, descLatency, descReadRate, descErrorRate, descRegionShards, descRegionBytes, descRegionPending, descRegionPurges,
 		descShipLagEvents, descShipLagSecs, descShipSnapshot, descShipFailing} {
 		ch <- d
 	}
@@ -307,6 +308,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descHealthy, prometheus.GaugeValue, healthy, h.Name)
 		ch <- prometheus.MustNewConstMetric(descLatency, prometheus.GaugeValue, h.LatencyMS/1000, h.Name)
+		ch <- prometheus.MustNewConstMetric(descReadRate, prometheus.GaugeValue, h.ReadMiBps*(1<<20), h.Name)
 		ch <- prometheus.MustNewConstMetric(descErrorRate, prometheus.GaugeValue, h.ErrorRate, h.Name)
 	}
 	for name, u := range c.e.Usage() {

@@ -36,7 +36,7 @@ func (fakeEngine) ScrubStatus() engine.ScrubStatus {
 }
 
 func (fakeEngine) Health() []engine.RegionHealth {
-	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ErrorRate: 0.9}}
+	return []engine.RegionHealth{{Name: "a", Healthy: true, LatencyMS: 5}, {Name: "b", Healthy: false, LatencyMS: 2000, ReadMiBps: 1.5, ErrorRate: 0.9}}
 }
 func (fakeEngine) Pending() (int, int) { return 7, 3 }
 func (fakeEngine) Regions() []engine.RegionInfo {
@@ -114,6 +114,8 @@ func TestMetrics(t *testing.T) {
 		`prismd_region_healthy{region="a"} 1`,
 		`prismd_region_healthy{region="b"} 0`,
 		`prismd_region_latency_seconds{region="b"} 2`,
+		`prismd_region_read_bytes_per_second{region="b"} 1.572864e+06`,
+		`prismd_region_read_bytes_per_second{region="a"} 0`,
 		`prismd_region_error_rate{region="b"} 0.9`,
 		`prismd_region_shards{region="a"} 10`,
 		`prismd_region_bytes{region="a"} 4096`,

@@ -50,6 +50,7 @@
 //	prismd_pending_purges                      (blob, region) deletions still to do
 //	prismd_region_healthy{region}              1 if the region's breaker is closed
 //	prismd_region_latency_seconds{region}      EWMA of time to first byte
+//	prismd_region_read_bytes_per_second{region} how fast read bodies flow once started (0: not known)
 //	prismd_region_error_rate{region}           EWMA of failed calls, 0..1
 //	prismd_s3_requests_total{method,code}      S3 requests served
 //	prismd_s3_request_duration_seconds{method} S3 request latency
