@@ -95,6 +95,88 @@ func TestBehind(t *testing.T) {
 	}
 }
 
+// stallingGet is a backend whose Get bodies deliver their first after
+// bytes and then stall until the read is given up.
+type stallingGet struct {
+	backends.Backend
+	after int64
+}
+
+func (s stallingGet) Get(ctx context.Context, bucket, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := s.Backend.Get(ctx, bucket, key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return stalled{io.LimitReader(rc, s.after), ctx, rc}, nil
+}
+
+type stalled struct {
+	r   io.Reader
+	ctx context.Context
+	c   io.Closer
+}
+
+func (s stalled) Read(p []byte) (int, error) {
+	if n, err := s.r.Read(p); err != io.EOF {
+		return n, err
+	}
+	<-s.ctx.Done()
+	return 0, s.ctx.Err()
+}
+
+func (s stalled) Close() error { return s.c.Close() }
+
+// TestReadHedgesAStreamThatStallsMidBlock: a shard whose body stops
+// after its first 64 KiB, in the middle of its first block, is given up for
+// the spare without waiting for its region's HedgeAfter (an hour here): the
+// time it has waited for nothing counts against its pace.
+func TestReadHedgesAStreamThatStallsMidBlock(t *testing.T) {
+	ctx := context.Background()
+	blob := Blob{ID: plog.BlobID{8}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 8 << 20}, Size: 2 << 20}
+	var regions []Region
+	for i, name := range []string{"stalls", "b", "c"} {
+		m := mem.New()
+		if err := m.CreateBucket(ctx, "bk"); err != nil {
+			t.Fatal(err)
+		}
+		var b backends.Backend = m
+		if i == 0 {
+			b = stallingGet{Backend: m, after: 64 << 10}
+		}
+		regions = append(regions, testRegion{name: name, b: b, score: 0.001 * float64(i), hedgeAfter: time.Hour})
+	}
+	data := randomData(int(blob.Size))
+	w := NewWriter(ctx, blob, regions, 2, nil)
+	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Wait()
+	geo := SegmentGeometry(blob.Layout, blob.Size, 0)
+	// Without hedging on progress the read would wait for ever: a minute
+	// bounds it (it takes milliseconds).
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	r := Read(rctx, Segment{Blob: blob.ID, Geo: geo, Bucket: "bk", Shards: regions}, 0, geo.Stripes()-1, nil, nil)
+	defer r.Close()
+	got, err := io.ReadAll(r.Data())
+	if err != nil {
+		t.Fatalf("read with a stalled shard: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("bytes differ")
+	}
+}
+
+// randomData returns n reproducible pseudo-random bytes.
+func randomData(n int) []byte {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rnd.Uint32())
+	}
+	return b
+}
+
 // TestReadHedgesAStreamThatFallsBehind: a shard whose region answers at
 // once but whose body then trickles is given up for the spare mid-block,
 // without waiting for its region's HedgeAfter (an hour here) or for its
@@ -118,11 +200,7 @@ func TestReadHedgesAStreamThatFallsBehind(t *testing.T) {
 		}
 		regions = append(regions, testRegion{name: name, b: b, score: score, hedgeAfter: time.Hour})
 	}
-	data := make([]byte, blob.Size)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range data {
-		data[i] = byte(rnd.Uint32())
-	}
+	data := randomData(int(blob.Size))
 	w := NewWriter(ctx, blob, regions, 2, nil)
 	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
 		t.Fatal(err)
