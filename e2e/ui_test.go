@@ -184,8 +184,10 @@ func TestWebUI(t *testing.T) {
 	b.waitText(`span.versioning[data-bucket="`+bucket+`"]`, "unversioned", 5*time.Second)
 	b.waitText("#page", "object-lock: not set", 5*time.Second)
 	b.screenshot("buckets")
-	b.run("browse", chromedp.Navigate(b.base+"/#buckets/"+bucket), chromedp.WaitVisible(`#page[data-ready="buckets"]`),
-		chromedp.Click(`//a[text()="dir/"]`, chromedp.BySearch), chromedp.WaitVisible(`a.object`),
+	// data-ready names the whole route once its page has its data: a click
+	// waits for the page it is on, not a node of the page before it.
+	b.run("browse", chromedp.Navigate(b.base+"/#buckets/"+bucket), chromedp.WaitVisible(`#page[data-ready="buckets/`+bucket+`"]`),
+		chromedp.Click(`//a[text()="dir/"]`, chromedp.BySearch), chromedp.WaitVisible(`#page[data-ready="buckets/`+bucket+`/dir%2F"]`),
 		chromedp.Click(`a.object`), chromedp.WaitVisible(`//td[text()="stored"]`, chromedp.BySearch))
 	b.screenshot("object-browser")
 

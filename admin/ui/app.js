@@ -451,14 +451,16 @@ pages.settings = async page => {
 
 async function route() {
   stop.forEach(s => s()); stop = [];
-  const [name, ...args] = (location.hash.slice(1) || "dashboard").split("/");
+  const current = location.hash.slice(1) || "dashboard";
+  const [name, ...args] = current.split("/");
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#" + name);
   const page = document.getElementById("page");
   page.replaceChildren();
   page.dataset.page = name;
+  delete page.dataset.ready; // set again, to the whole route, once this page has its data
   try {
     await (pages[name] || pages.dashboard)(page, args);
-    page.dataset.ready = name;
+    if ((location.hash.slice(1) || "dashboard") === current) page.dataset.ready = current;
   } catch (e) {
     if (csrf) page.append(errorBox(e));
   }
