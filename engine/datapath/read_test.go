@@ -131,32 +131,13 @@ func (s stalled) Close() error { return s.c.Close() }
 // the spare without waiting for its region's HedgeAfter (an hour here): the
 // time it has waited for nothing counts against its pace.
 func TestReadHedgesAStreamThatStallsMidBlock(t *testing.T) {
-	ctx := context.Background()
-	blob := Blob{ID: plog.BlobID{8}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 8 << 20}, Size: 2 << 20}
-	var regions []Region
-	for i, name := range []string{"stalls", "b", "c"} {
-		m := mem.New()
-		if err := m.CreateBucket(ctx, "bk"); err != nil {
-			t.Fatal(err)
-		}
-		var b backends.Backend = m
-		if i == 0 {
-			b = stallingGet{Backend: m, after: 64 << 10}
-		}
-		regions = append(regions, testRegion{name: name, b: b, score: 0.001 * float64(i), hedgeAfter: time.Hour})
-	}
-	data := randomData(int(blob.Size))
-	w := NewWriter(ctx, blob, regions, 2, nil)
-	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	w.Wait()
-	geo := SegmentGeometry(blob.Layout, blob.Size, 0)
+	seg, data := hedgeSegment(t, func(m backends.Backend) backends.Backend { return stallingGet{Backend: m, after: 64 << 10} })
+	geo := seg.Geo
 	// Without hedging on progress the read would wait for ever: a minute
 	// bounds it (it takes milliseconds).
-	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r := Read(rctx, Segment{Blob: blob.ID, Geo: geo, Bucket: "bk", Shards: regions}, 0, geo.Stripes()-1, nil, nil)
+	r := Read(rctx, seg, 0, geo.Stripes()-1, nil, nil)
 	defer r.Close()
 	got, err := io.ReadAll(r.Data())
 	if err != nil {
@@ -165,6 +146,35 @@ func TestReadHedgesAStreamThatStallsMidBlock(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("bytes differ")
 	}
+}
+
+// hedgeSegment writes a 2 MiB segment (2+1, blocks of 256 KiB) over three
+// in-memory regions whose reads hedge only on progress (HedgeAfter is an
+// hour); wrap wraps the backend of the first, the best for reads, which
+// holds data shard 0. It returns the segment and its data.
+func hedgeSegment(t *testing.T, wrap func(backends.Backend) backends.Backend) (Segment, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	blob := Blob{ID: plog.BlobID{7}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 8 << 20}, Size: 2 << 20}
+	var regions []Region
+	for i, name := range []string{"a", "b", "c"} {
+		m := mem.New()
+		if err := m.CreateBucket(ctx, "bk"); err != nil {
+			t.Fatal(err)
+		}
+		r := testRegion{name: name, b: m, score: 0.001, hedgeAfter: time.Hour}
+		if i == 0 {
+			r.b, r.score = wrap(m), 0
+		}
+		regions = append(regions, r)
+	}
+	data := randomData(int(blob.Size))
+	w := NewWriter(ctx, blob, regions, 2, nil)
+	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Wait()
+	return Segment{Blob: blob.ID, Geo: SegmentGeometry(blob.Layout, blob.Size, 0), Bucket: "bk", Shards: regions}, data
 }
 
 // randomData returns n reproducible pseudo-random bytes.
@@ -183,38 +193,15 @@ func randomData(n int) []byte {
 // body (half a minute at its pace): the read completes with the right
 // bytes from the other two shards.
 func TestReadHedgesAStreamThatFallsBehind(t *testing.T) {
-	ctx := context.Background()
-	blob := Blob{ID: plog.BlobID{7}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 8 << 20}, Size: 2 << 20}
-	var regions []Region
 	var slow *faulty.Backend
-	for i, name := range []string{"slow", "b", "c"} {
-		m := mem.New()
-		if err := m.CreateBucket(ctx, "bk"); err != nil {
-			t.Fatal(err)
-		}
-		var b backends.Backend = m
-		score := 0.001
-		if i == 0 {
-			slow = faulty.Wrap(m)
-			b, score = slow, 0
-		}
-		regions = append(regions, testRegion{name: name, b: b, score: score, hedgeAfter: time.Hour})
-	}
-	data := randomData(int(blob.Size))
-	w := NewWriter(ctx, blob, regions, 2, nil)
-	if err := w.WriteSegment(ctx, 0, bytes.NewReader(data), nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	w.Wait()
-	geo := SegmentGeometry(blob.Layout, blob.Size, 0)
+	seg, data := hedgeSegment(t, func(m backends.Backend) backends.Backend { slow = faulty.Wrap(m); return slow })
+	geo := seg.Geo
 	const rate = 32 << 10
 	slow.SetReadRate(rate)
 	whole := time.Duration(geo.ShardSize() / rate * int64(time.Second))
-
-	seg := Segment{Blob: blob.ID, Geo: geo, Bucket: "bk", Shards: regions}
 	done := make(chan []byte, 1)
 	go func() {
-		r := Read(ctx, seg, 0, geo.Stripes()-1, nil, nil)
+		r := Read(context.Background(), seg, 0, geo.Stripes()-1, nil, nil)
 		defer r.Close()
 		got, err := io.ReadAll(r.Data())
 		if err != nil {
