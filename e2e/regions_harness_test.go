@@ -35,6 +35,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"golang.org/x/time/rate"
+
 	"github.com/prismd/prismd/backends/s3/s3test"
 )
 
@@ -523,9 +525,8 @@ func rgStartProxy(t *testing.T, upstream string) *rgProxy {
 
 func (p *rgProxy) setDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
-// setRate limits every connection's answers to bytesPerSec (0: no limit):
-// each chunk goes out at once, then the connection waits as long as the
-// chunk takes at that rate, so that an answer starts at once and then
+// setRate limits every connection's answers to bytesPerSec (0: no limit),
+// with a burst of one 16 KiB chunk: an answer starts at once and then
 // trickles.
 func (p *rgProxy) setRate(bytesPerSec int64) { p.rate.Store(bytesPerSec) }
 
@@ -573,19 +574,27 @@ func (p *rgProxy) serve() {
 				}
 			}()
 			buf := make([]byte, 16<<10)
+			// Burst of one chunk: an answer starts at once, then flows at
+			// the rate.
+			pace := rate.NewLimiter(rate.Inf, len(buf))
 			for {
 				n, err := u.Read(buf)
 				if n > 0 {
 					if d := time.Duration(p.delay.Load()); d > 0 {
 						time.Sleep(d)
 					}
+					if r := p.rate.Load(); r > 0 {
+						pace.SetLimit(rate.Limit(r))
+						if pace.WaitN(context.Background(), n) != nil {
+							break
+						}
+					} else {
+						pace.SetLimit(rate.Inf)
+					}
 					if _, werr := c.Write(buf[:n]); werr != nil {
 						break
 					}
 					p.down.Add(int64(n))
-					if r := p.rate.Load(); r > 0 {
-						time.Sleep(time.Duration(int64(n) * int64(time.Second) / r))
-					}
 				}
 				if err != nil {
 					break

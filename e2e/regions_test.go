@@ -697,6 +697,14 @@ func TestRegionsStarvedRegion(t *testing.T) {
 	if sent := proxy.down.Load() - before; sent*20 > n*objSize {
 		t.Errorf("r0 sent %d bytes during %d GETs of %d bytes the other regions could serve (more than 5%%)", sent, n, n*objSize)
 	}
+	// What prismd learned is what an operator sees: r0 reads far slower
+	// than r1. (Not r0's rate itself: the streams given up early measured
+	// mostly the first chunk, which comes at once.)
+	pace0, err0 := cl.metric(`prismd_region_read_bytes_per_second{region="r0"}`)
+	pace1, err1 := cl.metric(`prismd_region_read_bytes_per_second{region="r1"}`)
+	if err0 != nil || err1 != nil || pace0 <= 0 || pace0*10 > pace1 {
+		t.Errorf("prismd_region_read_bytes_per_second: r0 %v (%v), r1 %v (%v); want r0 known and under a tenth of r1", pace0, err0, pace1, err1)
+	}
 
 	proxy.setRate(0)
 	before = proxy.down.Load()
@@ -704,7 +712,7 @@ func TestRegionsStarvedRegion(t *testing.T) {
 	i := 0
 	for deadline := start.Add(60 * time.Second); time.Now().Before(deadline) && proxy.down.Load()-before < shard; i++ {
 		get(i)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // paces the GETs of this wait: a user's traffic, not a flood
 	}
 	if sent := proxy.down.Load() - before; sent < shard {
 		t.Errorf("r0 is fast again, but %d GETs over %v read only %d bytes from it", i, time.Since(start).Round(time.Second), sent)

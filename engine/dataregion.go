@@ -24,9 +24,8 @@ func (d dataRegion) Name() string              { return d.r.name }
 func (d dataRegion) Backend() backends.Backend { return d.r.backend }
 func (d dataRegion) Available() bool           { return d.r.available() }
 
-func (d dataRegion) Health() datapath.Health {
-	return datapath.Health{Healthy: d.r.healthy(), Score: d.r.score(), PerByte: d.r.bodyPace(), HedgeAfter: d.r.hedgeAfter()}
-}
+func (d dataRegion) Health() datapath.Health { return d.r.health() }
+func (d dataRegion) RetryPace() bool         { return d.r.retryPace() }
 
 func (d dataRegion) Observe(ttfb time.Duration, err error)      { d.r.observe(ttfb, err) }
 func (d dataRegion) Streamed(bytes int64, waited time.Duration) { d.r.streamed(bytes, waited) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prismd/prismd/backends"
+	"github.com/prismd/prismd/engine/datapath"
 )
 
 // Breaker settings: after breakerFailures consecutive failures a region is
@@ -215,37 +216,33 @@ func (r *region) healthy() bool {
 	return !r.open
 }
 
-// score orders regions for reads: lower is better. Unhealthy regions sort last.
-func (r *region) score() float64 {
+// health is what orders and hedges reads, read under one lock: the score
+// (lower is better; the time to first byte, worse with errors, and
+// unhealthy regions last), the pace of read bodies (0: not known) and how
+// long to wait for the region before asking another.
+func (r *region) health() datapath.Health {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.latency * (1 + 4*r.errRate)
 	if r.open {
 		s += 1000
 	}
-	return s
+	hedge := time.Duration(math.Min(4*r.latency, 2) * float64(time.Second))
+	return datapath.Health{Healthy: !r.open, Score: s, PerByte: r.perByte, HedgeAfter: max(hedge, 150*time.Millisecond)}
 }
 
-// bodyPace is the seconds per byte a read's body is expected to take, for
-// a read choosing its shards; 0 when not known, or for the one read that
-// tries a region whose pace is stale (see flowStale).
-func (r *region) bodyPace() float64 {
+// retryPace reports whether a read choosing its shards should leave the
+// region's pace out: true for one caller every flowTrialEvery once the
+// pace is stale (see flowStale).
+func (r *region) retryPace() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	if r.perByte > 0 && now.Sub(r.flowSeen) > flowStale && now.Sub(r.flowTrial) > flowTrialEvery {
-		r.flowTrial = now
-		return 0
+	if r.perByte == 0 || now.Sub(r.flowSeen) <= flowStale || now.Sub(r.flowTrial) <= flowTrialEvery {
+		return false
 	}
-	return r.perByte
-}
-
-// hedgeAfter is how long to wait for this region before asking another.
-func (r *region) hedgeAfter() time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	d := time.Duration(math.Min(4*r.latency, 2) * float64(time.Second))
-	return max(d, 150*time.Millisecond)
+	r.flowTrial = now
+	return true
 }
 
 // probe asks the region a cheap question, whatever the breaker says, and

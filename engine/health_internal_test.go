@@ -7,26 +7,32 @@ import (
 )
 
 // TestBodyPace: a region learns how fast its read bodies flow; once what
-// it learned is stale, one read at a time (every flowTrialEvery) is told
-// the pace is unknown so that it may try the region again, while the others
+// it learned is stale, one read at a time (every flowTrialEvery) is told to
+// leave the pace out so that it may try the region again, while the others
 // keep avoiding it; the trial's measure then replaces the stale one.
 func TestBodyPace(t *testing.T) {
 	r := newRegion(RegionSpec{Name: "far"}, nil)
-	if p := r.bodyPace(); p != 0 {
+	if p := r.health().PerByte; p != 0 {
 		t.Fatalf("pace before any read: %v, want 0 (unknown)", p)
+	}
+	if r.retryPace() {
+		t.Fatal("a region with no pace asks a read to retry it")
 	}
 	const slow = 1.0 / (1 << 20) // 1 MiB/s
 	r.streamed(1<<20, time.Second)
 	near := func(got, want float64) bool { return math.Abs(got-want) <= want*0.01 }
-	if p := r.bodyPace(); !near(p, slow) {
+	if p := r.health().PerByte; !near(p, slow) {
 		t.Fatalf("pace after a 1 MiB/s body: %v s/B, want %v", p, slow)
 	}
 	r.streamed(1<<20, 0) // a fast body moves it a fifth of the way
-	if p := r.bodyPace(); !near(p, 0.8*slow) {
+	if p := r.health().PerByte; !near(p, 0.8*slow) {
 		t.Fatalf("pace after a fast body: %v s/B, want %v", p, 0.8*slow)
 	}
 	r.streamed(0, time.Second) // nothing to learn from
-	if p := r.bodyPace(); !near(p, 0.8*slow) {
+	if r.retryPace() {
+		t.Fatal("a fresh pace is left out")
+	}
+	if p := r.health().PerByte; !near(p, 0.8*slow) {
 		t.Fatalf("an empty body changed the pace to %v", p)
 	}
 
@@ -37,18 +43,21 @@ func TestBodyPace(t *testing.T) {
 		r.mu.Unlock()
 	}
 	age(flowStale + time.Second)
-	if p := r.bodyPace(); p != 0 {
-		t.Fatalf("stale pace, first read: %v, want 0 (it may try the region)", p)
+	if !r.retryPace() {
+		t.Fatal("stale pace, first read: not told to leave it out (it may try the region)")
 	}
-	if p := r.bodyPace(); !near(p, 0.8*slow) {
-		t.Fatalf("stale pace, second read at once: %v, want the learned %v", p, 0.8*slow)
+	if r.retryPace() {
+		t.Fatal("stale pace, second read at once: told to leave it out too")
+	}
+	if p := r.health().PerByte; !near(p, 0.8*slow) {
+		t.Fatalf("stale pace: Health gives %v, want the learned %v", p, 0.8*slow)
 	}
 	age(flowTrialEvery + time.Millisecond)
-	if p := r.bodyPace(); p != 0 {
-		t.Fatalf("stale pace, a read %v after the last trial: %v, want 0", flowTrialEvery, p)
+	if !r.retryPace() {
+		t.Fatalf("stale pace, a read %v after the last trial: not told to leave it out", flowTrialEvery)
 	}
 	r.streamed(1<<20, 0) // the trial read found the region fast again
-	if p := r.bodyPace(); p != 0 {
+	if p := r.health().PerByte; p != 0 {
 		t.Fatalf("pace after a fast body replaced a stale one: %v, want 0", p)
 	}
 }
@@ -59,11 +68,11 @@ func TestBodyPace(t *testing.T) {
 func TestFirstLatencyReplacesTheGuess(t *testing.T) {
 	r := newRegion(RegionSpec{Name: "far"}, nil)
 	r.observe(100*time.Millisecond, nil)
-	if got := r.score(); math.Abs(got-0.1) > 1e-9 {
+	if got := r.health().Score; math.Abs(got-0.1) > 1e-9 {
 		t.Fatalf("score after the first measure of 100 ms: %v, want 0.1", got)
 	}
 	r.observe(200*time.Millisecond, nil)
-	if got := r.score(); math.Abs(got-0.12) > 1e-9 {
+	if got := r.health().Score; math.Abs(got-0.12) > 1e-9 {
 		t.Fatalf("score after a second measure of 200 ms: %v, want the average 0.12", got)
 	}
 }

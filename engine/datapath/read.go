@@ -93,11 +93,12 @@ func Read(ctx context.Context, s Segment, first, last int, need []int, failed fu
 // first byte, then the block at the pace their bodies flow), a parity
 // shard's made worse so that data shards come first unless clearly
 // slower. Reading a data shard needs no decoding, and its blocks go to the
-// client without a copy. Clearly means
-// by half again and 2 ms between distant regions, and by at least 10 ms
-// between regions a few milliseconds away (local disks, one data centre),
-// whose jitter under load is larger than their differences: there,
-// reading parity would only add the decoding.
+// client without a copy. Clearly means by half again and 2 ms between
+// distant regions, and by at least 10 ms between regions a few
+// milliseconds away (local disks, one data centre), whose jitter under
+// load is larger than their differences: there, reading parity would only
+// add the decoding. A region whose pace is stale is tried now and then
+// (Region.RetryPace).
 func readOrder(s Segment) []int {
 	type cand struct {
 		shard int
@@ -109,7 +110,11 @@ func readOrder(s Segment) []int {
 		if reg == nil || i >= s.Geo.N() {
 			continue
 		}
-		sc := blockTime(reg.Health(), bl).Seconds()
+		h := reg.Health()
+		if h.PerByte > 0 && reg.RetryPace() {
+			h.PerByte = 0
+		}
+		sc := blockTime(h, bl).Seconds()
 		if i >= s.Geo.K {
 			sc = max(sc*1.5+0.002, sc+0.010)
 		}

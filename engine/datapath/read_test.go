@@ -67,6 +67,14 @@ func TestReadOrderByPace(t *testing.T) {
 			t.Errorf("block %d: order %v, want %v", tc.block, got, tc.want)
 		}
 	}
+	// A read told to retry the starved region's stale pace orders it by
+	// its answer alone, as a region whose pace is not known.
+	retried := starved
+	retried.retry = true
+	s := Segment{Geo: Geometry{K: 2, M: 1, BlockSize: 1 << 20, Size: 8 << 20}, Shards: []Region{retried, fast, fast}}
+	if got := readOrder(s); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Errorf("stale pace retried: order %v, want [0 1 2]", got)
+	}
 }
 
 // TestBehind: a stream is hedged on its pace once enough of its body came

@@ -15,12 +15,14 @@ import (
 )
 
 // testRegion is a healthy Region over a backend, with a read score, the
-// seconds its bodies take per byte and how long a read waits for it.
+// seconds its bodies take per byte (and whether reads should retry it) and
+// how long a read waits for it.
 type testRegion struct {
 	name       string
 	b          backends.Backend
 	score      float64
 	perByte    float64
+	retry      bool // RetryPace's answer
 	hedgeAfter time.Duration
 }
 
@@ -30,6 +32,7 @@ func (r testRegion) Available() bool           { return true }
 func (r testRegion) Health() Health {
 	return Health{Healthy: true, Score: r.score, PerByte: r.perByte, HedgeAfter: r.hedgeAfter}
 }
+func (r testRegion) RetryPace() bool               { return r.retry }
 func (r testRegion) Observe(time.Duration, error)  {}
 func (r testRegion) Streamed(int64, time.Duration) {}
 func (r testRegion) Outcome(error)                 {}
