@@ -64,31 +64,46 @@ func StartVersity(t testing.TB, dir string) *Server {
 			t.Fatalf("s3test: %v", err)
 		}
 	}
-	s := &Server{t: t, bin: bin, dir: abs, addr: freeAddr(t), secret: "prismdtest-" + rand.Text()}
-	t.Cleanup(s.Stop)
+	addr, reservation := freeAddr(t)
+	s := &Server{t: t, bin: bin, dir: abs, addr: addr, secret: "prismdtest-" + rand.Text()}
+	t.Cleanup(func() {
+		s.Stop()
+		if reservation != nil {
+			reservation.Close()
+		}
+	})
 	s.Start()
 	return s
 }
 
-// freeAddr picks a free port below the kernel's ephemeral range. A server
-// keeps its port across Stop and Start; a port from the ephemeral range
-// could meanwhile be handed to any listener asking for port 0 or to an
-// outgoing connection, and the restarted server would fail to bind it.
-func freeAddr(t testing.TB) string {
+// freeAddr picks a free port below the kernel's ephemeral range and
+// reserves it against the other test processes (see reservePort); the
+// caller closes the returned file once its server is stopped for good. A
+// server keeps its port across Stop and Start; a port from the ephemeral
+// range could meanwhile be handed to any listener asking for port 0 or to
+// an outgoing connection, and the restarted server would fail to bind it.
+func freeAddr(t testing.TB) (string, *os.File) {
 	t.Helper()
 	low := ephemeralLow()
 	for range 1000 {
 		port := 10000 + mathrand.IntN(low-10000)
+		reservation, ok := reservePort(port)
+		if !ok {
+			continue
+		}
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
+			if reservation != nil {
+				reservation.Close()
+			}
 			continue
 		}
 		addr := l.Addr().String()
 		l.Close()
-		return addr
+		return addr, reservation
 	}
 	t.Fatalf("s3test: no free port in 10000..%d", low)
-	return ""
+	return "", nil
 }
 
 // ephemeralLow is the first port of the kernel's ephemeral range (32768
