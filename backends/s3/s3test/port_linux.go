@@ -11,7 +11,9 @@ import (
 // closed (or the process dies): a lock on a file named after the port, in a
 // directory every test process on this machine shares. A port a stopped
 // server keeps for its restart is still free to bind, so without this
-// another test process's server could take it meanwhile.
+// another test process's server could take it meanwhile. The files stay
+// (empty, at most one per port): removing one while another process opens
+// it would let two processes lock different files of the same name.
 func reservePort(port int) (*os.File, bool) {
 	dir := filepath.Join(os.TempDir(), "prismd-s3test-ports")
 	if err := os.MkdirAll(dir, 0o777); err != nil {
