@@ -44,7 +44,8 @@ type Comparison struct {
 // in cfg.Rounds alternating rounds — target, baseline, target, baseline, … —
 // each of Workload.Duration/Rounds, so that both see the same machine
 // state, and reports target/baseline ratios. Both endpoints are prepared
-// first, untimed.
+// first, untimed. Every round starts with the page cache written back
+// (writeBack), so no round pays for what the one before left dirty.
 func Compare(ctx context.Context, cfg Config) (*Comparison, error) {
 	if cfg.Baseline == nil {
 		return nil, fmt.Errorf("%w: Compare needs a Baseline endpoint", ErrInvalidConfig)

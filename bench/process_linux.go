@@ -17,6 +17,16 @@ func setParentDeathSignal(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
+// writeBack writes the machine's dirty page cache to disk and waits for it
+// (sync(2)). Every timed run starts with it, untimed. A server that does
+// not fsync each object leaves it dirty, and the kernel writes it back
+// once gigabytes have piled up, at a moment that has nothing to do with
+// the run: measured here, that doubled or halved a round's throughput,
+// charged to whichever side ran then. Each side's own writes are still
+// made durable on its time only when it syncs them itself, as prismd does
+// before it answers.
+func writeBack() { syscall.Sync() }
+
 // clockTicks is the unit of utime and stime in /proc/PID/stat, per second:
 // sysconf(_SC_CLK_TCK), which Go cannot call without cgo (golang.org/x/sys
 // has no Sysconf on Linux). It is assumed to be 100, the USER_HZ of every

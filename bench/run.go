@@ -212,13 +212,15 @@ func (r *runner) list(ctx context.Context, after string) (int64, error) {
 	return int64(len(out.Contents)), nil
 }
 
-// run runs the workload for at most d and ops operations.
+// run runs the workload for at most d and ops operations, after writing
+// the page cache back.
 func (r *runner) run(ctx context.Context, d time.Duration, ops int64, p *progress) *Result {
 	runID := r.runs.Add(1)
 	res := newResult(r.e, r.w)
 	if r.prepareErr != "" {
 		res.errs = append(res.errs, "prepare: "+r.prepareErr)
 	}
+	writeBack() // untimed: see writeBack
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var started atomic.Int64
