@@ -70,12 +70,17 @@ func newRegion(spec RegionSpec, b backends.Backend) *region {
 }
 
 // observe records a read's time to first byte (or a probe's answer time)
-// and its outcome. Only these feed the latency that orders reads.
+// and its outcome. Only these feed the latency that orders reads. The
+// first measure replaces the initial guess, and so does one taken after
+// none for staleAfter: an average of answers from before reads stopped
+// asking the region (a region that was slow, then the probe that finds
+// it fast again) says nothing about now, and blended in at ewmaWeight it
+// kept a recovered region out of reads for a minute.
 func (r *region) observe(d time.Duration, err error) {
 	r.outcome(err)
 	if err == nil || isClientSide(err) {
 		r.mu.Lock()
-		if r.lastSeen.IsZero() { // the first measure replaces the initial guess
+		if r.lastSeen.IsZero() || time.Since(r.lastSeen) > staleAfter {
 			r.latency = d.Seconds()
 		} else {
 			r.latency = r.latency*(1-ewmaWeight) + ewmaWeight*d.Seconds()

@@ -76,3 +76,28 @@ func TestFirstLatencyReplacesTheGuess(t *testing.T) {
 		t.Fatalf("score after a second measure of 200 ms: %v, want the average 0.12", got)
 	}
 }
+
+// TestStaleLatencyIsReplaced: a region reads stopped asking (its answers
+// were slow) is measured again by a probe once its latency is staleAfter
+// old, and that measure replaces the old average: the region competes for
+// reads again at once instead of after many probes.
+func TestStaleLatencyIsReplaced(t *testing.T) {
+	r := newRegion(RegionSpec{Name: "was-slow"}, nil)
+	for range 10 {
+		r.observe(200*time.Millisecond, nil)
+	}
+	r.observe(time.Millisecond, nil) // still fresh: averaged in
+	if got := r.health().Score; got < 0.1 {
+		t.Fatalf("score after one fast answer among slow ones: %v, want still near 0.2", got)
+	}
+	r.mu.Lock()
+	r.lastSeen = time.Now().Add(-staleAfter - time.Second)
+	r.mu.Unlock()
+	if !r.stale() {
+		t.Fatal("a latency staleAfter old is not stale: no probe would measure it")
+	}
+	r.observe(time.Millisecond, nil)
+	if got := r.health().Score; math.Abs(got-0.001) > 1e-9 {
+		t.Fatalf("score after a measure of 1 ms once the average was stale: %v, want 0.001", got)
+	}
+}
