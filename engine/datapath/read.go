@@ -98,7 +98,10 @@ func Read(ctx context.Context, s Segment, first, last int, need []int, failed fu
 // milliseconds away (local disks, one data centre), whose jitter under
 // load is larger than their differences: there, reading parity would only
 // add the decoding. A region whose pace is stale is tried now and then
-// (Region.RetryPace).
+// (Region.RetryPace): that read asks it first, so that it is measured
+// again however it was measured before (a region starved of bandwidth
+// also answered late, and probes alone may not show it fast again); if it
+// is still slow, the read hedges on its progress.
 func readOrder(s Segment) []int {
 	type cand struct {
 		shard int
@@ -111,12 +114,12 @@ func readOrder(s Segment) []int {
 			continue
 		}
 		h := reg.Health()
-		if h.PerByte > 0 && reg.RetryPace() {
-			h.PerByte = 0
-		}
 		sc := blockTime(h, bl).Seconds()
 		if i >= s.Geo.K {
 			sc = max(sc*1.5+0.002, sc+0.010)
+		}
+		if h.PerByte > 0 && reg.RetryPace() {
+			sc = -1 // the trial: first, whatever was learned of it before
 		}
 		cands = append(cands, cand{i, sc})
 	}

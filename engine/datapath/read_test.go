@@ -67,13 +67,23 @@ func TestReadOrderByPace(t *testing.T) {
 			t.Errorf("block %d: order %v, want %v", tc.block, got, tc.want)
 		}
 	}
-	// A read told to retry the starved region's stale pace orders it by
-	// its answer alone, as a region whose pace is not known.
+	// A read told to retry the starved region's stale pace asks it first,
+	// even when its answers were slow as well (a region starved of
+	// bandwidth answers late too) and even for its parity shard.
 	retried := starved
 	retried.retry = true
-	s := Segment{Geo: Geometry{K: 2, M: 1, BlockSize: 1 << 20, Size: 8 << 20}, Shards: []Region{retried, fast, fast}}
-	if got := readOrder(s); !slices.Equal(got, []int{0, 1, 2}) {
-		t.Errorf("stale pace retried: order %v, want [0 1 2]", got)
+	retried.score = 0.5
+	for _, tc := range []struct {
+		shards []Region
+		want   []int
+	}{
+		{[]Region{retried, fast, fast}, []int{0, 1, 2}},
+		{[]Region{fast, fast, retried}, []int{2, 0, 1}},
+	} {
+		s := Segment{Geo: Geometry{K: 2, M: 1, BlockSize: 1 << 20, Size: 8 << 20}, Shards: tc.shards}
+		if got := readOrder(s); !slices.Equal(got, tc.want) {
+			t.Errorf("stale pace retried: order %v, want %v", got, tc.want)
+		}
 	}
 }
 
