@@ -22,8 +22,8 @@ const (
 	ewmaWeight      = 0.2
 	staleAfter      = 10 * time.Second
 	// A region's body pace, once this old, is tried again: one read at a
-	// time, every flowTrialEvery, is told the pace is unknown, so that a
-	// region reads stopped asking because it streamed slowly is asked
+	// time, every flowTrialEvery, is told to ask the region first, so that
+	// a region reads stopped asking because it streamed slowly is asked
 	// again (its stream measures it anew; if it is still slow, that read
 	// hedges on its progress). Telling one read, not all, keeps every read
 	// from going back to a region that may still be slow.
@@ -41,7 +41,7 @@ type region struct {
 	latency   float64   // EWMA of time to first byte, seconds
 	perByte   float64   // EWMA of seconds a read's body waited per byte
 	flowSeen  time.Time // last perByte measurement
-	flowTrial time.Time // when a stale perByte was last left out for one read
+	flowTrial time.Time // when a read was last told to try the region (retryPace)
 	errRate   float64   // EWMA of failures (0..1)
 	failures  int       // consecutive
 	open      bool      // breaker open
@@ -236,9 +236,9 @@ func (r *region) health() datapath.Health {
 	return datapath.Health{Healthy: !r.open, Score: s, PerByte: r.perByte, HedgeAfter: max(hedge, 150*time.Millisecond)}
 }
 
-// retryPace reports whether a read choosing its shards should leave the
-// region's pace out: true for one caller every flowTrialEvery once the
-// pace is stale (see flowStale).
+// retryPace reports whether a read choosing its shards should ask this
+// region first, to measure it again: true for one caller every
+// flowTrialEvery once the pace is stale (see flowStale).
 func (r *region) retryPace() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 
 // TestBodyPace: a region learns how fast its read bodies flow; once what
 // it learned is stale, one read at a time (every flowTrialEvery) is told to
-// leave the pace out so that it may try the region again, while the others
+// ask the region first so that it is measured again, while the others
 // keep avoiding it; the trial's measure then replaces the stale one.
 func TestBodyPace(t *testing.T) {
 	r := newRegion(RegionSpec{Name: "far"}, nil)
@@ -30,7 +30,7 @@ func TestBodyPace(t *testing.T) {
 	}
 	r.streamed(0, time.Second) // nothing to learn from
 	if r.retryPace() {
-		t.Fatal("a fresh pace is left out")
+		t.Fatal("a fresh pace is retried")
 	}
 	if p := r.health().PerByte; !near(p, 0.8*slow) {
 		t.Fatalf("an empty body changed the pace to %v", p)
@@ -44,17 +44,17 @@ func TestBodyPace(t *testing.T) {
 	}
 	age(flowStale + time.Second)
 	if !r.retryPace() {
-		t.Fatal("stale pace, first read: not told to leave it out (it may try the region)")
+		t.Fatal("stale pace, first read: not told to try the region")
 	}
 	if r.retryPace() {
-		t.Fatal("stale pace, second read at once: told to leave it out too")
+		t.Fatal("stale pace, second read at once: told to try the region too")
 	}
 	if p := r.health().PerByte; !near(p, 0.8*slow) {
 		t.Fatalf("stale pace: Health gives %v, want the learned %v", p, 0.8*slow)
 	}
 	age(flowTrialEvery + time.Millisecond)
 	if !r.retryPace() {
-		t.Fatalf("stale pace, a read %v after the last trial: not told to leave it out", flowTrialEvery)
+		t.Fatalf("stale pace, a read %v after the last trial: not told to try the region", flowTrialEvery)
 	}
 	r.streamed(1<<20, 0) // the trial read found the region fast again
 	if p := r.health().PerByte; p != 0 {

@@ -115,11 +115,11 @@ func readOrder(s Segment) []int {
 		}
 		h := reg.Health()
 		sc := blockTime(h, bl).Seconds()
-		if i >= s.Geo.K {
-			sc = max(sc*1.5+0.002, sc+0.010)
-		}
-		if h.PerByte > 0 && reg.RetryPace() {
+		switch {
+		case h.PerByte > 0 && reg.RetryPace():
 			sc = -1 // the trial: first, whatever was learned of it before
+		case i >= s.Geo.K:
+			sc = max(sc*1.5+0.002, sc+0.010)
 		}
 		cands = append(cands, cand{i, sc})
 	}

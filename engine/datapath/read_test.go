@@ -209,30 +209,43 @@ func randomData(n int) []byte {
 // once but whose body then trickles is given up for the spare mid-block,
 // without waiting for its region's HedgeAfter (an hour here) or for its
 // body (half a minute at its pace): the read completes with the right
-// bytes from the other two shards.
+// bytes from the other two shards. So does the read that tries a region
+// whose stale pace it was told to retry (asked first despite a slow
+// answer time) when that region is still slow.
 func TestReadHedgesAStreamThatFallsBehind(t *testing.T) {
-	var slow *faulty.Backend
-	seg, data := hedgeSegment(t, func(m backends.Backend) backends.Backend { slow = faulty.Wrap(m); return slow })
-	geo := seg.Geo
-	const rate = 32 << 10
-	slow.SetReadRate(rate)
-	whole := time.Duration(geo.ShardSize() / rate * int64(time.Second))
-	done := make(chan []byte, 1)
-	go func() {
-		r := Read(context.Background(), seg, 0, geo.Stripes()-1, nil, nil)
-		defer r.Close()
-		got, err := io.ReadAll(r.Data())
-		if err != nil {
-			t.Error(err)
+	for _, trial := range []bool{false, true} {
+		var slow *faulty.Backend
+		seg, data := hedgeSegment(t, func(m backends.Backend) backends.Backend { slow = faulty.Wrap(m); return slow })
+		if trial {
+			r := seg.Shards[0].(testRegion)
+			r.score, r.perByte, r.retry = 0.5, 1e-9, true
+			seg.Shards[0] = r
 		}
-		done <- got
-	}()
-	select {
-	case got := <-done:
-		if !bytes.Equal(got, data) {
-			t.Fatal("bytes differ")
+		geo := seg.Geo
+		const rate = 32 << 10
+		slow.SetReadRate(rate)
+		slow.ResetCalls() // count the read's calls, not the write's
+		whole := time.Duration(geo.ShardSize() / rate * int64(time.Second))
+		done := make(chan []byte, 1)
+		go func() {
+			r := Read(context.Background(), seg, 0, geo.Stripes()-1, nil, nil)
+			defer r.Close()
+			got, err := io.ReadAll(r.Data())
+			if err != nil {
+				t.Error(err)
+			}
+			done <- got
+		}()
+		select {
+		case got := <-done:
+			if !bytes.Equal(got, data) {
+				t.Fatalf("trial %v: bytes differ", trial)
+			}
+		case <-time.After(whole):
+			t.Fatalf("trial %v: the read waited for the slow shard's whole body (%v at %d B/s)", trial, whole, rate)
 		}
-	case <-time.After(whole):
-		t.Fatalf("the read waited for the slow shard's whole body (%v at %d B/s)", whole, rate)
+		if slow.Calls(faulty.OpGet) == 0 {
+			t.Fatalf("trial %v: the slow region was never asked: the test proves nothing", trial)
+		}
 	}
 }

@@ -20,11 +20,12 @@ type Region interface {
 	Available() bool
 	// Health describes the region now, to order and hedge reads.
 	Health() Health
-	// RetryPace reports whether a read choosing its shards should take
-	// the pace Health gives as unknown: once nothing measured it for a
-	// while, true for one read every few seconds, so that a region reads
-	// stopped asking for streaming slowly is measured again, without
-	// every read going back to it at once.
+	// RetryPace reports whether a read choosing its shards should ask
+	// this region first, whatever Health says: once nothing measured its
+	// pace for a while, true for one read every few seconds, so that a
+	// region reads stopped asking for streaming slowly is measured again,
+	// without every read going back to it at once. Only asked of a region
+	// whose pace is known; a true answer is used up.
 	RetryPace() bool
 	// Observe records a read's time to first byte (the backend answered
 	// and its body may be read), or its failure before the first byte.
