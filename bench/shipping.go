@@ -189,7 +189,7 @@ func objectEvents(i int, regions []string) []plog.Event {
 	key := fmt.Sprintf("obj/%08d", i)
 	sum := md5.Sum([]byte(key))
 	evs := []plog.Event{plog.PutStarted{Blob: id, Bucket: "replay", Key: key, Size: 4096,
-		Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 64 << 20}, Placement: regions}}
+		Layout: plog.Layout{K: 2, M: 1, BlockSize: 256 << 10, SegmentSize: 64 << 20, Hash: plog.HashXXH3}, Placement: regions}}
 	for sh, r := range regions {
 		evs = append(evs, plog.ShardWritten{Blob: id, Shard: sh, Region: r})
 	}

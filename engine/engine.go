@@ -58,6 +58,10 @@ type Config struct {
 	SegmentSize int64
 	// BlockSize is the data bytes per shard block; default 256 KiB.
 	BlockSize int
+	// HighwayBlocks writes new blobs with HighwayHash-128 after every
+	// block, as gateways did before XXH3-128 (plog.HashXXH3, the default):
+	// for tests that this build reads, scrubs and repairs their blobs.
+	HighwayBlocks bool
 	// BackendPrefix starts every backend bucket name; default "prismd".
 	BackendPrefix string
 	// MasterKey (32 bytes) seals secrets written to the log. Required for access keys.

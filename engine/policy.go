@@ -53,7 +53,10 @@ func (e *Engine) policyFor(bucket string) plog.Policy {
 
 // layoutFor picks the layout of a blob of the given size under policy p.
 func (e *Engine) layoutFor(p plog.Policy, size int64) plog.Layout {
-	l := plog.Layout{K: p.DataShards, M: p.ParityShards, BlockSize: e.cfg.BlockSize, SegmentSize: e.cfg.SegmentSize}
+	l := plog.Layout{K: p.DataShards, M: p.ParityShards, BlockSize: e.cfg.BlockSize, SegmentSize: e.cfg.SegmentSize, Hash: plog.HashXXH3}
+	if e.cfg.HighwayBlocks {
+		l.Hash = plog.HashHighway
+	}
 	if p.Mode == "replica" || p.Mode == "hybrid" && size < p.HybridThreshold {
 		l.K = 1
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio/highwayhash"
 	"github.com/prismd/prismd/backends"
 	"github.com/prismd/prismd/backends/faulty"
 	"github.com/prismd/prismd/backends/fs"
@@ -17,6 +16,7 @@ import (
 	"github.com/prismd/prismd/backends/s3/s3test"
 	"github.com/prismd/prismd/engine"
 	plog "github.com/prismd/prismd/log"
+	"github.com/zeebo/xxh3"
 )
 
 // The scrub benchmarks, on their own:
@@ -109,13 +109,12 @@ func benchDeepScrub(b *testing.B, backendOf map[string]backends.Backend) {
 					}
 					defer rc.Close()
 					buf := make([]byte, engine.DefaultBlockSize+16)
-					var key [32]byte
 					var n int64
 					for {
 						m, err := io.ReadFull(rc, buf)
 						n += int64(m)
 						if hash && m > 16 {
-							highwayhash.Sum128(buf[:m-16], key[:])
+							xxh3.Hash128Seed(buf[:m-16], uint64(n))
 						}
 						if err == io.EOF || err == io.ErrUnexpectedEOF {
 							break

@@ -77,7 +77,7 @@ var schemas = map[Type]*schema{
 	TypeBackendBucketLost:  v1[BackendBucketLost](),
 	TypeBucketConfigSet:    v1[BucketConfigSet](),
 
-	TypePutStarted:      v1[PutStarted](),
+	TypePutStarted:      extended[PutStarted](2),
 	TypeShardWritten:    v1[ShardWritten](),
 	TypeShardFailed:     v1[ShardFailed](),
 	TypeObjectCommitted: extended[ObjectCommitted](4),

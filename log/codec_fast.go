@@ -317,11 +317,14 @@ func appendPutStarted(dst []byte, ev *PutStarted) []byte {
 	if ev.Upload != "" {
 		dst = appendStr(appendStr(dst, "upload"), ev.Upload)
 	}
-	dst = appendMapLen(appendStr(dst, "layout"), 4)
+	dst = appendMapLen(appendStr(dst, "layout"), mapLen(4, ev.Layout.Hash != 0))
 	dst = appendInt(appendStr(dst, "k"), int64(ev.Layout.K))
 	dst = appendInt(appendStr(dst, "m"), int64(ev.Layout.M))
 	dst = appendInt(appendStr(dst, "bs"), int64(ev.Layout.BlockSize))
 	dst = appendInt(appendStr(dst, "seg"), ev.Layout.SegmentSize)
+	if ev.Layout.Hash != 0 {
+		dst = appendInt(appendStr(dst, "bh"), int64(ev.Layout.Hash))
+	}
 	dst = appendStrings(appendStr(dst, "placement"), ev.Placement)
 	return appendInt(appendStr(dst, "size"), ev.Size)
 }
@@ -376,6 +379,13 @@ func decodeLayout(r *wireReader) (l Layout, ok bool) {
 	}
 	if l.SegmentSize, ok = r.int64(); !ok {
 		return l, false
+	}
+	if f.opt("bh") {
+		h, ok := r.int()
+		if !ok {
+			return l, false
+		}
+		l.Hash = BlockHash(h)
 	}
 	return l, f.done()
 }

@@ -60,7 +60,7 @@ var samples = []Event{
 	BackendBucketLost{Bucket: "photos", Region: "local"},
 	TimelineStarted{Timeline: 3},
 	BucketConfigSet{Bucket: "photos", Name: ConfigCORS, Doc: []byte(`<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)},
-	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20},
+	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20, Hash: HashXXH3},
 		Placement: []string{"aws-us", "wasabi-eu", "b2-us", "ceph-dc1", "minio-dc2", "local"}, Size: 73400320},
 	ShardWritten{Blob: blobA, Segment: 1, Shard: 3, Region: "ceph-dc1"},
 	ShardFailed{Blob: blobA, Segment: 0, Shard: 5, Region: "local", Error: "put shard: 503 SlowDown"},
@@ -143,6 +143,11 @@ func TestOldVersionsDecode(t *testing.T) {
 	}
 	if cp := decodeGolden("ObjectCopied.v1.bin").(ObjectCopied); cp.Cond != nil || len(cp.Extents) != 2 {
 		t.Errorf("ObjectCopied v1 decodes to %+v", cp)
+	}
+	// PutStarted v1 recorded no block hash: its blobs were written with
+	// HighwayHash-128.
+	if ps := decodeGolden("PutStarted.v1.bin").(PutStarted); ps.Layout.Hash != HashHighway || ps.Layout.K != 4 {
+		t.Errorf("PutStarted v1 decodes to %+v", ps)
 	}
 }
 

@@ -84,11 +84,29 @@ type Policy struct {
 // Layout is how one blob is cut and coded. K == 1 means replicas: every
 // shard holds the whole segment, and there are 1+M copies.
 type Layout struct {
-	K           int   `msgpack:"k"`
-	M           int   `msgpack:"m"`
-	BlockSize   int   `msgpack:"bs"`  // bytes of data per shard block
-	SegmentSize int64 `msgpack:"seg"` // bytes of object data per segment
+	K           int       `msgpack:"k"`
+	M           int       `msgpack:"m"`
+	BlockSize   int       `msgpack:"bs"`           // bytes of data per shard block
+	SegmentSize int64     `msgpack:"seg"`          // bytes of object data per segment
+	Hash        BlockHash `msgpack:"bh,omitempty"` // the hash after every block (PutStarted version 2)
 }
+
+// BlockHash names the hash that follows every block of a blob's shards.
+// Blobs written before PutStarted version 2 have none recorded: HashHighway.
+type BlockHash int
+
+const (
+	// HashHighway is HighwayHash-128 keyed by the block's place.
+	HashHighway BlockHash = 0
+	// HashXXH3 is XXH3-128 seeded by the block's place: five times faster
+	// here, and as good at what the hash is for (a block changed, or read
+	// from another place, never verifies; the key of HashHighway was never
+	// secret either).
+	HashXXH3 BlockHash = 1
+)
+
+// Known reports whether this build can compute h.
+func (h BlockHash) Known() bool { return h == HashHighway || h == HashXXH3 }
 
 // BlobID names an immutable stored byte sequence (the data of one PUT or one
 // multipart part). Backend keys derive from it, never from client keys.

@@ -53,6 +53,8 @@ func schemeKey(l log.Layout, placement []string) string {
 	b.WriteString(strconv.Itoa(l.BlockSize))
 	b.WriteByte(',')
 	b.WriteString(strconv.FormatInt(l.SegmentSize, 10))
+	b.WriteByte(',')
+	b.WriteString(strconv.Itoa(int(l.Hash)))
 	for _, p := range placement {
 		b.WriteByte(0)
 		b.WriteString(p)

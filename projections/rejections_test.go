@@ -324,6 +324,18 @@ func addGoldenOwner(s *State) {
 	}
 }
 
+// addGoldenHash adds what version 7 of the snapshot carries: a blob whose
+// layout names its block hash.
+func addGoldenHash(s *State) {
+	evs := putObject(bid(8), "b", "xxh3", 10)
+	ps := evs[0].(log.PutStarted)
+	ps.Layout.Hash = log.HashXXH3
+	evs[0] = ps
+	if err := applyNext(s, evs...); err != nil {
+		panic(err)
+	}
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -338,6 +350,8 @@ func TestSnapshotGolden(t *testing.T) {
 	addGoldenConfigs(want)
 	v5applied := want.Applied()
 	addGoldenOwner(want)
+	v6applied := want.Applied()
+	addGoldenHash(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -382,6 +396,8 @@ func TestSnapshotGolden(t *testing.T) {
 			applied = v4applied
 		case 5:
 			applied = v5applied
+		case 6:
+			applied = v6applied
 		}
 		if v < 4 {
 			applied = unversioned
@@ -431,6 +447,15 @@ func TestSnapshotGolden(t *testing.T) {
 		}
 		if o, ok := got.Object("owned", "mine"); !ok || o.Meta.Owner != "K2" {
 			t.Errorf("version %d: owned object %+v", v, o.Meta)
+		}
+		if v >= 7 {
+			if b, ok := got.Blob(bid(8)); !ok || b.Layout.Hash != log.HashXXH3 {
+				t.Errorf("version %d: blob of an XXH3 layout %+v", v, b)
+			}
+		}
+		// A layout of before version 7 loads as HighwayHash-128.
+		if b, ok := got.Blob(bid(7)); !ok || b.Layout.Hash != log.HashHighway {
+			t.Errorf("version %d: blob written before XXH3 %+v", v, b)
 		}
 	}
 	// A version from the future is refused.

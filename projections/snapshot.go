@@ -34,6 +34,10 @@ import (
 //	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
 //	timeline uint                      (version 5: the log's timeline, 0 for 1)
 //
+// Version 7 added the block hash of a blob's layout (log.Layout.Hash, in
+// snapScheme.Layout); older versions load with HighwayHash-128, the only
+// one their gateways wrote, and a gateway that predates it refuses a
+// version 7 snapshot rather than verify its blocks with the wrong hash.
 // Version 6 added the owner of an object its writer owns
 // (log.ObjectMeta.Owner) to snapObject.Attrs, which older versions load
 // without: their objects belong to their bucket's owner.
@@ -57,7 +61,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 6
+	snapVersion = 7
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12

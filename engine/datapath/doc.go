@@ -26,8 +26,11 @@
 // A shard is one backend object, key "<blob hex>/<segment>/<shard>"
 // (Key, ParseKey): a 64-byte header that names its blob, segment, shard
 // index and geometry, then one block per stripe, each followed by its
-// HighwayHash-128 keyed by (blob, segment, shard, stripe) — a block read
-// from another place never verifies. Geometry gives every size and offset
+// 128-bit hash bound to (blob, segment, shard, stripe) — a block read from
+// another place never verifies. The blob's layout names the hash
+// (Geometry.Hash, from plog.Layout.Hash): XXH3-128 for blobs written now,
+// HighwayHash-128 for those written before; a hash this build does not
+// know fails with ErrUnknownHash, never as corruption. Geometry gives every size and offset
 // (see shard.go). A stripe is k data blocks plus m Reed-Solomon parity
 // blocks (k = 1: m+1 identical copies).
 //

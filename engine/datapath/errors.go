@@ -17,6 +17,10 @@ var (
 	ErrShortBody = errors.New("body ended early")
 	// ErrNoRegion is reported for a shard write that has no region to go to.
 	ErrNoRegion = errors.New("no region for the shard")
+	// ErrUnknownHash is returned for a segment whose layout names a block
+	// hash this build cannot compute (plog.BlockHash.Known): its shards
+	// are neither read nor written, and never called corrupt.
+	ErrUnknownHash = errors.New("unknown block hash")
 )
 
 // errCanceled marks a shard stream given up by the reader.

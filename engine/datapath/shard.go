@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minio/highwayhash"
+	"github.com/zeebo/xxh3"
 
 	plog "github.com/prismd/prismd/log"
 )
@@ -17,19 +18,27 @@ import (
 //	header (64 bytes) | block 0 | hash 0 | block 1 | hash 1 | …
 //
 // Header: "PRSH" | version u8 | k u8 | m u8 | shard u8 | block size u32 |
-// segment u32 | segment data size u64 | blob id [16] | zero padding to 56 |
-// HighwayHash-64 of bytes 0..55 (u64). All integers big-endian.
+// segment u32 | segment data size u64 | blob id [16] | block hash u8
+// (version 2; version 1 has 0 there and means HighwayHash-128) | zero
+// padding to 56 | HighwayHash-64 of bytes 0..55 (u64). All integers
+// big-endian.
 //
 // The segment's data is cut into stripes of k×blockSize bytes; stripe j gives
 // every shard one block of ceil(len(stripe)/k) bytes (all blocks but the
-// last stripe's are blockSize long). Each block is followed by its
-// HighwayHash-128, keyed by (blob, segment, shard, stripe) so that a block
-// read from the wrong place never verifies.
+// last stripe's are blockSize long). Each block is followed by its 128-bit
+// hash (Geometry.Hash: XXH3-128 for blobs written now, HighwayHash-128 for
+// blobs written before it), bound to (blob, segment, shard, stripe) so that
+// a block read from the wrong place never verifies. A blob's layout in the
+// log names its hash, so a read of a range, which skips the header, knows it.
 const (
 	// HeaderSize is the size of a shard's header.
 	HeaderSize    = 64
 	blockHashSize = 16
-	shardVersion  = 1
+	// shardVersion is the header of a shard whose blocks have HashHighway
+	// (what every shard had before version 2), shardVersionHash one that
+	// names its block hash.
+	shardVersion     = 1
+	shardVersionHash = 2
 )
 
 var shardMagic = [4]byte{'P', 'R', 'S', 'H'}
@@ -41,7 +50,8 @@ var headerKey = []byte("prismd shard header hash key 32b")
 type Geometry struct {
 	K, M      int
 	BlockSize int
-	Size      int64 // data bytes in the segment
+	Size      int64          // data bytes in the segment
+	Hash      plog.BlockHash // the hash after every block
 }
 
 // N is the number of shards of the segment.
@@ -107,7 +117,7 @@ func SegmentGeometry(l plog.Layout, blobSize int64, seg int) Geometry {
 	if size < 0 {
 		size = 0
 	}
-	return Geometry{K: l.K, M: l.M, BlockSize: l.BlockSize, Size: size}
+	return Geometry{K: l.K, M: l.M, BlockSize: l.BlockSize, Size: size, Hash: l.Hash}
 }
 
 // SegmentCount returns the number of segments of a blob (at least one).
@@ -131,6 +141,10 @@ func (h Header) Encode() []byte {
 	b := make([]byte, HeaderSize)
 	copy(b[0:4], shardMagic[:])
 	b[4] = shardVersion
+	if h.Geo.Hash != plog.HashHighway {
+		b[4] = shardVersionHash
+		b[40] = byte(h.Geo.Hash)
+	}
 	b[5] = byte(h.Geo.K)
 	b[6] = byte(h.Geo.M)
 	b[7] = byte(h.Shard)
@@ -147,7 +161,7 @@ func DecodeHeader(b []byte) (Header, error) {
 	if len(b) < HeaderSize {
 		return Header{}, fmt.Errorf("shard header: %d bytes: %w", len(b), ErrCorrupt)
 	}
-	if [4]byte(b[0:4]) != shardMagic || b[4] != shardVersion {
+	if [4]byte(b[0:4]) != shardMagic || (b[4] != shardVersion && b[4] != shardVersionHash) {
 		return Header{}, fmt.Errorf("shard header: bad magic or version: %w", ErrCorrupt)
 	}
 	if binary.BigEndian.Uint64(b[56:64]) != highwayhash.Sum64(b[:56], headerKey) {
@@ -159,6 +173,17 @@ func DecodeHeader(b []byte) (Header, error) {
 	h.Segment = int(binary.BigEndian.Uint32(b[12:16]))
 	h.Geo.Size = int64(binary.BigEndian.Uint64(b[16:24]))
 	copy(h.Blob[:], b[24:40])
+	pad := b[40:56]
+	if b[4] == shardVersionHash {
+		h.Geo.Hash = plog.BlockHash(b[40])
+		if h.Geo.Hash == plog.HashHighway || !h.Geo.Hash.Known() {
+			return Header{}, fmt.Errorf("shard header: block hash %d: %w", b[40], ErrCorrupt)
+		}
+		pad = b[41:56]
+	}
+	if strings.Trim(string(pad), "\x00") != "" {
+		return Header{}, fmt.Errorf("shard header: padding is not zero: %w", ErrCorrupt)
+	}
 	if h.Geo.K < 1 || h.Geo.BlockSize < 1 || h.Shard >= h.Geo.N() {
 		return Header{}, fmt.Errorf("shard header: bad geometry: %w", ErrCorrupt)
 	}
@@ -176,17 +201,28 @@ func blockKey(blob plog.BlobID, seg, shard, stripe int) [32]byte {
 	return k
 }
 
-// sealBlock writes the hash of data (bound to its place) into dst[:blockHashSize].
-func sealBlock(dst, data []byte, blob plog.BlobID, seg, shard, stripe int) {
+// blockSum returns hash h of data bound to its place.
+func blockSum(h plog.BlockHash, data []byte, blob plog.BlobID, seg, shard, stripe int) [blockHashSize]byte {
 	key := blockKey(blob, seg, shard, stripe)
-	sum := highwayhash.Sum128(data, key[:])
+	if h == plog.HashXXH3 {
+		return xxh3.Hash128Seed(data, xxh3.Hash(key[:])).Bytes()
+	}
+	return highwayhash.Sum128(data, key[:])
+}
+
+// sealBlock writes hash h of data (bound to its place) into dst[:blockHashSize].
+func sealBlock(h plog.BlockHash, dst, data []byte, blob plog.BlobID, seg, shard, stripe int) {
+	sum := blockSum(h, data, blob, seg, shard, stripe)
 	copy(dst, sum[:])
 }
 
-// verifyBlock reports whether sum is the hash of data at its place.
-func verifyBlock(data, sum []byte, blob plog.BlobID, seg, shard, stripe int) bool {
-	key := blockKey(blob, seg, shard, stripe)
-	want := highwayhash.Sum128(data, key[:])
+// verifyBlock reports whether sum is hash h of data at its place; never
+// for a hash this build does not know.
+func verifyBlock(h plog.BlockHash, data, sum []byte, blob plog.BlobID, seg, shard, stripe int) bool {
+	if !h.Known() {
+		return false
+	}
+	want := blockSum(h, data, blob, seg, shard, stripe)
 	return string(want[:]) == string(sum)
 }
 

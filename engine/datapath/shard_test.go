@@ -1,7 +1,12 @@
 package datapath
 
 import (
+	"encoding/binary"
+	"errors"
+	"slices"
 	"testing"
+
+	"github.com/minio/highwayhash"
 
 	plog "github.com/prismd/prismd/log"
 )
@@ -42,33 +47,67 @@ func TestShardGeometry(t *testing.T) {
 }
 
 func TestShardHeaderRoundTrip(t *testing.T) {
-	h := Header{Blob: plog.BlobID{1, 2, 3}, Segment: 7, Shard: 2, Geo: Geometry{K: 3, M: 2, BlockSize: 1 << 18, Size: 64 << 20}}
-	got, err := DecodeHeader(h.Encode())
-	if err != nil || got != h {
-		t.Fatalf("round trip: %+v, %v", got, err)
+	for _, hash := range []plog.BlockHash{plog.HashHighway, plog.HashXXH3} {
+		h := Header{Blob: plog.BlobID{1, 2, 3}, Segment: 7, Shard: 2, Geo: Geometry{K: 3, M: 2, BlockSize: 1 << 18, Size: 64 << 20, Hash: hash}}
+		got, err := DecodeHeader(h.Encode())
+		if err != nil || got != h {
+			t.Fatalf("round trip: %+v, %v", got, err)
+		}
+		b := h.Encode()
+		b[20] ^= 1
+		if _, err := DecodeHeader(b); err == nil {
+			t.Fatal("a damaged header decoded")
+		}
 	}
-	b := h.Encode()
-	b[20] ^= 1
-	if _, err := DecodeHeader(b); err == nil {
-		t.Fatal("a damaged header decoded")
+	// A shard whose blocks have HighwayHash keeps the header of version 1,
+	// which every gateway reads; one with XXH3 names it in version 2.
+	old := Header{Geo: Geometry{K: 2, M: 1, BlockSize: 4096, Size: 1, Hash: plog.HashHighway}}.Encode()
+	xx := Header{Geo: Geometry{K: 2, M: 1, BlockSize: 4096, Size: 1, Hash: plog.HashXXH3}}.Encode()
+	if old[4] != 1 || old[40] != 0 || xx[4] != 2 || xx[40] != byte(plog.HashXXH3) {
+		t.Fatalf("headers: %x, %x", old[:41], xx[:41])
+	}
+	// Sealed but wrong: version 2 naming HighwayHash or a hash this build
+	// does not know, and padding that is not zero.
+	for _, edit := range []func(b []byte){
+		func(b []byte) { b[40] = byte(plog.HashHighway) },
+		func(b []byte) { b[40] = 7 },
+		func(b []byte) { b[50] = 1 },
+	} {
+		b := slices.Clone(xx)
+		edit(b)
+		binary.BigEndian.PutUint64(b[56:64], highwayhash.Sum64(b[:56], headerKey))
+		if h, err := DecodeHeader(b); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("header %x decoded to %+v, %v", b[:56], h, err)
+		}
 	}
 }
 
 func TestBlockHashBindsPlace(t *testing.T) {
 	data := []byte("some block data")
-	sum := make([]byte, blockHashSize)
 	id := plog.BlobID{9}
-	sealBlock(sum, data, id, 1, 2, 3)
-	if !verifyBlock(data, sum, id, 1, 2, 3) {
-		t.Fatal("block does not verify in its place")
-	}
-	for _, place := range [][3]int{{0, 2, 3}, {1, 1, 3}, {1, 2, 4}} {
-		if verifyBlock(data, sum, id, place[0], place[1], place[2]) {
-			t.Fatalf("block verifies at the wrong place %v", place)
+	for _, h := range []plog.BlockHash{plog.HashHighway, plog.HashXXH3} {
+		sum := make([]byte, blockHashSize)
+		sealBlock(h, sum, data, id, 1, 2, 3)
+		if !verifyBlock(h, data, sum, id, 1, 2, 3) {
+			t.Fatalf("hash %d: block does not verify in its place", h)
 		}
-	}
-	if verifyBlock(data, sum, plog.BlobID{8}, 1, 2, 3) {
-		t.Fatal("block verifies for another blob")
+		for _, place := range [][3]int{{0, 2, 3}, {1, 1, 3}, {1, 2, 4}} {
+			if verifyBlock(h, data, sum, id, place[0], place[1], place[2]) {
+				t.Fatalf("hash %d: block verifies at the wrong place %v", h, place)
+			}
+		}
+		if verifyBlock(h, data, sum, plog.BlobID{8}, 1, 2, 3) {
+			t.Fatalf("hash %d: block verifies for another blob", h)
+		}
+		if verifyBlock(1-h, data, sum, id, 1, 2, 3) {
+			t.Fatalf("hash %d: block verifies with the other hash", h)
+		}
+		if verifyBlock(h, []byte("some block datb"), sum, id, 1, 2, 3) {
+			t.Fatalf("hash %d: a changed block verifies", h)
+		}
+		if verifyBlock(7, data, sum, id, 1, 2, 3) {
+			t.Fatal("a hash this build does not know verifies")
+		}
 	}
 }
 
@@ -76,6 +115,8 @@ func TestBlockHashBindsPlace(t *testing.T) {
 // the same bytes, or fail; never a panic.
 func FuzzShardHeader(f *testing.F) {
 	h := Header{Blob: plog.BlobID{1}, Segment: 1, Shard: 1, Geo: Geometry{K: 2, M: 1, BlockSize: 4096, Size: 10000}}
+	f.Add(h.Encode())
+	h.Geo.Hash = plog.HashXXH3
 	f.Add(h.Encode())
 	f.Add(make([]byte, HeaderSize))
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -22,6 +22,9 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 	if !r.Available() {
 		return backends.ErrUnavailable
 	}
+	if !s.Geo.Hash.Known() {
+		return fmt.Errorf("segment %d of blob %x: block hash %d: %w", s.Index, s.Blob, s.Geo.Hash, ErrUnknownHash)
+	}
 	key := Key(s.Blob, s.Index, shard)
 	off, length := s.Geo.readSpan(from, last)
 	whole := length < 0
@@ -60,7 +63,7 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 			}
 			return err
 		}
-		if !verifyBlock(buf[:bl], buf[bl:], s.Blob, s.Index, shard, j) {
+		if !verifyBlock(s.Geo.Hash, buf[:bl], buf[bl:], s.Blob, s.Index, shard, j) {
 			putReadBuf(buf)
 			return fmt.Errorf("shard %s stripe %d: hash mismatch: %w", key, j, ErrCorrupt)
 		}

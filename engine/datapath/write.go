@@ -71,6 +71,9 @@ func (w *Writer) Wait() { w.wg.Wait() }
 // ended early.
 func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *HashPipe, only []bool) error {
 	geo := SegmentGeometry(w.blob.Layout, w.blob.Size, seg)
+	if !geo.Hash.Known() {
+		return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, w.blob.ID, geo.Hash, ErrUnknownHash)
+	}
 	n := geo.N()
 	results := make(chan error, n)
 	writers := make([]*shardWriter, n)
@@ -169,7 +172,7 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 			}
 		}
 		for i := range n {
-			sealBlock(buf.sums[i], shards[i], w.blob.ID, seg, i, j)
+			sealBlock(geo.Hash, buf.sums[i], shards[i], w.blob.ID, seg, i, j)
 		}
 		buf.refs.Store(int32(n))
 		if hp != nil {
