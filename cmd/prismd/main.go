@@ -23,6 +23,7 @@ import (
 var version string
 
 func main() {
+	reexecTraceSafe()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
