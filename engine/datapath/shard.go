@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -181,7 +182,7 @@ func DecodeHeader(b []byte) (Header, error) {
 		}
 		pad = b[41:56]
 	}
-	if strings.Trim(string(pad), "\x00") != "" {
+	if slices.ContainsFunc(pad, func(c byte) bool { return c != 0 }) {
 		return Header{}, fmt.Errorf("shard header: padding is not zero: %w", ErrCorrupt)
 	}
 	if h.Geo.K < 1 || h.Geo.BlockSize < 1 || h.Shard >= h.Geo.N() {
@@ -199,6 +200,15 @@ func blockKey(blob plog.BlobID, seg, shard, stripe int) [32]byte {
 	binary.BigEndian.PutUint32(k[24:28], uint32(stripe))
 	copy(k[28:], "PRSB")
 	return k
+}
+
+// knownHash returns an error wrapping ErrUnknownHash when this build
+// cannot compute the block hash of segment seg of blob.
+func knownHash(h plog.BlockHash, blob plog.BlobID, seg int) error {
+	if h.Known() {
+		return nil
+	}
+	return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, blob, h, ErrUnknownHash)
 }
 
 // blockSum returns hash h of data bound to its place.

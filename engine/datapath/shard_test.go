@@ -1,6 +1,8 @@
 package datapath
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/minio/highwayhash"
 
+	"github.com/prismd/prismd/backends"
+	"github.com/prismd/prismd/backends/mem"
 	plog "github.com/prismd/prismd/log"
 )
 
@@ -141,5 +145,48 @@ func TestKeyRoundTrip(t *testing.T) {
 		if _, _, _, ok := ParseKey(bad); ok {
 			t.Errorf("ParseKey(%q) accepted", bad)
 		}
+	}
+}
+
+// TestUnknownBlockHash: a layout naming a block hash this build cannot
+// compute (a log from a newer gateway would be refused before; this is a
+// damaged one) writes nothing and reads nothing, and no shard of it is
+// ever called corrupt: a scrub must not "repair" good shards.
+func TestUnknownBlockHash(t *testing.T) {
+	ctx := context.Background()
+	seg, _ := hedgeSegment(t, func(b backends.Backend) backends.Backend { return b })
+	seg.Geo.Hash = 7
+
+	var failures []error
+	r := Read(ctx, seg, 0, seg.Geo.Stripes()-1, nil, func(_ int, err error) { failures = append(failures, err) })
+	_, err := r.Stripe()
+	r.Close()
+	if !errors.Is(err, ErrTooFewShards) || len(failures) < seg.Geo.M+1 {
+		t.Fatalf("read: %v, %d shards failed; want ErrTooFewShards, at least %d", err, len(failures), seg.Geo.M+1)
+	}
+	for _, err := range failures {
+		if !errors.Is(err, ErrUnknownHash) || errors.Is(err, ErrCorrupt) {
+			t.Errorf("shard failure %v: want ErrUnknownHash, not ErrCorrupt", err)
+		}
+	}
+	if _, err := Verify(ctx, seg.Shards[0], seg, 0); !errors.Is(err, ErrUnknownHash) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("Verify: %v, want ErrUnknownHash", err)
+	}
+
+	m := mem.New()
+	if err := m.CreateBucket(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	regions := []Region{testRegion{name: "a", b: m}, testRegion{name: "b", b: m}, testRegion{name: "c", b: m}}
+	blob := Blob{ID: plog.BlobID{9}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 4096, SegmentSize: 1 << 20, Hash: 7}, Size: 10_000}
+	w := NewWriter(ctx, blob, regions, 2, nil)
+	err = w.WriteSegment(ctx, 0, bytes.NewReader(make([]byte, blob.Size)), nil, nil)
+	w.Wait()
+	if !errors.Is(err, ErrUnknownHash) {
+		t.Errorf("write: %v, want ErrUnknownHash", err)
+	}
+	written := 0
+	if err := m.List(ctx, "bk", "", func(backends.ObjectInfo) bool { written++; return true }); err != nil || written != 0 {
+		t.Errorf("write of an unknown hash stored %d shards (%v)", written, err)
 	}
 }

@@ -22,8 +22,8 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 	if !r.Available() {
 		return backends.ErrUnavailable
 	}
-	if !s.Geo.Hash.Known() {
-		return fmt.Errorf("segment %d of blob %x: block hash %d: %w", s.Index, s.Blob, s.Geo.Hash, ErrUnknownHash)
+	if err := knownHash(s.Geo.Hash, s.Blob, s.Index); err != nil {
+		return err
 	}
 	key := Key(s.Blob, s.Index, shard)
 	off, length := s.Geo.readSpan(from, last)

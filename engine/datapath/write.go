@@ -71,8 +71,8 @@ func (w *Writer) Wait() { w.wg.Wait() }
 // ended early.
 func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *HashPipe, only []bool) error {
 	geo := SegmentGeometry(w.blob.Layout, w.blob.Size, seg)
-	if !geo.Hash.Known() {
-		return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, w.blob.ID, geo.Hash, ErrUnknownHash)
+	if err := knownHash(geo.Hash, w.blob.ID, seg); err != nil {
+		return err
 	}
 	n := geo.N()
 	results := make(chan error, n)
