@@ -106,19 +106,10 @@ func putPolicy(ctx context.Context, e Endpoint, policy string) error {
 
 // authzTargets is issue 13's figure.
 func authzTargets(a *AuthzReport) []Target {
-	const name = "GET 4KiB c32 by a non-root key, bucket policy / none, ops/s"
-	goal := fmt.Sprintf("≥ %v", authzTargetRatio)
-	switch {
-	case a == nil:
+	if a == nil {
 		return nil
-	case a.Comparison == nil:
-		return []Target{missing(name, goal, "not measured")}
-	case !a.Comparison.Valid:
-		t := atLeast(name, a.Comparison.Ratios.OpsPerSec, "×", authzTargetRatio)
-		t.Met, t.Missing = false, "invalid: "+a.Comparison.Invalid
-		return []Target{t}
 	}
-	return []Target{atLeast(name, a.Comparison.Ratios.OpsPerSec, "×", authzTargetRatio)}
+	return []Target{comparisonTarget("GET 4KiB c32 by a non-root key, bucket policy / none, ops/s", a.Comparison, authzTargetRatio, "not measured")}
 }
 
 // writeAuthz writes the authorization section of BENCHMARKS.md.

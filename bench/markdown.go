@@ -126,6 +126,10 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 		writeAuthz(&b, a)
 	}
 
+	if a := rep.Aging; a != nil {
+		writeAging(&b, a)
+	}
+
 	if pr := rep.Profile; pr != nil {
 		p("## CPU profile of the slowest workload\n\n")
 		vs := pr.Versus

@@ -329,3 +329,46 @@ func TestWANCPUTable(t *testing.T) {
 		t.Errorf("markdown lacks %q:\n%s", row, md.String())
 	}
 }
+
+func TestAgingInReport(t *testing.T) {
+	age, w := AgingWorkloads()
+	for _, c := range []struct {
+		aged, fresh int64
+		met         bool
+	}{{35, 100, false}, {95, 100, true}} {
+		cmp := comparisonOf(w.Op, w.Size, w.Concurrency, OpStats{Count: c.aged}, OpStats{Count: c.fresh})
+		aging := &Result{Workload: age, ElapsedSec: 45, Total: OpStats{Count: 10_000}}
+		rep := &Report{Machine: Machine{CPUs: 2}, Aging: &AgingReport{Aging: aging, Comparison: cmp, RSSAged: 170 << 20, RSSFresh: 150 << 20}}
+		rep.Targets = evaluateTargets(rep)
+		const name = "PUT 8MiB c8 on a gateway after 10000 PUTs of 1 MiB / on a fresh one, ops/s"
+		found := false
+		for _, tg := range rep.Targets {
+			if tg.Name == name {
+				found = true
+				if tg.Met != c.met {
+					t.Errorf("aged %d / fresh %d: met %v, want %v", c.aged, c.fresh, tg.Met, c.met)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no target %q in %+v", name, rep.Targets)
+		}
+		var md strings.Builder
+		if err := WriteMarkdown(&md, rep, "make bench"); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{
+			"## A gateway that has served many PUTs against a fresh one",
+			"The aged one first serves 10000 PUTs of 1MiB at concurrency 8 (45 s, 0 errors)",
+			"| workload | aged MiB/s | fresh MiB/s |",
+			"RSS after the comparison: aged 170.0 MiB, fresh 150.0 MiB.",
+		} {
+			if !strings.Contains(md.String(), s) {
+				t.Errorf("markdown lacks %q:\n%s", s, md.String())
+			}
+		}
+	}
+	if c, err := (StandardConfig{PrismdBin: "prismd", Only: []string{"aging"}}).withDefaults(); err != nil || c.needsRegions() || !c.runs("aging") {
+		t.Errorf("only aging: %v, needs regions %v", err, c.needsRegions())
+	}
+}

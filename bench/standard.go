@@ -33,8 +33,8 @@ type StandardConfig struct {
 	// NoMinIO skips the MinIO comparison. Default false.
 	NoMinIO bool
 	// Only, when not empty, runs just these parts of the set (quick runs):
-	// "minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping",
-	// "authz", "go".
+	// "minio", "aging", "erasure", "hybrid", "relay", "wan", "memory",
+	// "shipping", "authz", "go".
 	// Default: all of them.
 	Only []string
 	// WorkDir holds the regions' and the gateways' data. Default: a new
@@ -113,7 +113,7 @@ func (c StandardConfig) withDefaults() (StandardConfig, error) {
 }
 
 // StandardParts are the parts of the standard set, in the order they run.
-var StandardParts = []string{"minio", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "authz", "go"}
+var StandardParts = []string{"minio", "aging", "erasure", "hybrid", "relay", "wan", "memory", "shipping", "authz", "go"}
 
 // runs reports whether the part of the set runs.
 func (c StandardConfig) runs(part string) bool {
@@ -202,6 +202,8 @@ type Report struct {
 
 	// Authz is what a bucket policy costs a signed GET (issue 13).
 	Authz *AuthzReport `json:"authz,omitempty"`
+	// Aging is a gateway that has served many PUTs against a fresh one.
+	Aging *AgingReport `json:"aging,omitempty"`
 }
 
 // Standard runs the standard set. It stops every process it started (by
@@ -253,6 +255,9 @@ func Standard(ctx context.Context, cfg StandardConfig) (*Report, error) {
 	s := &standard{cfg: cfg, rep: rep, regions: regions, logf: logf}
 	if cfg.runs("minio") {
 		s.minioSet(ctx)
+	}
+	if cfg.runs("aging") {
+		s.agingSet(ctx)
 	}
 	for _, policy := range StandardPolicies {
 		if cfg.runs(policy) {

@@ -119,6 +119,7 @@ func evaluateTargets(rep *Report) []Target {
 		}
 	}
 	ts = append(ts, minioTargets(rep)...)
+	ts = append(ts, agingTargets(rep.Aging)...)
 	ts = append(ts, wanTargets(rep.WAN)...)
 	// Memory must not grow with object size: if a request buffered its
 	// object, peak RSS would grow by about concurrency × object size. The
@@ -189,7 +190,6 @@ const minioTargetRatio = 1.25
 // minioTargets are issue 15's figures: prismd over fs regions against
 // MinIO, each standard workload and the mixed one, in ops/s.
 func minioTargets(rep *Report) []Target {
-	goal := fmt.Sprintf("≥ %v", minioTargetRatio)
 	if rep.MinIO == nil {
 		return nil
 	}
@@ -204,18 +204,24 @@ func minioTargets(rep *Report) []Target {
 				c = x
 			}
 		}
-		switch {
-		case c == nil:
-			ts = append(ts, missing(name, goal, "not run"))
-		case !c.Valid:
-			t := atLeast(name, c.Ratios.OpsPerSec, "×", minioTargetRatio)
-			t.Met, t.Missing = false, "invalid: "+c.Invalid
-			ts = append(ts, t)
-		default:
-			ts = append(ts, atLeast(name, c.Ratios.OpsPerSec, "×", minioTargetRatio))
-		}
+		ts = append(ts, comparisonTarget(name, c, minioTargetRatio, "not run"))
 	}
 	return ts
+}
+
+// comparisonTarget is the figure of a comparison whose ops/s ratio must be
+// at least goal: missing (why: absent) when c is nil, not met when c is
+// invalid.
+func comparisonTarget(name string, c *Comparison, goal float64, absent string) Target {
+	switch {
+	case c == nil:
+		return missing(name, fmt.Sprintf("≥ %v", goal), absent)
+	case !c.Valid:
+		t := atLeast(name, c.Ratios.OpsPerSec, "×", goal)
+		t.Met, t.Missing = false, "invalid: "+c.Invalid
+		return t
+	}
+	return atLeast(name, c.Ratios.OpsPerSec, "×", goal)
 }
 
 // shippingTargets are issue 10's figures: replay of a large gateway, the
