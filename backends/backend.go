@@ -39,3 +39,20 @@ type ObjectInfo struct {
 	Size    int64
 	ModTime time.Time
 }
+
+// PieceAlign is the alignment of the pieces of a PiecewiseBody.
+const PieceAlign = 4096
+
+// PiecewiseBody is a Put body already in memory, in pieces, that a backend
+// may take as they are instead of copying them through Read: a backend
+// writing with direct I/O sends a piece that starts at an address and a
+// body offset that are multiples of PieceAlign, and is a multiple of
+// PieceAlign long, to the disk without a copy. The producer makes its
+// pieces so where it can; a backend checks each. Read and NextPiece may be
+// mixed: each goes on from the bytes the other took.
+type PiecewiseBody interface {
+	io.Reader
+	// NextPiece returns the body's next bytes (never empty), valid until
+	// the next call; io.EOF after the last.
+	NextPiece() ([]byte, error)
+}

@@ -46,7 +46,9 @@
 //     filesystem allows it (ext4, xfs; not tmpfs), from a page-aligned
 //     buffer, and its tail through the page cache: the bytes skip the copy
 //     into the page cache and its reclaim, which under concurrent large
-//     Puts cost more CPU than the rest of the Put. Durability is unchanged:
+//     Puts cost more CPU than the rest of the Put. The pieces of a
+//     backends.PiecewiseBody that direct I/O takes as they are go to disk
+//     from the caller's memory, without even the copy into that buffer. Durability is unchanged:
 //     the same syncfs (or fsync) rounds cover direct and cached writes.
 //   - Get opens the file once and reads [offset, offset+length) from that
 //     open file, so an overwrite or delete during a read does not affect it.

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,8 +109,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 			_ = os.Remove(tmp)
 		}
 	}()
-	cr := &ctxReader{ctx: ctx, r: r}
-	if err := writeBody(f, direct, cr, size); err != nil {
+	if err := writeBody(ctx, f, direct, r, size); err != nil {
 		return err
 	}
 	// The data is durable before it takes the key's name, so that after a
@@ -130,7 +130,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, r io.Reader, size
 			return err
 		}
 	}
-	if err := atEOF(cr, size); err != nil {
+	if err := atEOF(r, size); err != nil {
 		return err
 	}
 	parent, newDirs, err := b.commit(bucket, key, tmp)
@@ -158,6 +158,15 @@ func copyN(w io.Writer, r io.Reader, size int64) error {
 // atEOF checks that r, which yielded size bytes, has no more. It returns
 // an error wrapping ErrShortBody when it has.
 func atEOF(r io.Reader, size int64) error {
+	if pb, ok := r.(backends.PiecewiseBody); ok {
+		switch p, err := pb.NextPiece(); {
+		case len(p) > 0:
+			return fmt.Errorf("body longer than %d bytes: %w", size, backends.ErrShortBody)
+		case err != io.EOF:
+			return cmp.Or(err, io.ErrNoProgress)
+		}
+		return nil
+	}
 	var one [1]byte
 	for range 1000 {
 		n, err := r.Read(one[:])

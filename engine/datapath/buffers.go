@@ -4,23 +4,36 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/klauspost/reedsolomon"
+
+	"github.com/prismd/prismd/backends"
 )
 
 // pipelineDepth is how many stripes a shard writer or reader may hold ahead
 // of the encoder or decoder. Memory per request is about
-// (k+m) × blockSize × (pipelineDepth + 2).
+// (k+m) × blockSize × (pipelineDepth + 2); a writer of pieces holds
+// pipelineDepth stripes' worth of them, but at least one piece.
 const pipelineDepth = 4
 
 // stripeBuf holds the n blocks of one stripe. It goes back to its pool when
 // every shard writer has released it.
+//
+// A plain buffer holds each block beside its hash (blocks, sums). A piece
+// buffer (regions) holds, for each shard, a page-aligned region that
+// starts with the shard's bytes not yet sent (its header, or the tail of
+// the buffer before) followed by the blocks and hashes of pieceStripes
+// stripes: its page-aligned prefix goes to the shard writer as one piece
+// a backend writing with direct I/O takes without a copy
+// (backends.PiecewiseBody).
 type stripeBuf struct {
-	mem    []byte
-	blocks [][]byte // n slices of mem, blockSize each
-	sums   [][]byte // n hashes, blockHashSize each
-	refs   atomic.Int32
-	pool   *sync.Pool
+	mem     []byte
+	blocks  [][]byte // plain: n slices of mem, blockSize each
+	sums    [][]byte // plain: n hashes, blockHashSize each
+	regions [][]byte // pieces: n page-aligned slices of mem, regionSize each
+	refs    atomic.Int32
+	pool    *sync.Pool
 }
 
 func (s *stripeBuf) release() {
@@ -29,34 +42,81 @@ func (s *stripeBuf) release() {
 	}
 }
 
-// stripePools hands out stripe buffers by (n, blockSize).
-type stripePools struct {
-	mu    sync.Mutex
-	pools map[[2]int]*sync.Pool
+// pieceBytes is about how much of a shard one piece carries: direct I/O
+// costs less CPU in fewer, larger writes.
+const pieceBytes = 1 << 20
+
+// pieceStripes returns how many stripes of geo one piece buffer holds.
+func pieceStripes(geo Geometry) int {
+	return max(1, min(geo.Stripes(), pieceBytes/(geo.BlockSize+blockHashSize)))
 }
 
+// regionSize is the size of a piece buffer's region for stripes of geo:
+// room for a tail of less than a page, then pieceStripes blocks and their
+// hashes.
+func regionSize(geo Geometry) int {
+	n := backends.PieceAlign + pieceStripes(geo)*(geo.BlockSize+blockHashSize)
+	return (n + backends.PieceAlign - 1) &^ (backends.PieceAlign - 1)
+}
+
+// stripePools hands out plain stripe buffers by (n, blockSize) and piece
+// buffers by (n, regionSize).
+type stripePools struct {
+	mu    sync.Mutex
+	pools map[[3]int]*sync.Pool
+}
+
+// get returns a plain stripe buffer.
 func (p *stripePools) get(n, blockSize int) *stripeBuf {
+	return p.pool(n, blockSize, false).Get().(*stripeBuf)
+}
+
+// getPieces returns a piece buffer for stripes of geo.
+func (p *stripePools) getPieces(geo Geometry) *stripeBuf {
+	return p.pool(geo.N(), regionSize(geo), true).Get().(*stripeBuf)
+}
+
+func (p *stripePools) pool(n, size int, pieces bool) *sync.Pool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.pools == nil {
-		p.pools = map[[2]int]*sync.Pool{}
+		p.pools = map[[3]int]*sync.Pool{}
 	}
-	key := [2]int{n, blockSize}
+	key := [3]int{n, size, 0}
+	if pieces {
+		key[2] = 1
+	}
 	pool := p.pools[key]
-	if pool == nil {
-		pool = &sync.Pool{}
-		pool.New = func() any {
-			s := &stripeBuf{mem: make([]byte, n*(blockSize+blockHashSize)), pool: pool}
-			for i := range n {
-				off := i * (blockSize + blockHashSize)
-				s.blocks = append(s.blocks, s.mem[off:off+blockSize])
-				s.sums = append(s.sums, s.mem[off+blockSize:off+blockSize+blockHashSize])
-			}
-			return s
-		}
-		p.pools[key] = pool
+	if pool != nil {
+		return pool
 	}
-	p.mu.Unlock()
-	return pool.Get().(*stripeBuf)
+	pool = &sync.Pool{}
+	pool.New = func() any {
+		if pieces {
+			return newPieceBuf(n, size, pool)
+		}
+		blockSize := size
+		s := &stripeBuf{mem: make([]byte, n*(blockSize+blockHashSize)), pool: pool}
+		for i := range n {
+			off := i * (blockSize + blockHashSize)
+			s.blocks = append(s.blocks, s.mem[off:off+blockSize])
+			s.sums = append(s.sums, s.mem[off+blockSize:off+blockSize+blockHashSize])
+		}
+		return s
+	}
+	p.pools[key] = pool
+	return pool
+}
+
+func newPieceBuf(n, size int, pool *sync.Pool) *stripeBuf {
+	mem := make([]byte, n*size+backends.PieceAlign)
+	skip := (backends.PieceAlign - int(uintptr(unsafe.Pointer(&mem[0]))%backends.PieceAlign)) % backends.PieceAlign
+	s := &stripeBuf{mem: mem, pool: pool}
+	for i := range n {
+		off := skip + i*size
+		s.regions = append(s.regions, mem[off:off+size:off+size])
+	}
+	return s
 }
 
 var stripes stripePools

@@ -40,8 +40,13 @@
 //     checked whenever a whole shard is read. A mismatch, a short shard
 //     (or, for Verify, a long one) is ErrCorrupt.
 //   - Memory per segment read or written is bounded by (k+m) × BlockSize ×
-//     a small pipeline depth, whatever the segment's size: buffers are
-//     pooled and released stripe by stripe.
+//     a small pipeline depth (written erasure-coded: (k+m) × about 1 MiB ×
+//     3), whatever the segment's size: buffers are pooled and released
+//     stripe by stripe (piece by piece).
+//   - An erasure-coded shard goes to its backend Put as a
+//     backends.PiecewiseBody whose pieces are page-aligned runs of about
+//     1 MiB of the shard, built in place (header, then blocks and hashes),
+//     so a backend writing with direct I/O sends them to disk uncopied.
 //   - A read asks the k best shards (by their regions' time to first
 //     byte and the pace their bodies flow; data shards first unless
 //     clearly slower), hedges to a spare shard when one is slow past its

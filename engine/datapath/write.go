@@ -77,16 +77,29 @@ func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *
 	n := geo.N()
 	results := make(chan error, n)
 	writers := make([]*shardWriter, n)
+	// Erasure-coded shards go out in pieces (see stripeBuf), which start
+	// with their header; replicas share their blocks, which pieces cannot.
+	pieces := geo.K > 1 && geo.Stripes() > 0
+	// A writer holds pipelineDepth stripes ahead, in as many pieces.
+	depth := pipelineDepth
+	if pieces {
+		depth = max(1, pipelineDepth/pieceStripes(geo))
+	}
+	var headers [][]byte
 	started := 0
 	for i := range n {
+		h := Header{Blob: w.blob.ID, Segment: seg, Shard: i, Geo: geo}.Encode()
+		if pieces {
+			headers = append(headers, h)
+			h = nil
+		}
 		if only != nil && !only[i] {
 			continue
 		}
-		h := Header{Blob: w.blob.ID, Segment: seg, Shard: i, Geo: geo}
-		writers[i] = w.startShard(seg, i, geo.ShardSize(), h.Encode(), results)
+		writers[i] = w.startShard(seg, i, geo.ShardSize(), h, depth, results)
 		started++
 	}
-	err := w.encodeSegment(ctx, seg, geo, body, hp, writers)
+	err := w.encodeSegment(ctx, seg, geo, body, hp, writers, headers)
 	if err == nil && w.gate != nil {
 		err = w.gate()
 	}
@@ -121,7 +134,10 @@ func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *
 }
 
 // encodeSegment reads the segment's data from body and feeds every writer.
-func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body io.Reader, hp *HashPipe, writers []*shardWriter) error {
+// With headers (one per shard) it sends every shard in pieces (see
+// stripeBuf) that begin with its header; without, blocks and their hashes,
+// the writers having sent the headers.
+func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body io.Reader, hp *HashPipe, writers []*shardWriter, headers [][]byte) error {
 	n := geo.N()
 	var enc interface{ Encode([][]byte) error }
 	if geo.K > 1 {
@@ -131,23 +147,69 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 		}
 		enc = c
 	}
-	shards := make([][]byte, n)
-	for j := range geo.Stripes() {
+	shards, sums := make([][]byte, n), make([][]byte, n)
+	stripeCount := geo.Stripes()
+	// Pieces: buf is the piece buffer being filled (inBuf stripes so far,
+	// the next block at pos in every region), which the encoder holds a
+	// reference to; once sent, it is prev until the next one copied its
+	// tail: carry bytes from sent (before the first, the headers).
+	var buf, prev *stripeBuf
+	carry, sent, pos, inBuf := HeaderSize, 0, 0, 0
+	defer func() {
+		for _, b := range []*stripeBuf{buf, prev} {
+			if b != nil {
+				b.release()
+			}
+		}
+	}()
+	for j := range stripeCount {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		d, bl := geo.StripeData(j), geo.BlockLen(j)
-		buf := stripes.get(n, geo.BlockSize)
+		var plain *stripeBuf
+		if headers == nil {
+			plain = stripes.get(n, geo.BlockSize)
+			for i := range n {
+				shards[i], sums[i] = plain.blocks[i][:bl], plain.sums[i]
+			}
+		} else {
+			if buf == nil {
+				buf = stripes.getPieces(geo)
+				buf.refs.Store(1)
+				for i := range n {
+					tail := headers[i]
+					if prev != nil {
+						tail = prev.regions[i][sent : sent+carry]
+					}
+					copy(buf.regions[i], tail)
+				}
+				if prev != nil {
+					prev.release()
+					prev = nil
+				}
+				pos = carry
+			}
+			for i := range n {
+				shards[i] = buf.regions[i][pos : pos+bl]
+				sums[i] = buf.regions[i][pos+bl : pos+bl+blockHashSize]
+			}
+		}
+		fail := func(err error) error {
+			if plain != nil {
+				plain.refs.Store(1)
+				plain.release()
+			}
+			return err
+		}
 		filled := 0
 		var parts [][]byte
 		for i := range geo.K {
 			want := min(bl, d-filled)
-			blk := buf.blocks[i][:bl]
+			blk := shards[i]
 			if want > 0 {
 				if _, err := io.ReadFull(body, blk[:want]); err != nil {
-					buf.refs.Store(1)
-					buf.release()
-					return bodyError(err)
+					return fail(bodyError(err))
 				}
 				if hp != nil {
 					parts = append(parts, blk[:want])
@@ -155,37 +217,60 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 				filled += want
 			}
 			clear(blk[max(want, 0):])
-			shards[i] = blk
 		}
 		if geo.K == 1 {
 			for i := 1; i < n; i++ {
 				shards[i] = shards[0]
 			}
-		} else {
-			for i := geo.K; i < n; i++ {
-				shards[i] = buf.blocks[i][:bl]
-			}
-			if err := enc.Encode(shards); err != nil {
-				buf.refs.Store(1)
-				buf.release()
-				return fmt.Errorf("encode stripe %d: %w", j, err)
-			}
+		} else if err := enc.Encode(shards); err != nil {
+			return fail(fmt.Errorf("encode stripe %d: %w", j, err))
 		}
 		for i := range n {
-			sealBlock(geo.Hash, buf.sums[i], shards[i], w.blob.ID, seg, i, j)
+			sealBlock(geo.Hash, sums[i], shards[i], w.blob.ID, seg, i, j)
 		}
-		buf.refs.Store(int32(n))
-		if hp != nil {
-			buf.refs.Add(1)
-			hp.ch <- hashJob{parts: parts, buf: buf}
+		if plain != nil {
+			plain.refs.Store(int32(n))
+			w.hash(hp, parts, plain)
+			for i, sw := range writers {
+				if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: sums[i], buf: plain}) {
+					plain.release()
+				}
+			}
+			continue
 		}
-		for i, sw := range writers {
-			if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: buf.sums[i], buf: buf}) {
-				buf.release()
+		w.hash(hp, parts, buf)
+		pos += bl + blockHashSize
+		inBuf++
+		last := j == stripeCount-1
+		if !last && inBuf < pieceStripes(geo) {
+			continue
+		}
+		// Send every region from its start to its last whole page (the
+		// last buffer: to its end); what follows is carried to the next.
+		sent, carry = pos, 0
+		if !last {
+			sent = pos &^ (backends.PieceAlign - 1)
+			carry = pos - sent
+		}
+		if sent > 0 {
+			buf.refs.Add(int32(n))
+			for i, sw := range writers {
+				if sw == nil || !w.send(ctx, sw, writers, block{data: buf.regions[i][:sent], buf: buf}) {
+					buf.release()
+				}
 			}
 		}
+		prev, buf, inBuf = buf, nil, 0
 	}
 	return nil
+}
+
+// hash hands the data parts of a stripe held in b to hp, if any.
+func (w *Writer) hash(hp *HashPipe, parts [][]byte, b *stripeBuf) {
+	if hp != nil {
+		b.refs.Add(1)
+		hp.ch <- hashJob{parts: parts, buf: b}
+	}
 }
 
 // send hands a block to a shard writer. A writer that has failed, or that
@@ -278,17 +363,20 @@ func (sw *shardWriter) finish(abort bool) {
 	close(sw.ch)
 }
 
-// startShard starts the backend Put of one shard and returns its writer.
+// startShard starts the backend Put of one shard and returns its writer,
+// whose channel holds depth blocks.
 // The outcome goes to landed, then on results.
-func (w *Writer) startShard(seg, shard int, size int64, header []byte, results chan<- error) *shardWriter {
+func (w *Writer) startShard(seg, shard int, size int64, header []byte, depth int, results chan<- error) *shardWriter {
 	r := w.regions[shard]
 	name := "(none)"
 	if r != nil {
 		name = r.Name()
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
-	sw := &shardWriter{region: name, ch: make(chan block, pipelineDepth), done: make(chan struct{}), cancel: cancel}
-	sw.ch <- block{data: header}
+	sw := &shardWriter{region: name, ch: make(chan block, depth), done: make(chan struct{}), cancel: cancel}
+	if header != nil {
+		sw.ch <- block{data: header}
+	}
 	key := Key(w.blob.ID, seg, shard)
 	w.wg.Add(1)
 	go func() {
@@ -325,29 +413,28 @@ func (w *Writer) startShard(seg, shard int, size int64, header []byte, results c
 	return sw
 }
 
-// chanReader turns a writer's block channel into the io.Reader a backend Put consumes.
+// chanReader turns a writer's block channel into the body a backend Put
+// consumes: an io.Reader, and a backends.PiecewiseBody whose pieces are the
+// blocks' data and hashes as they are in memory.
 type chanReader struct {
 	ch   chan block
 	cur  block
-	part int // 0: data, 1: sum, 2: consumed
+	part int // 0: data, 1: sum
 	open bool
 }
 
-func (r *chanReader) Read(p []byte) (int, error) {
+// current returns the unread bytes of the current part of the current
+// block (its data, then its hash), moving on — and releasing a block used
+// up — until there are some; false at the end of the stream.
+func (r *chanReader) current() (*[]byte, bool) {
 	for {
 		if r.open {
-			src := r.cur.data
+			src := &r.cur.data
 			if r.part == 1 {
-				src = r.cur.sum
+				src = &r.cur.sum
 			}
-			if len(src) > 0 {
-				n := copy(p, src)
-				if r.part == 0 {
-					r.cur.data = src[n:]
-				} else {
-					r.cur.sum = src[n:]
-				}
-				return n, nil
+			if len(*src) > 0 {
+				return src, true
 			}
 			if r.part == 0 {
 				r.part = 1
@@ -360,8 +447,30 @@ func (r *chanReader) Read(p []byte) (int, error) {
 		}
 		b, ok := <-r.ch
 		if !ok {
-			return 0, io.EOF
+			return nil, false
 		}
 		r.cur, r.part, r.open = b, 0, true
 	}
+}
+
+func (r *chanReader) Read(p []byte) (int, error) {
+	src, ok := r.current()
+	if !ok {
+		return 0, io.EOF
+	}
+	n := copy(p, *src)
+	*src = (*src)[n:]
+	return n, nil
+}
+
+// NextPiece implements backends.PiecewiseBody: the piece stays valid until
+// the next call, which releases its block once used up.
+func (r *chanReader) NextPiece() ([]byte, error) {
+	src, ok := r.current()
+	if !ok {
+		return nil, io.EOF
+	}
+	p := *src
+	*src = nil
+	return p, nil
 }
