@@ -65,7 +65,8 @@
 // Issue 13 adds "authz": a non-root key's 4 KiB GETs to a bucket with a
 // policy against its GETs to a bucket without one, on one gateway over fs
 // regions (goal ≥ 0.97).
-// "aging": one fs gateway serves 10,000 PUTs of 1 MiB, then its 8 MiB PUTs
+// "aging": one fs gateway serves 10,000 PUTs of 1 MiB (among GETs, and
+// as many DELETEs, which keep its disk use flat), then its 8 MiB PUTs
 // are compared with those of a fresh one (goal ≥ 0.9): every other part
 // measures a gateway minutes old, and a process that slows down with what
 // it served shows only here.

@@ -54,7 +54,10 @@ func (s *standard) minioSet(ctx context.Context) {
 		s.fail("minio", err)
 		return
 	}
-	defer m.Stop(10 * time.Second)
+	defer func() {
+		m.Stop(10 * time.Second)
+		s.discard(filepath.Join(s.cfg.WorkDir, "minio"))
+	}()
 	s.logf("minio: pid %d on %s", m.PID(), m.Endpoint)
 	dir := filepath.Join(s.cfg.WorkDir, "gateway-fs")
 	rep := &MinIOReport{Config: fsGatewayConfig(filepath.Join(dir, "regions")), Command: m.Command}
@@ -64,7 +67,10 @@ func (s *standard) minioSet(ctx context.Context) {
 		s.fail("minio: prismd over fs regions", err)
 		return
 	}
-	defer g.Stop(30 * time.Second)
+	defer func() {
+		g.Stop(30 * time.Second)
+		s.discard(dir)
+	}()
 	s.logf("gateway-fs: prismd serve pid %d on %s (erasure 2+1 over three fs regions)", g.PID(), g.Endpoint)
 	target := func(w Workload) Endpoint {
 		return Endpoint{Name: "prismd", URL: g.Endpoint, AccessKey: g.AccessKey, SecretKey: g.SecretKey, Bucket: bucketName("fs", w),

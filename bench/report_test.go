@@ -332,12 +332,16 @@ func TestWANCPUTable(t *testing.T) {
 
 func TestAgingInReport(t *testing.T) {
 	age, w := AgingWorkloads()
+	if _, err := age.withDefaults(); err != nil {
+		t.Errorf("aging workload: %v", err)
+	}
 	for _, c := range []struct {
 		aged, fresh int64
 		met         bool
 	}{{35, 100, false}, {95, 100, true}} {
 		cmp := comparisonOf(w.Op, w.Size, w.Concurrency, OpStats{Count: c.aged}, OpStats{Count: c.fresh})
-		aging := &Result{Workload: age, ElapsedSec: 45, Total: OpStats{Count: 10_000}}
+		aging := &Result{Workload: age, ElapsedSec: 45, Total: OpStats{Count: 28_000},
+			Ops: []OpStats{{Op: string(OpPut), Count: 10_000}, {Op: string(OpGet), Count: 8_000}, {Op: string(OpDelete), Count: 10_000}}}
 		rep := &Report{Machine: Machine{CPUs: 2}, Aging: &AgingReport{Aging: aging, Comparison: cmp, RSSAged: 170 << 20, RSSFresh: 150 << 20}}
 		rep.Targets = evaluateTargets(rep)
 		const name = "PUT 8MiB c8 on a gateway after 10000 PUTs of 1 MiB / on a fresh one, ops/s"
@@ -359,7 +363,7 @@ func TestAgingInReport(t *testing.T) {
 		}
 		for _, s := range []string{
 			"## A gateway that has served many PUTs against a fresh one",
-			"The aged one first serves 10000 PUTs of 1MiB at concurrency 8 (45 s, 0 errors)",
+			"The aged one first serves 10000 PUTs of 1MiB objects at concurrency 8, among 8000 GETs and 10000 DELETEs of objects it wrote (45 s, 0 errors)",
 			"| workload | aged MiB/s | fresh MiB/s |",
 			"RSS after the comparison: aged 170.0 MiB, fresh 150.0 MiB.",
 		} {

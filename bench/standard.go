@@ -338,6 +338,18 @@ func (s *standard) startGateway(ctx context.Context, name, policy string) (*Gate
 	return g, nil
 }
 
+// discard removes dir, the data of a part that is over, unless the work
+// directory is kept: the parts that write tens of gigabytes (MinIO, aging)
+// leave the disk to the next.
+func (s *standard) discard(dir string) {
+	if s.cfg.KeepWorkDir {
+		return
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		s.logf("remove %s: %v", dir, err)
+	}
+}
+
 // endpoints returns the gateway g and, as the baseline, region-1, each
 // with the processes behind it: g and the three regions, region-1 alone.
 func (s *standard) endpoints(g *Gateway, bucket string) (Endpoint, *Endpoint) {
