@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/prismd/prismd/backends/fs"
 )
@@ -24,19 +25,54 @@ import (
 const crashChildEnv = "PRISMD_FS_CRASH_DIR"
 
 // crashBody is the content of a Put of the crash test: seed decides it.
+// One Put in eight is of 1 to 3 MiB, which fs writes with direct I/O.
 func crashBody(seed uint64) []byte {
 	r := rand.New(rand.NewPCG(seed, 7))
-	b := make([]byte, 1+r.IntN(20_000))
+	n := 1 + r.IntN(20_000)
+	if seed%8 == 5 {
+		n = 1<<20 + r.IntN(2<<20)
+	}
+	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
 	return b
 }
 
+// pages is a backends.PiecewiseBody of page-aligned 1 MiB pieces (the
+// last shorter), as the engine hands large erasure-coded shards to fs.
+type pages struct{ rest []byte }
+
+func pagesOf(b []byte) *pages {
+	mem := make([]byte, len(b)+4096)
+	off := (4096 - int(uintptr(unsafe.Pointer(&mem[0]))%4096)) % 4096
+	return &pages{rest: append(mem[off:off], b...)}
+}
+
+func (p *pages) NextPiece() ([]byte, error) {
+	if len(p.rest) == 0 {
+		return nil, io.EOF
+	}
+	n := min(len(p.rest), 1<<20)
+	piece := p.rest[:n]
+	p.rest = p.rest[n:]
+	return piece, nil
+}
+
+func (p *pages) Read(b []byte) (int, error) {
+	if len(p.rest) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
+	return n, nil
+}
+
 // TestCrashChild is the writer of TestCrashAcknowledgedPuts; it does
 // nothing in a normal run. 16 workers put keys (new directories, and
-// overwrites of a few keys each), printing "begin KEY SEED" before a Put
-// and "ack KEY SEED" once it returned nil.
+// overwrites of a few keys each; large bodies as page-aligned pieces),
+// printing "begin KEY SEED" before a Put and "ack KEY SEED" once it
+// returned nil.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashChildEnv)
 	if dir == "" {
@@ -71,7 +107,11 @@ func TestCrashChild(t *testing.T) {
 				seed := round<<40 | uint64(w)<<32 | uint64(i)
 				body := crashBody(seed)
 				say("begin %s %d", key, seed)
-				if err := b.Put(ctx, "bk", key, bytes.NewReader(body), int64(len(body))); err != nil {
+				var r io.Reader = bytes.NewReader(body)
+				if len(body) >= 1<<20 {
+					r = pagesOf(body)
+				}
+				if err := b.Put(ctx, "bk", key, r, int64(len(body))); err != nil {
 					say("error %s %v", key, err)
 					continue
 				}
@@ -90,7 +130,7 @@ func TestCrashAcknowledgedPuts(t *testing.T) {
 	dir := t.TempDir()
 	type state struct{ acked, inflight uint64 } // seeds; 0 none
 	keys := map[string]*state{}
-	acks := 0
+	acks, largeAcks := 0, 0
 	for round := range 5 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, "PRISMD_FS_CRASH_ROUND="+strconv.Itoa(round+1))
@@ -130,13 +170,16 @@ func TestCrashAcknowledgedPuts(t *testing.T) {
 			case "ack":
 				st.acked, st.inflight = seed, 0
 				acks++
+				if seed%8 == 5 {
+					largeAcks++
+				}
 			}
 		}
 		timer.Stop()
 		cmd.Wait()
 	}
-	if acks < 20 {
-		t.Fatalf("only %d Puts acknowledged over all rounds: the load did not run", acks)
+	if acks < 20 || largeAcks == 0 {
+		t.Fatalf("only %d Puts (%d large) acknowledged over all rounds: the load did not run", acks, largeAcks)
 	}
 	b, err := fs.New(dir)
 	if err != nil {
@@ -159,5 +202,5 @@ func TestCrashAcknowledgedPuts(t *testing.T) {
 			t.Errorf("%s: acknowledged seed %d, in flight %d; read %d bytes, err %v", key, st.acked, st.inflight, len(got), err)
 		}
 	}
-	t.Logf("%d keys, %d acknowledged Puts over 5 kills", len(keys), acks)
+	t.Logf("%d keys, %d acknowledged Puts (%d large) over 5 kills", len(keys), acks, largeAcks)
 }
