@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -156,17 +155,9 @@ func copyN(w io.Writer, r io.Reader, size int64) error {
 }
 
 // atEOF checks that r, which yielded size bytes, has no more. It returns
-// an error wrapping ErrShortBody when it has.
+// an error wrapping ErrShortBody when it has. It reads a PiecewiseBody too,
+// which writeBody took piece by piece.
 func atEOF(r io.Reader, size int64) error {
-	if pb, ok := r.(backends.PiecewiseBody); ok {
-		switch p, err := pb.NextPiece(); {
-		case len(p) > 0:
-			return fmt.Errorf("body longer than %d bytes: %w", size, backends.ErrShortBody)
-		case err != io.EOF:
-			return cmp.Or(err, io.ErrNoProgress)
-		}
-		return nil
-	}
 	var one [1]byte
 	for range 1000 {
 		n, err := r.Read(one[:])

@@ -154,6 +154,26 @@ func TestPiecewiseBodies(t *testing.T) {
 			t.Errorf("%s body: stored (%v)", c.name, err)
 		}
 	}
+	// A Put cancelled between two pieces (its shard dropped) stores nothing.
+	cctx, cancel := context.WithCancel(ctx)
+	cancelling := &cancelAfterFirst{pieceBody: body(), cancel: cancel}
+	if err := b.Put(cctx, "b", "cancelled", cancelling, size); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Put: %v, want context.Canceled", err)
+	}
+	if _, err := b.Stat(ctx, "b", "cancelled"); !errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("cancelled Put: stored (%v)", err)
+	}
+}
+
+// cancelAfterFirst cancels its Put's context once its first piece is taken.
+type cancelAfterFirst struct {
+	*pieceBody
+	cancel func()
+}
+
+func (c *cancelAfterFirst) NextPiece() ([]byte, error) {
+	defer c.cancel()
+	return c.pieceBody.NextPiece()
 }
 
 func readAll(t *testing.T, b *Backend, bucket, key string) []byte {

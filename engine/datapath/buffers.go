@@ -76,6 +76,8 @@ func (p *stripePools) getPieces(geo Geometry) *stripeBuf {
 	return p.pool(geo.N(), regionSize(geo), true).Get().(*stripeBuf)
 }
 
+// pool returns the pool of plain buffers of n blocks of size bytes, or of
+// piece buffers of n regions of size bytes.
 func (p *stripePools) pool(n, size int, pieces bool) *sync.Pool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -95,17 +97,20 @@ func (p *stripePools) pool(n, size int, pieces bool) *sync.Pool {
 		if pieces {
 			return newPieceBuf(n, size, pool)
 		}
-		blockSize := size
-		s := &stripeBuf{mem: make([]byte, n*(blockSize+blockHashSize)), pool: pool}
-		for i := range n {
-			off := i * (blockSize + blockHashSize)
-			s.blocks = append(s.blocks, s.mem[off:off+blockSize])
-			s.sums = append(s.sums, s.mem[off+blockSize:off+blockSize+blockHashSize])
-		}
-		return s
+		return newPlainBuf(n, size, pool)
 	}
 	p.pools[key] = pool
 	return pool
+}
+
+func newPlainBuf(n, blockSize int, pool *sync.Pool) *stripeBuf {
+	s := &stripeBuf{mem: make([]byte, n*(blockSize+blockHashSize)), pool: pool}
+	for i := range n {
+		off := i * (blockSize + blockHashSize)
+		s.blocks = append(s.blocks, s.mem[off:off+blockSize])
+		s.sums = append(s.sums, s.mem[off+blockSize:off+blockSize+blockHashSize])
+	}
+	return s
 }
 
 func newPieceBuf(n, size int, pool *sync.Pool) *stripeBuf {

@@ -155,6 +155,7 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 	// tail: carry bytes from sent (before the first, the headers).
 	var buf, prev *stripeBuf
 	carry, sent, pos, inBuf := HeaderSize, 0, 0, 0
+	perBuf := pieceStripes(geo)
 	defer func() {
 		for _, b := range []*stripeBuf{buf, prev} {
 			if b != nil {
@@ -230,7 +231,7 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 		}
 		if plain != nil {
 			plain.refs.Store(int32(n))
-			w.hash(hp, parts, plain)
+			feedHash(hp, parts, plain)
 			for i, sw := range writers {
 				if sw == nil || !w.send(ctx, sw, writers, block{data: shards[i], sum: sums[i], buf: plain}) {
 					plain.release()
@@ -238,11 +239,11 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 			}
 			continue
 		}
-		w.hash(hp, parts, buf)
+		feedHash(hp, parts, buf)
 		pos += bl + blockHashSize
 		inBuf++
 		last := j == stripeCount-1
-		if !last && inBuf < pieceStripes(geo) {
+		if !last && inBuf < perBuf {
 			continue
 		}
 		// Send every region from its start to its last whole page (the
@@ -265,8 +266,8 @@ func (w *Writer) encodeSegment(ctx context.Context, seg int, geo Geometry, body 
 	return nil
 }
 
-// hash hands the data parts of a stripe held in b to hp, if any.
-func (w *Writer) hash(hp *HashPipe, parts [][]byte, b *stripeBuf) {
+// feedHash hands the data parts of a stripe held in b to hp, if any.
+func feedHash(hp *HashPipe, parts [][]byte, b *stripeBuf) {
 	if hp != nil {
 		b.refs.Add(1)
 		hp.ch <- hashJob{parts: parts, buf: b}
