@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -32,11 +33,11 @@ func crashBody(seed uint64) []byte {
 	if seed%8 == 5 {
 		n = 1<<20 + r.IntN(2<<20)
 	}
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
+	b := make([]byte, n+8)
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
 	}
-	return b
+	return b[:n]
 }
 
 // pages is a backends.PiecewiseBody of page-aligned 1 MiB pieces (the
@@ -148,7 +149,13 @@ func TestCrashAcknowledgedPuts(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("round %d: child did not start: %q", round, lines.Text())
 		}
-		timer := time.AfterFunc(time.Duration(200+rand.IntN(600))*time.Millisecond, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		// The kill comes at a random moment after the round's first large
+		// Put was acknowledged, so every round kills large Puts in flight
+		// however slow the machine; a child that acknowledges none is
+		// killed after a minute, and the test fails below.
+		kill := func() { cmd.Process.Signal(syscall.SIGKILL) }
+		timer := time.AfterFunc(time.Minute, kill)
+		roundLarge := 0
 		for lines.Scan() {
 			f := strings.Fields(lines.Text())
 			if len(f) < 3 {
@@ -172,13 +179,16 @@ func TestCrashAcknowledgedPuts(t *testing.T) {
 				acks++
 				if seed%8 == 5 {
 					largeAcks++
+					if roundLarge++; roundLarge == 1 && timer.Stop() {
+						timer = time.AfterFunc(time.Duration(100+rand.IntN(500))*time.Millisecond, kill)
+					}
 				}
 			}
 		}
 		timer.Stop()
 		cmd.Wait()
 	}
-	if acks < 20 || largeAcks == 0 {
+	if acks < 20 || largeAcks < 5 {
 		t.Fatalf("only %d Puts (%d large) acknowledged over all rounds: the load did not run", acks, largeAcks)
 	}
 	b, err := fs.New(dir)
