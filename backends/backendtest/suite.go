@@ -34,6 +34,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backends.Backend) {
 		{"NoSuchBucket", testNoSuchBucket},
 		{"BadBody", testBadBody},
 		{"Streaming", testStreaming},
+		{"PiecewiseBody", testPiecewiseBody},
 		{"Delete", testDelete},
 		{"DeleteBatch1000", testDeleteBatch1000},
 		{"List", testList},

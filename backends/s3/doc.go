@@ -28,6 +28,14 @@
 // fails, retries included (see lean.go and lean_internal_test.go, which
 // compares the two paths); everything else uses the SDK client.
 //
+// A Put body in pieces (backends.PiecewiseBody, as the engine hands over
+// an erasure-coded shard) goes from the pieces' memory to the socket, one
+// write per piece, instead of through net/http's copy buffer: the
+// connections are regionConns, whose ReadFrom net/http finds when it
+// copies a request body. regionConn also holds the read timeout (no data
+// for Config.Timeout fails a read), which the SDK's own would hide it
+// behind.
+//
 // # Buckets
 //
 // By default each backend bucket is an S3 bucket of the same name. In prefix

@@ -148,13 +148,16 @@ func newHTTPClient(cfg Config) (*awshttp.BuildableClient, error) {
 		WithTransportOptions(func(t *http.Transport) {
 			t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 				c, err := dialer.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
 				if tc, ok := c.(*net.TCPConn); ok {
 					// Close with RST, not FIN: a Put aborted mid-body must
 					// look like an error to the server, never like a body
 					// that ended (some servers store what they got).
 					_ = tc.SetLinger(0)
 				}
-				return c, err
+				return &regionConn{Conn: c, timeout: cfg.Timeout}, nil
 			}
 			t.MaxIdleConns = cfg.MaxConns
 			t.MaxIdleConnsPerHost = cfg.MaxConns
@@ -174,7 +177,10 @@ func newHTTPClient(cfg Config) (*awshttp.BuildableClient, error) {
 				t.TLSClientConfig.RootCAs = roots
 			}
 		}).
-		WithReadTimeout(cfg.Timeout), nil
+		// The read timeout is regionConn's (Config.Timeout); 0 here keeps
+		// the SDK from wrapping connections in its own, which would hide
+		// regionConn.ReadFrom from net/http.
+		WithReadTimeout(0), nil
 }
 
 // Name returns the region's name.
