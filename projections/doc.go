@@ -188,10 +188,11 @@
 //
 // # Snapshots
 //
-// MarshalSnapshot encodes the records and the applied index as a stream of
-// msgpack values (see snapshot.go, version 4; versions 1 to 3 still
-// load); encoding is deterministic. Reference
-// counts, the open, pending and purge sets and usage are derived again by
-// LoadSnapshot, which returns an error wrapping ErrBadSnapshot (never
-// panics) on input that is not a consistent snapshot.
+// MarshalSnapshot (snapshot_write.go) encodes the records and the applied
+// index as a stream of msgpack values (the format and its versions are in
+// snapshot.go, version 7; every older version still loads); encoding is
+// deterministic. Reference counts, the open, pending and purge sets and
+// usage are derived again by LoadSnapshot (snapshot_load.go), which returns
+// an error wrapping ErrBadSnapshot (never panics) on input that is not a
+// consistent snapshot.
 package projections
