@@ -19,7 +19,9 @@ import (
 // every time) against the least a durable file write costs: create, write
 // and fsync the same number of 4 KiB files in one existing directory. Both
 // run in the same benchmark, alternating in chunks, so the ratio is of one
-// machine state:
+// machine state. A third side Puts the same shards under flat keys
+// (b-<blob>-<segment>-<shard>, no directory per blob): put/flat is what the
+// engine's key layout costs:
 //
 //	go test -run '^$' -bench PutVsPlain -benchtime 2000x ./backends/fs/
 func BenchmarkPutVsPlain(b *testing.B) {
@@ -44,6 +46,10 @@ func BenchmarkPutVsPlain(b *testing.B) {
 				i := n.Add(1)
 				return be.Put(ctx, "bk", fmt.Sprintf("b/%016x/0/%d", i, i%3), bytes.NewReader(data), int64(len(data)))
 			}
+			flat := func() error {
+				i := n.Add(1)
+				return be.Put(ctx, "bk", fmt.Sprintf("b-%016x-0-%d", i, i%3), bytes.NewReader(data), int64(len(data)))
+			}
 			plain := func() error {
 				i := n.Add(1)
 				f, err := os.OpenFile(filepath.Join(plainDir, fmt.Sprintf("%016x", i)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
@@ -60,20 +66,23 @@ func BenchmarkPutVsPlain(b *testing.B) {
 				}
 				return f.Close()
 			}
-			var putTime, plainTime time.Duration
+			var putTime, flatTime, plainTime time.Duration
 			const chunk = 256
 			b.ResetTimer()
 			for done := 0; done < b.N; done += chunk {
 				ops := min(chunk, b.N-done)
 				putTime += runConcurrent(b, conc, ops, put)
+				flatTime += runConcurrent(b, conc, ops, flat)
 				plainTime += runConcurrent(b, conc, ops, plain)
 			}
 			b.StopTimer()
 			putRate := float64(b.N) / putTime.Seconds()
+			flatRate := float64(b.N) / flatTime.Seconds()
 			plainRate := float64(b.N) / plainTime.Seconds()
 			b.ReportMetric(putRate, "puts/s")
 			b.ReportMetric(plainRate, "plain/s")
 			b.ReportMetric(putRate/plainRate, "put/plain")
+			b.ReportMetric(putRate/flatRate, "put/flat")
 		})
 	}
 }
