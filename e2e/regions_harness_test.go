@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -38,6 +37,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/prismd/prismd/backends/s3/s3test"
+	"github.com/prismd/prismd/engine/datapath"
+	plog "github.com/prismd/prismd/log"
 )
 
 // rgTopology is one shape of the tests: how many regions, the policy, and
@@ -219,12 +220,11 @@ func (tp rgTopology) blobOf(size int64) rgBlob {
 
 func (b rgBlob) segments() int { return max(1, int((b.size+b.seg-1)/b.seg)) }
 
-var rgShardKeyRE = regexp.MustCompile(`^([0-9a-f]{32})/([0-9]+)/([0-9]+)$`)
-
 // checkLayout lists bucket's backend bucket on every region and compares it
 // with the blobs the test expects: exactly these blobs (no more, no fewer),
 // every segment with shards 0..n-1 each stored exactly once, on distinct
-// regions, all of one size; and no key that is not a shard. It returns a
+// regions, all of one size; and no key that is not a shard in the key
+// layout of blobs written now (fanout). It returns a
 // description of every difference, or nil.
 func (cl *rgCluster) checkLayout(ctx context.Context, bucket string, want []rgBlob) error {
 	type shardLoc struct {
@@ -243,14 +243,12 @@ func (cl *rgCluster) checkLayout(ctx context.Context, bucket string, want []rgBl
 			return err
 		}
 		for k, size := range keys {
-			m := rgShardKeyRE.FindStringSubmatch(k)
-			if m == nil {
+			blob, seg, sh, layout, ok := datapath.ParseKey(k)
+			if !ok || layout != plog.KeysFanout {
 				problems = append(problems, fmt.Sprintf("r%d: unexpected key %q", i, k))
 				continue
 			}
-			seg, _ := strconv.Atoi(m[2])
-			sh, _ := strconv.Atoi(m[3])
-			sk := segKey{m[1], seg}
+			sk := segKey{hex.EncodeToString(blob[:]), seg}
 			if segs[sk] == nil {
 				segs[sk] = map[int][]shardLoc{}
 			}

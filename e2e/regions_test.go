@@ -30,6 +30,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/prismd/prismd/engine/datapath"
 )
 
 // settleBound bounds every wait for background completion and purge: the
@@ -404,7 +406,7 @@ func rgBitrot(t *testing.T, tp rgTopology) {
 			t.Fatal(err)
 		}
 		for k := range keys {
-			if strings.HasSuffix(k, "/0/0") {
+			if _, seg, sh, _, ok := datapath.ParseKey(k); ok && seg == 0 && sh == 0 {
 				path, region = filepath.Join(cl.servers[i].DataDir(), rgBackendBucket(b), filepath.FromSlash(k)), i
 			}
 		}

@@ -103,9 +103,10 @@
 // is stored as k+m shards on distinct regions (k = 1 means 1+m full
 // copies). Shard i of every segment of a blob goes to Placement[i] unless a
 // repair moved it. A shard is one backend object, key
-// "<blob hex>/<segment>/<shard>" in the backend bucket of its client bucket
-// ("<prefix>-<hash of the bucket name>"): backend keys never reveal client
-// keys. The data path (package datapath: the shard format, verification,
+// "<first 2 hex>/<blob hex>.<segment>.<shard>" (blobs written before
+// PutStarted version 3: "<blob hex>/<segment>/<shard>", as their layout
+// records) in the backend bucket of its client bucket ("<prefix>-<hash of
+// the bucket name>"): backend keys never reveal client keys. The data path (package datapath: the shard format, verification,
 // hedged segment reads, segment writes) reports per-shard outcomes; the
 // engine turns them into events (ShardWritten, ShardFailed, ShardCorrupt,
 // ShardMissing, ShardRepaired). GET, completion and scrub share it.

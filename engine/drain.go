@@ -115,7 +115,7 @@ func (e *Engine) drainBlob(ctx context.Context, id plog.BlobID, src *region, res
 				continue
 			}
 			e.ensureBackendBuckets(ctx, b.Bucket, []string{dst.name})
-			key := datapath.Key(b.ID, seg, sh)
+			key := datapath.Key(b.Layout.Keys, b.ID, seg, sh)
 			if err := copyShard(ctx, src, dst, bb, key); err != nil {
 				e.logger.Warn("drain: shard not moved", "region", src.name, "to", dst.name, "key", key, "err", err)
 				res.Failed++

@@ -62,6 +62,10 @@ type Config struct {
 	// block, as gateways did before XXH3-128 (plog.HashXXH3, the default):
 	// for tests that this build reads, scrubs and repairs their blobs.
 	HighwayBlocks bool
+	// NestedKeys gives new blobs' shards nested backend keys (plog.KeysNested),
+	// as gateways did before fanout keys (plog.KeysFanout, the default):
+	// for tests that this build reads, scrubs, repairs and purges them.
+	NestedKeys bool
 	// BackendPrefix starts every backend bucket name; default "prismd".
 	BackendPrefix string
 	// MasterKey (32 bytes) seals secrets written to the log. Required for access keys.

@@ -35,7 +35,7 @@ func (e *Engine) Locate(bucket, key string) ([]ShardLocation, error) {
 		}
 		for seg := range datapath.SegmentCount(b.Layout, b.Size) {
 			for sh := range b.Layout.K + b.Layout.M {
-				out = append(out, ShardLocation{Region: b.ShardRegion(seg, sh), Bucket: e.backendBucket(b.Bucket), Key: datapath.Key(b.ID, seg, sh),
+				out = append(out, ShardLocation{Region: b.ShardRegion(seg, sh), Bucket: e.backendBucket(b.Bucket), Key: datapath.Key(b.Layout.Keys, b.ID, seg, sh),
 					Segment: seg, Shard: sh, State: b.ShardState(seg, sh)})
 			}
 		}

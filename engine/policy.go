@@ -53,9 +53,12 @@ func (e *Engine) policyFor(bucket string) plog.Policy {
 
 // layoutFor picks the layout of a blob of the given size under policy p.
 func (e *Engine) layoutFor(p plog.Policy, size int64) plog.Layout {
-	l := plog.Layout{K: p.DataShards, M: p.ParityShards, BlockSize: e.cfg.BlockSize, SegmentSize: e.cfg.SegmentSize, Hash: plog.HashXXH3}
+	l := plog.Layout{K: p.DataShards, M: p.ParityShards, BlockSize: e.cfg.BlockSize, SegmentSize: e.cfg.SegmentSize, Hash: plog.HashXXH3, Keys: plog.KeysFanout}
 	if e.cfg.HighwayBlocks {
 		l.Hash = plog.HashHighway
+	}
+	if e.cfg.NestedKeys {
+		l.Keys = plog.KeysNested
 	}
 	if p.Mode == "replica" || p.Mode == "hybrid" && size < p.HybridThreshold {
 		l.K = 1

@@ -160,7 +160,7 @@ func blobKeys(b projections.Blob) []string {
 	var keys []string
 	for seg := range datapath.SegmentCount(b.Layout, b.Size) {
 		for sh := range b.Layout.K + b.Layout.M {
-			keys = append(keys, datapath.Key(b.ID, seg, sh))
+			keys = append(keys, datapath.Key(b.Layout.Keys, b.ID, seg, sh))
 		}
 	}
 	return keys

@@ -188,7 +188,7 @@ func (r *extentReader) Close() error {
 // segment describes segment seg of blob b for the data path: its shards
 // that are stored, on regions in use.
 func (e *Engine) segment(b projections.Blob, seg int) datapath.Segment {
-	s := datapath.Segment{Blob: b.ID, Index: seg, Geo: datapath.SegmentGeometry(b.Layout, b.Size, seg), Bucket: e.backendBucket(b.Bucket)}
+	s := datapath.Segment{Blob: b.ID, Index: seg, Geo: datapath.SegmentGeometry(b.Layout, b.Size, seg), Keys: b.Layout.Keys, Bucket: e.backendBucket(b.Bucket)}
 	s.Shards = make([]datapath.Region, s.Geo.N())
 	for i := range s.Shards {
 		if b.ShardState(seg, i) != "stored" {

@@ -30,11 +30,19 @@ type badShard struct {
 	detail string // "" for missing
 }
 
+// storedShard is what a listing should show of a stored shard: its key's
+// layout (that of its blob) and its size.
+type storedShard struct {
+	keys plog.KeyLayout
+	size int64
+}
+
 // foreignShard is a stored shard of a blob of another bucket (a copy
 // references it): it is in that bucket's backend bucket, and checked with
 // a Stat of its own.
 type foreignShard struct {
 	ref    shardRef
+	keys   plog.KeyLayout
 	region string
 	bucket string // backend bucket
 	size   int64
@@ -44,7 +52,7 @@ type foreignShard struct {
 // the bad ones it found.
 type bucketCheck struct {
 	bucket  string
-	regions map[string]map[shardRef]int64 // region → stored shard → its size
+	regions map[string]map[shardRef]storedShard // region → stored shard → its key layout and size
 	foreign []foreignShard
 	bad     map[shardRef]badShard
 	lost    []*region // regions whose backend bucket is gone
@@ -58,9 +66,9 @@ type bucketCheck struct {
 // `after` (under the scrub's prefix), by region.
 func (run *scrubRun) expected(view func() *projections.View, bucket, after string) *bucketCheck {
 	v := view()
-	c := &bucketCheck{bucket: bucket, regions: map[string]map[shardRef]int64{}, bad: map[shardRef]badShard{}, checked: map[plog.BlobID]int32{}}
+	c := &bucketCheck{bucket: bucket, regions: map[string]map[shardRef]storedShard{}, bad: map[shardRef]badShard{}, checked: map[plog.BlobID]int32{}}
 	for _, name := range run.e.regionNames() {
-		c.regions[name] = map[shardRef]int64{}
+		c.regions[name] = map[shardRef]storedShard{}
 	}
 	seen := map[plog.BlobID]bool{}
 	walkObjects(view, bucket, run.opts.Prefix, after, func(o projections.Object) bool {
@@ -83,9 +91,9 @@ func (run *scrubRun) expected(view func() *projections.View, bucket, after strin
 					}
 					ref := shardRef{b.ID, int32(seg), int32(sh)}
 					if b.Bucket == bucket {
-						shards[ref] = size
+						shards[ref] = storedShard{keys: b.Layout.Keys, size: size}
 					} else {
-						c.foreign = append(c.foreign, foreignShard{ref: ref, region: region, bucket: run.e.backendBucket(b.Bucket), size: size})
+						c.foreign = append(c.foreign, foreignShard{ref: ref, keys: b.Layout.Keys, region: region, bucket: run.e.backendBucket(b.Bucket), size: size})
 					}
 				}
 			}
@@ -122,10 +130,10 @@ func (run *scrubRun) listRegions(ctx context.Context, c *bucketCheck) error {
 		}
 		r := run.e.region(f.region)
 		if r == nil || !r.available() {
-			run.sum.fail("shard %s on %s: region unavailable, not checked", datapath.Key(f.ref.blob, int(f.ref.seg), int(f.ref.shard)), f.region)
+			run.sum.fail("shard %s on %s: region unavailable, not checked", datapath.Key(f.keys, f.ref.blob, int(f.ref.seg), int(f.ref.shard)), f.region)
 			continue
 		}
-		key := datapath.Key(f.ref.blob, int(f.ref.seg), int(f.ref.shard))
+		key := datapath.Key(f.keys, f.ref.blob, int(f.ref.seg), int(f.ref.shard))
 		info, err := r.backend.Stat(ctx, f.bucket, key)
 		r.outcome(err)
 		switch {
@@ -158,12 +166,12 @@ func (run *scrubRun) listRegion(ctx context.Context, r *region, c *bucketCheck) 
 	listed := 0
 	err := r.backend.List(ctx, bb, "", func(oi backends.ObjectInfo) bool {
 		listed++
-		blob, seg, shard, ok := datapath.ParseKey(oi.Key)
+		blob, seg, shard, keys, ok := datapath.ParseKey(oi.Key)
 		ref := shardRef{blob, int32(seg), int32(shard)}
-		if size, want := expect[ref]; ok && want {
+		if stored, want := expect[ref]; ok && want && keys == stored.keys {
 			delete(expect, ref)
 			c.checked[ref.blob]++
-			if oi.Size != size {
+			if oi.Size != stored.size {
 				c.bad[ref] = badShard{region: r.name}
 			}
 			return true
@@ -209,9 +217,11 @@ func (run *scrubRun) collectOrphans(ctx context.Context, r *region, bb string, c
 	v := run.e.view()
 	var orphans []string
 	for _, key := range candidates {
-		blob, seg, shard, ok := datapath.ParseKey(key)
+		// A key of a known blob in another layout than its blob's is a
+		// stray (layouts never change), as is a shard index past its blob.
+		blob, seg, shard, keys, ok := datapath.ParseKey(key)
 		if ok {
-			if b, known := v.Blob(blob); known && seg < b.Segments && shard < b.Shards {
+			if b, known := v.Blob(blob); known && seg < b.Segments && shard < b.Shards && keys == b.Layout.Keys {
 				continue
 			}
 		}

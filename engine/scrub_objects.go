@@ -173,7 +173,7 @@ func (run *scrubRun) verifySegment(ctx context.Context, b projections.Blob, seg 
 					e.suspect(r) // its backend bucket went away during the scrub
 				}
 			}
-			run.sum.fail("shard %s on %s not verified: %v", datapath.Key(b.ID, seg, i), region, err)
+			run.sum.fail("shard %s on %s not verified: %v", datapath.Key(b.Layout.Keys, b.ID, seg, i), region, err)
 		}
 	}
 	run.sum.BytesRead += read

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,9 +302,11 @@ func TestScrubCollectsOldOrphansOnly(t *testing.T) {
 	c.e.WaitWrites()
 	bb := c.e.BackendBucket("bkt")
 	real := c.shard("bkt", "obj-00", 0)
+	blob, _, _ := strings.Cut(real.Key[3:], ".") // fanout: "<2 hex>/<blob hex>.0.0"
 	orphans := []string{
-		"00112233445566778899aabbccddeeff/0/0", // a shard key of no known blob
-		real.Key[:33] + "7/0",                  // a segment the blob does not have
+		"00/00112233445566778899aabbccddeeff.0.0", // a shard key of no known blob
+		real.Key[:3] + blob + ".7.0",              // a segment the blob does not have
+		blob + "/0/0",                             // its shard in another key layout
 		"not-a-shard",
 	}
 	for _, k := range orphans {
@@ -316,7 +319,7 @@ func TestScrubCollectsOldOrphansOnly(t *testing.T) {
 	}
 	c.offset.Store(int64(25 * time.Hour))
 	sum := c.scrub(engine.ScrubOptions{})
-	if got, want := countsOf(sum), (counts{orphansFound: 3, orphansPurged: 3}); got != want {
+	if got, want := countsOf(sum), (counts{orphansFound: 4, orphansPurged: 4}); got != want {
 		t.Fatalf("old orphans: %+v, want %+v", got, want)
 	}
 	var left []string

@@ -77,7 +77,7 @@ var schemas = map[Type]*schema{
 	TypeBackendBucketLost:  v1[BackendBucketLost](),
 	TypeBucketConfigSet:    v1[BucketConfigSet](),
 
-	TypePutStarted:      extended[PutStarted](2),
+	TypePutStarted:      extended[PutStarted](3),
 	TypeShardWritten:    v1[ShardWritten](),
 	TypeShardFailed:     v1[ShardFailed](),
 	TypeObjectCommitted: extended[ObjectCommitted](4),

@@ -317,13 +317,16 @@ func appendPutStarted(dst []byte, ev *PutStarted) []byte {
 	if ev.Upload != "" {
 		dst = appendStr(appendStr(dst, "upload"), ev.Upload)
 	}
-	dst = appendMapLen(appendStr(dst, "layout"), mapLen(4, ev.Layout.Hash != 0))
+	dst = appendMapLen(appendStr(dst, "layout"), mapLen(4, ev.Layout.Hash != 0, ev.Layout.Keys != 0))
 	dst = appendInt(appendStr(dst, "k"), int64(ev.Layout.K))
 	dst = appendInt(appendStr(dst, "m"), int64(ev.Layout.M))
 	dst = appendInt(appendStr(dst, "bs"), int64(ev.Layout.BlockSize))
 	dst = appendInt(appendStr(dst, "seg"), ev.Layout.SegmentSize)
 	if ev.Layout.Hash != 0 {
 		dst = appendInt(appendStr(dst, "bh"), int64(ev.Layout.Hash))
+	}
+	if ev.Layout.Keys != 0 {
+		dst = appendInt(appendStr(dst, "kl"), int64(ev.Layout.Keys))
 	}
 	dst = appendStrings(appendStr(dst, "placement"), ev.Placement)
 	return appendInt(appendStr(dst, "size"), ev.Size)
@@ -386,6 +389,13 @@ func decodeLayout(r *wireReader) (l Layout, ok bool) {
 			return l, false
 		}
 		l.Hash = BlockHash(h)
+	}
+	if f.opt("kl") {
+		k, ok := r.int()
+		if !ok {
+			return l, false
+		}
+		l.Keys = KeyLayout(k)
 	}
 	return l, f.done()
 }

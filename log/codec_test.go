@@ -60,7 +60,7 @@ var samples = []Event{
 	BackendBucketLost{Bucket: "photos", Region: "local"},
 	TimelineStarted{Timeline: 3},
 	BucketConfigSet{Bucket: "photos", Name: ConfigCORS, Doc: []byte(`<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`)},
-	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20, Hash: HashXXH3},
+	PutStarted{Blob: blobA, Bucket: "photos", Key: "2026/01/cat.jpg", Layout: Layout{K: 4, M: 2, BlockSize: 1 << 20, SegmentSize: 64 << 20, Hash: HashXXH3, Keys: KeysFanout},
 		Placement: []string{"aws-us", "wasabi-eu", "b2-us", "ceph-dc1", "minio-dc2", "local"}, Size: 73400320},
 	ShardWritten{Blob: blobA, Segment: 1, Shard: 3, Region: "ceph-dc1"},
 	ShardFailed{Blob: blobA, Segment: 0, Shard: 5, Region: "local", Error: "put shard: 503 SlowDown"},
@@ -148,6 +148,10 @@ func TestOldVersionsDecode(t *testing.T) {
 	// HighwayHash-128.
 	if ps := decodeGolden("PutStarted.v1.bin").(PutStarted); ps.Layout.Hash != HashHighway || ps.Layout.K != 4 {
 		t.Errorf("PutStarted v1 decodes to %+v", ps)
+	}
+	// PutStarted v2 recorded no key layout: its shards have nested keys.
+	if ps := decodeGolden("PutStarted.v2.bin").(PutStarted); ps.Layout.Keys != KeysNested || ps.Layout.Hash != HashXXH3 {
+		t.Errorf("PutStarted v2 decodes to %+v", ps)
 	}
 }
 

@@ -89,7 +89,26 @@ type Layout struct {
 	BlockSize   int       `msgpack:"bs"`           // bytes of data per shard block
 	SegmentSize int64     `msgpack:"seg"`          // bytes of object data per segment
 	Hash        BlockHash `msgpack:"bh,omitempty"` // the hash after every block (PutStarted version 2)
+	Keys        KeyLayout `msgpack:"kl,omitempty"` // how its shards' backend keys are made (PutStarted version 3)
 }
+
+// KeyLayout names how the backend keys of a blob's shards are made (see
+// engine/datapath.Key). Blobs written before PutStarted version 3 have none
+// recorded: KeysNested.
+type KeyLayout int
+
+const (
+	// KeysNested is "<blob hex>/<segment>/<shard>": two directories of
+	// their own for every shard on a filesystem-backed region.
+	KeysNested KeyLayout = 0
+	// KeysFanout is "<first 2 hex of the blob>/<blob hex>.<segment>.<shard>":
+	// 256 directories made once and shared by every shard, none of them
+	// holding everything.
+	KeysFanout KeyLayout = 1
+)
+
+// Known reports whether this build can make keys of layout k.
+func (k KeyLayout) Known() bool { return k == KeysNested || k == KeysFanout }
 
 // BlockHash names the hash that follows every block of a blob's shards.
 // Blobs written before PutStarted version 2 have none recorded: HashHighway.

@@ -55,6 +55,8 @@ func schemeKey(l log.Layout, placement []string) string {
 	b.WriteString(strconv.FormatInt(l.SegmentSize, 10))
 	b.WriteByte(',')
 	b.WriteString(strconv.Itoa(int(l.Hash)))
+	b.WriteByte(',')
+	b.WriteString(strconv.Itoa(int(l.Keys)))
 	for _, p := range placement {
 		b.WriteByte(0)
 		b.WriteString(p)

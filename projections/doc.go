@@ -190,7 +190,7 @@
 //
 // MarshalSnapshot (snapshot_write.go) encodes the records and the applied
 // index as a stream of msgpack values (the format and its versions are in
-// snapshot.go, version 7; every older version still loads); encoding is
+// snapshot.go, version 8; every older version still loads); encoding is
 // deterministic. Reference counts, the open, pending and purge sets and
 // usage are derived again by LoadSnapshot (snapshot_load.go), which returns
 // an error wrapping ErrBadSnapshot (never panics) on input that is not a

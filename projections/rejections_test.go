@@ -336,6 +336,16 @@ func addGoldenHash(s *State) {
 	}
 }
 
+func addGoldenKeys(s *State) {
+	evs := putObject(bid(9), "b", "fanout", 10)
+	ps := evs[0].(log.PutStarted)
+	ps.Layout.Hash, ps.Layout.Keys = log.HashXXH3, log.KeysFanout
+	evs[0] = ps
+	if err := applyNext(s, evs...); err != nil {
+		panic(err)
+	}
+}
+
 var updateGolden = flag.Bool("update", false, "rewrite testdata/snapshot.v<current>.bin")
 
 // TestSnapshotGolden pins the bytes of the current snapshot format, and
@@ -352,6 +362,8 @@ func TestSnapshotGolden(t *testing.T) {
 	addGoldenOwner(want)
 	v6applied := want.Applied()
 	addGoldenHash(want)
+	v7applied := want.Applied()
+	addGoldenKeys(want)
 	data, err := want.MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -398,6 +410,8 @@ func TestSnapshotGolden(t *testing.T) {
 			applied = v5applied
 		case 6:
 			applied = v6applied
+		case 7:
+			applied = v7applied
 		}
 		if v < 4 {
 			applied = unversioned
@@ -454,8 +468,17 @@ func TestSnapshotGolden(t *testing.T) {
 			}
 		}
 		// A layout of before version 7 loads as HighwayHash-128.
-		if b, ok := got.Blob(bid(7)); !ok || b.Layout.Hash != log.HashHighway {
+		if b, ok := got.Blob(bid(7)); !ok || b.Layout.Hash != log.HashHighway || b.Layout.Keys != log.KeysNested {
 			t.Errorf("version %d: blob written before XXH3 %+v", v, b)
+		}
+		// A layout of before version 8 loads with nested keys.
+		if b, ok := got.Blob(bid(8)); v >= 7 && (!ok || b.Layout.Keys != log.KeysNested) {
+			t.Errorf("version %d: blob written before fanout keys %+v", v, b)
+		}
+		if v >= 8 {
+			if b, ok := got.Blob(bid(9)); !ok || b.Layout.Keys != log.KeysFanout || b.Layout.Hash != log.HashXXH3 {
+				t.Errorf("version %d: blob of a fanout layout %+v", v, b)
+			}
 		}
 	}
 	// A version from the future is refused.

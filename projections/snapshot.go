@@ -27,6 +27,10 @@ import (
 //	configs  array of snapBucketConfig (version 5: the buckets' configuration documents)
 //	timeline uint                      (version 5: the log's timeline, 0 for 1)
 //
+// Version 8 added the key layout of a blob's shards (log.Layout.Keys, in
+// snapScheme.Layout); older versions load with nested keys, the only ones
+// their gateways made, and a gateway that predates it refuses a version 8
+// snapshot rather than look for shards under the wrong keys.
 // Version 7 added the block hash of a blob's layout (log.Layout.Hash, in
 // snapScheme.Layout); older versions load with HighwayHash-128, the only
 // one their gateways wrote, and a gateway that predates it refuses a
@@ -54,7 +58,7 @@ import (
 // Encoding is deterministic: equal states give equal bytes.
 const (
 	snapMagic   = "prismd-projections"
-	snapVersion = 7
+	snapVersion = 8
 
 	maxSnapShards           = 1 << 32 // shards per blob a snapshot may describe
 	maxSnapShardsPerSegment = 1 << 12

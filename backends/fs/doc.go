@@ -23,7 +23,8 @@
 // escaped, so a key can never name a file outside its bucket. Because
 // elements are directories, a key cannot be both an object and a directory
 // of another object ("a" and "a/b"); the second Put fails with
-// ErrInvalidKey. Engine keys ("b/<id>/<segment>/<shard>") never collide so.
+// ErrInvalidKey. Engine keys ("ab/<id>.<segment>.<shard>", and the older
+// "<id>/<segment>/<shard>") never collide so.
 // Bucket names must be non-empty, contain no '/', '\\' or NUL and not start
 // with '.'.
 //

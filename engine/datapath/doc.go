@@ -23,8 +23,9 @@
 //
 // # Shard format
 //
-// A shard is one backend object, key "<blob hex>/<segment>/<shard>"
-// (Key, ParseKey): a 64-byte header that names its blob, segment, shard
+// A shard is one backend object, key "<first 2 hex>/<blob hex>.<segment>.
+// <shard>", or "<blob hex>/<segment>/<shard>" for blobs whose layout
+// predates key layouts (Key, ParseKey; plog.Layout.Keys): a 64-byte header that names its blob, segment, shard
 // index and geometry, then one block per stripe, each followed by its
 // 128-bit hash bound to (blob, segment, shard, stripe) — a block read from
 // another place never verifies. The blob's layout names the hash

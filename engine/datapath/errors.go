@@ -21,6 +21,10 @@ var (
 	// hash this build cannot compute (plog.BlockHash.Known): its shards
 	// are neither read nor written, and never called corrupt.
 	ErrUnknownHash = errors.New("unknown block hash")
+	// ErrUnknownKeys is returned for a segment whose layout names a key
+	// layout (plog.Layout.Keys) this build does not know: its shards are
+	// not looked for under keys it might not have.
+	ErrUnknownKeys = errors.New("unknown shard key layout")
 )
 
 // errCanceled marks a shard stream given up by the reader.

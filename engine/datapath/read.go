@@ -17,7 +17,8 @@ type Segment struct {
 	Blob   plog.BlobID
 	Index  int
 	Geo    Geometry
-	Bucket string // backend bucket
+	Keys   plog.KeyLayout // how its shards' backend keys are made
+	Bucket string         // backend bucket
 	// Shards[i] holds shard i; nil when shard i is not stored (pending,
 	// or its region is gone).
 	Shards []Region

@@ -211,6 +211,15 @@ func knownHash(h plog.BlockHash, blob plog.BlobID, seg int) error {
 	return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, blob, h, ErrUnknownHash)
 }
 
+// knownKeys returns an error wrapping ErrUnknownKeys when this build
+// cannot make keys of layout k.
+func knownKeys(k plog.KeyLayout, blob plog.BlobID, seg int) error {
+	if k.Known() {
+		return nil
+	}
+	return fmt.Errorf("segment %d of blob %x: key layout %d: %w", seg, blob, k, ErrUnknownKeys)
+}
+
 // blockSum returns hash h of data bound to its place.
 func blockSum(h plog.BlockHash, data []byte, blob plog.BlobID, seg, shard, stripe int) [blockHashSize]byte {
 	key := blockKey(blob, seg, shard, stripe)
@@ -236,30 +245,48 @@ func verifyBlock(h plog.BlockHash, data, sum []byte, blob plog.BlobID, seg, shar
 	return string(want[:]) == string(sum)
 }
 
-// Key is the backend key of one shard: opaque, derived from the blob id,
-// "<blob hex>/<segment>/<shard>".
-func Key(blob plog.BlobID, seg, shard int) string {
-	return fmt.Sprintf("%s/%d/%d", hex.EncodeToString(blob[:]), seg, shard)
+// Key is the backend key of one shard, derived from the blob id in the
+// blob's key layout (plog.Layout.Keys): "<blob hex>/<segment>/<shard>"
+// (KeysNested) or "<first 2 hex>/<blob hex>.<segment>.<shard>"
+// (KeysFanout). A layout this build does not know gives nested keys;
+// knownKeys refuses it first where it matters.
+func Key(keys plog.KeyLayout, blob plog.BlobID, seg, shard int) string {
+	id := hex.EncodeToString(blob[:])
+	if keys == plog.KeysFanout {
+		return id[:2] + "/" + id + "." + strconv.Itoa(seg) + "." + strconv.Itoa(shard)
+	}
+	return id + "/" + strconv.Itoa(seg) + "/" + strconv.Itoa(shard)
 }
 
-// ParseKey is the inverse of Key; ok is false for a key Key cannot return.
-func ParseKey(key string) (blob plog.BlobID, seg, shard int, ok bool) {
+// ParseKey is the inverse of Key: the shard a key names and the layout it
+// is in; ok is false for a key Key cannot return.
+func ParseKey(key string) (blob plog.BlobID, seg, shard int, keys plog.KeyLayout, ok bool) {
 	id, rest, found := strings.Cut(key, "/")
+	sep := "/"
+	if found && len(id) == 2 {
+		// Fanout: "<2 hex>/<blob hex>.<seg>.<shard>".
+		var prefix string
+		prefix, id = id, rest
+		if id, rest, found = strings.Cut(id, "."); !found || !strings.HasPrefix(id, prefix) {
+			return blob, 0, 0, 0, false
+		}
+		sep, keys = ".", plog.KeysFanout
+	}
 	if !found || len(id) != 2*len(blob) {
-		return blob, 0, 0, false
+		return blob, 0, 0, 0, false
 	}
 	if _, err := hex.Decode(blob[:], []byte(id)); err != nil || strings.ToLower(id) != id {
-		return blob, 0, 0, false
+		return blob, 0, 0, 0, false
 	}
-	s1, s2, found := strings.Cut(rest, "/")
+	s1, s2, found := strings.Cut(rest, sep)
 	if !found {
-		return blob, 0, 0, false
+		return blob, 0, 0, 0, false
 	}
 	var err1, err2 error
 	seg, err1 = strconv.Atoi(s1)
 	shard, err2 = strconv.Atoi(s2)
 	if err1 != nil || err2 != nil || seg < 0 || shard < 0 || strconv.Itoa(seg) != s1 || strconv.Itoa(shard) != s2 {
-		return blob, 0, 0, false
+		return blob, 0, 0, 0, false
 	}
-	return blob, seg, shard, true
+	return blob, seg, shard, keys, true
 }

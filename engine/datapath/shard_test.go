@@ -136,16 +136,44 @@ func FuzzShardHeader(f *testing.F) {
 
 func TestKeyRoundTrip(t *testing.T) {
 	id := plog.BlobID{0xab, 1, 2, 0xff}
-	key := Key(id, 12, 3)
-	blob, seg, shard, ok := ParseKey(key)
-	if !ok || blob != id || seg != 12 || shard != 3 {
-		t.Fatalf("ParseKey(%q) = %x %d %d %v", key, blob, seg, shard, ok)
-	}
-	for _, bad := range []string{"", "x", key + "/1", key[:10], "AB" + key[2:], key[:len(key)-1] + "03", key + "x", "probe", "region-id"} {
-		if _, _, _, ok := ParseKey(bad); ok {
-			t.Errorf("ParseKey(%q) accepted", bad)
+	for _, c := range []struct {
+		keys plog.KeyLayout
+		want string
+	}{
+		{plog.KeysNested, "ab0102ff000000000000000000000000/12/3"},
+		{plog.KeysFanout, "ab/ab0102ff000000000000000000000000.12.3"},
+	} {
+		key := Key(c.keys, id, 12, 3)
+		if key != c.want {
+			t.Fatalf("Key(%d) = %q, want %q", c.keys, key, c.want)
+		}
+		blob, seg, shard, keys, ok := ParseKey(key)
+		if !ok || blob != id || seg != 12 || shard != 3 || keys != c.keys {
+			t.Fatalf("ParseKey(%q) = %x %d %d %d %v", key, blob, seg, shard, keys, ok)
+		}
+		for _, bad := range []string{"", "x", key + "/1", key + ".1", key[:10], "AB" + key[2:], key[:len(key)-1] + "03", key + "x", "probe", "region-id",
+			"cd/ab0102ff000000000000000000000000.12.3", "ab/ab0102ff000000000000000000000000/12/3", "ab/ab0102ff000000000000000000000000.12/3",
+			"ab0102ff000000000000000000000000.12.3", "ab/ab0102ff000000000000000000000000.-1.3"} {
+			if _, _, _, _, ok := ParseKey(bad); ok {
+				t.Errorf("ParseKey(%q) accepted", bad)
+			}
 		}
 	}
+}
+
+// FuzzParseKey: a key ParseKey accepts is the key Key makes of what it
+// parsed, so no two keys name one shard and scrub never keeps a stray.
+func FuzzParseKey(f *testing.F) {
+	id := plog.BlobID{0xab, 1, 2, 0xff}
+	f.Add(Key(plog.KeysNested, id, 0, 2))
+	f.Add(Key(plog.KeysFanout, id, 3, 1))
+	f.Add("ab/ab.0.1")
+	f.Fuzz(func(t *testing.T, key string) {
+		blob, seg, shard, keys, ok := ParseKey(key)
+		if ok && Key(keys, blob, seg, shard) != key {
+			t.Fatalf("ParseKey(%q) = %x %d %d %d, which Key makes %q", key, blob, seg, shard, keys, Key(keys, blob, seg, shard))
+		}
+	})
 }
 
 // TestUnknownBlockHash: a layout naming a block hash this build cannot
@@ -153,9 +181,20 @@ func TestKeyRoundTrip(t *testing.T) {
 // damaged one) writes nothing and reads nothing, and no shard of it is
 // ever called corrupt: a scrub must not "repair" good shards.
 func TestUnknownBlockHash(t *testing.T) {
+	testUnknownLayout(t, func(s *Segment, l *plog.Layout) { s.Geo.Hash, l.Hash = 7, 7 }, ErrUnknownHash)
+}
+
+// TestUnknownKeyLayout: the same for a key layout this build cannot make:
+// its shards are never looked for, or written, under keys of another.
+func TestUnknownKeyLayout(t *testing.T) {
+	testUnknownLayout(t, func(s *Segment, l *plog.Layout) { s.Keys, l.Keys = 9, 9 }, ErrUnknownKeys)
+}
+
+func testUnknownLayout(t *testing.T, unknown func(*Segment, *plog.Layout), want error) {
 	ctx := context.Background()
 	seg, _ := hedgeSegment(t, func(b backends.Backend) backends.Backend { return b })
-	seg.Geo.Hash = 7
+	layout := plog.Layout{K: 2, M: 1, BlockSize: 4096, SegmentSize: 1 << 20}
+	unknown(&seg, &layout)
 
 	var failures []error
 	r := Read(ctx, seg, 0, seg.Geo.Stripes()-1, nil, func(_ int, err error) { failures = append(failures, err) })
@@ -165,12 +204,12 @@ func TestUnknownBlockHash(t *testing.T) {
 		t.Fatalf("read: %v, %d shards failed; want ErrTooFewShards, at least %d", err, len(failures), seg.Geo.M+1)
 	}
 	for _, err := range failures {
-		if !errors.Is(err, ErrUnknownHash) || errors.Is(err, ErrCorrupt) {
-			t.Errorf("shard failure %v: want ErrUnknownHash, not ErrCorrupt", err)
+		if !errors.Is(err, want) || errors.Is(err, ErrCorrupt) {
+			t.Errorf("shard failure %v: want %v, not ErrCorrupt", err, want)
 		}
 	}
-	if _, err := Verify(ctx, seg.Shards[0], seg, 0); !errors.Is(err, ErrUnknownHash) || errors.Is(err, ErrCorrupt) {
-		t.Errorf("Verify: %v, want ErrUnknownHash", err)
+	if _, err := Verify(ctx, seg.Shards[0], seg, 0); !errors.Is(err, want) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("Verify: %v, want %v", err, want)
 	}
 
 	m := mem.New()
@@ -178,15 +217,15 @@ func TestUnknownBlockHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	regions := []Region{testRegion{name: "a", b: m}, testRegion{name: "b", b: m}, testRegion{name: "c", b: m}}
-	blob := Blob{ID: plog.BlobID{9}, Bucket: "bk", Layout: plog.Layout{K: 2, M: 1, BlockSize: 4096, SegmentSize: 1 << 20, Hash: 7}, Size: 10_000}
+	blob := Blob{ID: plog.BlobID{9}, Bucket: "bk", Layout: layout, Size: 10_000}
 	w := NewWriter(ctx, blob, regions, 2, nil)
 	err = w.WriteSegment(ctx, 0, bytes.NewReader(make([]byte, blob.Size)), nil, nil)
 	w.Wait()
-	if !errors.Is(err, ErrUnknownHash) {
-		t.Errorf("write: %v, want ErrUnknownHash", err)
+	if !errors.Is(err, want) {
+		t.Errorf("write: %v, want %v", err, want)
 	}
 	written := 0
 	if err := m.List(ctx, "bk", "", func(backends.ObjectInfo) bool { written++; return true }); err != nil || written != 0 {
-		t.Errorf("write of an unknown hash stored %d shards (%v)", written, err)
+		t.Errorf("write of an unknown layout stored %d shards (%v)", written, err)
 	}
 }

@@ -25,7 +25,10 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 	if err := knownHash(s.Geo.Hash, s.Blob, s.Index); err != nil {
 		return err
 	}
-	key := Key(s.Blob, s.Index, shard)
+	if err := knownKeys(s.Keys, s.Blob, s.Index); err != nil {
+		return err
+	}
+	key := Key(s.Keys, s.Blob, s.Index, shard)
 	off, length := s.Geo.readSpan(from, last)
 	whole := length < 0
 	if m == nil {

@@ -74,6 +74,9 @@ func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *
 	if err := knownHash(geo.Hash, w.blob.ID, seg); err != nil {
 		return err
 	}
+	if err := knownKeys(w.blob.Layout.Keys, w.blob.ID, seg); err != nil {
+		return err
+	}
 	n := geo.N()
 	results := make(chan error, n)
 	writers := make([]*shardWriter, n)
@@ -378,7 +381,7 @@ func (w *Writer) startShard(seg, shard int, size int64, header []byte, depth int
 	if header != nil {
 		sw.ch <- block{data: header}
 	}
-	key := Key(w.blob.ID, seg, shard)
+	key := Key(w.blob.Layout.Keys, w.blob.ID, seg, shard)
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

@@ -210,7 +210,7 @@ func TestShardStreams(t *testing.T) {
 				w.Wait()
 				geo := SegmentGeometry(l, size, 0)
 				for i, m := range stores {
-					rc, err := m.Get(context.Background(), "bk", Key(blob.ID, 0, i), 0, -1)
+					rc, err := m.Get(context.Background(), "bk", Key(blob.Layout.Keys, blob.ID, 0, i), 0, -1)
 					if err != nil {
 						t.Fatalf("%s: shard %d: %v", name, i, err)
 					}
