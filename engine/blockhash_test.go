@@ -10,25 +10,34 @@ import (
 	"github.com/prismd/prismd/engine"
 )
 
+// newUpgradedCluster returns a scrub cluster whose gateway wrote old-0..2
+// as a gateway of before an upgrade (set(cfg, true)) and, restarted as
+// one of after it (set(cfg, false)), new-0..1.
+func newUpgradedCluster(t *testing.T, set func(cfg *engine.Config, before bool)) *scrubCluster {
+	t.Helper()
+	c := newScrubCluster(t, 0)
+	set(&c.cfg, true)
+	c.restart()
+	for i := range 3 {
+		c.add("bkt", fmt.Sprintf("old-%d", i), uint64(i))
+	}
+	c.e.WaitWrites()
+	set(&c.cfg, false)
+	c.restart() // the upgrade
+	for i := range 2 {
+		c.add("bkt", fmt.Sprintf("new-%d", i), uint64(10+i))
+	}
+	c.e.WaitWrites()
+	return c
+}
+
 // TestBlobsOfBeforeXXH3: a gateway upgraded from one that wrote
 // HighwayHash-128 after every block reads its blobs, whole and by range
 // (which skips the header, so the hash comes from the log), finds their
 // corruption and repairs them with their own hash, beside blobs written
 // with XXH3-128 after the upgrade.
 func TestBlobsOfBeforeXXH3(t *testing.T) {
-	c := newScrubCluster(t, 0)
-	c.cfg.HighwayBlocks = true
-	c.restart()
-	for i := range 3 {
-		c.add("bkt", fmt.Sprintf("old-%d", i), uint64(i))
-	}
-	c.e.WaitWrites()
-	c.cfg.HighwayBlocks = false
-	c.restart() // the upgrade
-	for i := range 2 {
-		c.add("bkt", fmt.Sprintf("new-%d", i), uint64(10+i))
-	}
-	c.e.WaitWrites()
+	c := newUpgradedCluster(t, func(cfg *engine.Config, before bool) { cfg.HighwayBlocks = before })
 
 	// Shard headers: version 1 (no hash named: HighwayHash) before, 2 after.
 	version := func(key string, shard int) byte {

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"regexp"
 	"testing"
@@ -25,19 +24,7 @@ var (
 // nothing wrong and deletes nothing, damage to either kind is repaired in
 // place, and deleted objects' shards are purged, whatever their layout.
 func TestBlobsOfNestedKeys(t *testing.T) {
-	c := newScrubCluster(t, 0)
-	c.cfg.NestedKeys = true
-	c.restart()
-	for i := range 3 {
-		c.add("bkt", fmt.Sprintf("old-%d", i), uint64(i))
-	}
-	c.e.WaitWrites()
-	c.cfg.NestedKeys = false
-	c.restart() // the upgrade
-	for i := range 2 {
-		c.add("bkt", fmt.Sprintf("new-%d", i), uint64(10+i))
-	}
-	c.e.WaitWrites()
+	c := newUpgradedCluster(t, func(cfg *engine.Config, before bool) { cfg.NestedKeys = before })
 
 	for name := range c.bodies {
 		key := name[len("bkt/"):]

@@ -188,11 +188,12 @@ func (s *safeBody) pieces() *exactBody {
 	return nil
 }
 
-// writeTo writes the rest of s, a body in pieces, at most limit bytes, to
-// c: piece by piece straight from the pieces' memory (one write each, no
-// copy through a buffer), stopping once s is closed. It is how a region
-// connection sends a Put's body (regionConn.ReadFrom).
-func (s *safeBody) writeTo(c net.Conn, limit int64) (int64, error) {
+// writeTo writes the rest of s, a body in pieces, to c: piece by piece
+// straight from the pieces' memory (one write each, no copy through a
+// buffer), stopping once s is closed. It is how a region connection sends
+// a Put's body (regionConn.ReadFrom); exactBody yields no more than size
+// bytes in all, the Content-Length net/http limits the body to.
+func (s *safeBody) writeTo(c net.Conn) (int64, error) {
 	if !s.startWriting(c) {
 		return 0, nil
 	}
@@ -206,9 +207,6 @@ func (s *safeBody) writeTo(c net.Conn, limit int64) (int64, error) {
 			return n, nil
 		}
 		p, err := e.nextPiece()
-		if err == nil && int64(len(p)) > limit-n {
-			err = fmt.Errorf("body piece of %d bytes with %d left to send: %w", len(p), limit-n, backends.ErrShortBody)
-		}
 		if err == nil {
 			var m int
 			m, err = c.Write(p)

@@ -38,7 +38,7 @@ func (c *regionConn) Read(p []byte) (int, error) {
 func (c *regionConn) ReadFrom(r io.Reader) (int64, error) {
 	if lr, ok := r.(*io.LimitedReader); ok {
 		if body, ok := lr.R.(*safeBody); ok && body.pieces() != nil {
-			n, err := body.writeTo(c.Conn, lr.N)
+			n, err := body.writeTo(c.Conn)
 			lr.N -= n
 			return n, err
 		}

@@ -31,8 +31,9 @@
 // another place never verifies. The blob's layout names the hash
 // (Geometry.Hash, from plog.Layout.Hash): XXH3-128 for blobs written now,
 // HighwayHash-128 for those written before; a hash this build does not
-// know fails with ErrUnknownHash, never as corruption. Geometry gives every size and offset
-// (see shard.go). A stripe is k data blocks plus m Reed-Solomon parity
+// know fails with ErrUnknownHash, a key layout it does not know with
+// ErrUnknownKeys, never as corruption. Geometry gives every size and
+// offset (see shard.go). A stripe is k data blocks plus m Reed-Solomon parity
 // blocks (k = 1: m+1 identical copies).
 //
 // # Invariants

@@ -202,22 +202,17 @@ func blockKey(blob plog.BlobID, seg, shard, stripe int) [32]byte {
 	return k
 }
 
-// knownHash returns an error wrapping ErrUnknownHash when this build
-// cannot compute the block hash of segment seg of blob.
-func knownHash(h plog.BlockHash, blob plog.BlobID, seg int) error {
-	if h.Known() {
-		return nil
+// knownLayout returns an error wrapping ErrUnknownHash or ErrUnknownKeys
+// when this build cannot compute block hash h or make keys of layout k:
+// a segment of it is neither read nor written.
+func knownLayout(h plog.BlockHash, k plog.KeyLayout, blob plog.BlobID, seg int) error {
+	if !h.Known() {
+		return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, blob, h, ErrUnknownHash)
 	}
-	return fmt.Errorf("segment %d of blob %x: block hash %d: %w", seg, blob, h, ErrUnknownHash)
-}
-
-// knownKeys returns an error wrapping ErrUnknownKeys when this build
-// cannot make keys of layout k.
-func knownKeys(k plog.KeyLayout, blob plog.BlobID, seg int) error {
-	if k.Known() {
-		return nil
+	if !k.Known() {
+		return fmt.Errorf("segment %d of blob %x: key layout %d: %w", seg, blob, k, ErrUnknownKeys)
 	}
-	return fmt.Errorf("segment %d of blob %x: key layout %d: %w", seg, blob, k, ErrUnknownKeys)
+	return nil
 }
 
 // blockSum returns hash h of data bound to its place.
@@ -249,7 +244,7 @@ func verifyBlock(h plog.BlockHash, data, sum []byte, blob plog.BlobID, seg, shar
 // blob's key layout (plog.Layout.Keys): "<blob hex>/<segment>/<shard>"
 // (KeysNested) or "<first 2 hex>/<blob hex>.<segment>.<shard>"
 // (KeysFanout). A layout this build does not know gives nested keys;
-// knownKeys refuses it first where it matters.
+// knownLayout refuses it first where it matters.
 func Key(keys plog.KeyLayout, blob plog.BlobID, seg, shard int) string {
 	id := hex.EncodeToString(blob[:])
 	if keys == plog.KeysFanout {

@@ -22,10 +22,7 @@ func readShard(ctx context.Context, r Region, s Segment, shard, from, last int, 
 	if !r.Available() {
 		return backends.ErrUnavailable
 	}
-	if err := knownHash(s.Geo.Hash, s.Blob, s.Index); err != nil {
-		return err
-	}
-	if err := knownKeys(s.Keys, s.Blob, s.Index); err != nil {
+	if err := knownLayout(s.Geo.Hash, s.Keys, s.Blob, s.Index); err != nil {
 		return err
 	}
 	key := Key(s.Keys, s.Blob, s.Index, shard)

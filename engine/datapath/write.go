@@ -71,10 +71,7 @@ func (w *Writer) Wait() { w.wg.Wait() }
 // ended early.
 func (w *Writer) WriteSegment(ctx context.Context, seg int, body io.Reader, hp *HashPipe, only []bool) error {
 	geo := SegmentGeometry(w.blob.Layout, w.blob.Size, seg)
-	if err := knownHash(geo.Hash, w.blob.ID, seg); err != nil {
-		return err
-	}
-	if err := knownKeys(w.blob.Layout.Keys, w.blob.ID, seg); err != nil {
+	if err := knownLayout(geo.Hash, w.blob.Layout.Keys, w.blob.ID, seg); err != nil {
 		return err
 	}
 	n := geo.N()
