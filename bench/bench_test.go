@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,12 @@ func TestCompareInterleaves(t *testing.T) {
 	if c.Ratios.MiBPerSec <= 0 || c.Ratios.OpsPerSec <= 0 || c.Ratios.P50 <= 0 {
 		t.Errorf("ratios %+v", c.Ratios)
 	}
+	// Each round's ratio is its own; the pooled ratio, a weighted mean of
+	// them, lies within their spread (rounding aside).
+	lo, hi, ok := c.RoundSpread()
+	if len(c.RoundRatios) != 3 || !ok || lo <= 0 || c.Ratios.OpsPerSec < lo*0.99 || c.Ratios.OpsPerSec > hi*1.01 {
+		t.Errorf("round ratios %v (spread %v–%v), pooled %v", c.RoundRatios, lo, hi, c.Ratios.OpsPerSec)
+	}
 	for _, r := range []*bench.Result{c.Target, c.Baseline} {
 		if runtime.GOOS != "linux" {
 			if r.CPU != nil {
@@ -148,7 +155,7 @@ func TestCompareInterleaves(t *testing.T) {
 	}
 	data, _ := json.Marshal(c)
 	var back bench.Comparison
-	if err := json.Unmarshal(data, &back); err != nil || back.Ratios != c.Ratios || back.Target.Total != c.Target.Total {
+	if err := json.Unmarshal(data, &back); err != nil || back.Ratios != c.Ratios || back.Target.Total != c.Target.Total || !slices.Equal(back.RoundRatios, c.RoundRatios) {
 		t.Errorf("JSON does not round-trip: %v", err)
 	}
 }

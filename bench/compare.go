@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -35,6 +36,10 @@ type Comparison struct {
 	Target   *Result `json:"target"`
 	Baseline *Result `json:"baseline"`
 	Ratios   Ratios  `json:"ratios"`
+	// RoundRatios are the target/baseline ops/s of each round on its
+	// own: their spread tells how far Ratios.OpsPerSec, which pools all
+	// rounds, is from noise.
+	RoundRatios []float64 `json:"round_ratios,omitempty"`
 	// Valid is false when either side had an error or did nothing.
 	Valid   bool   `json:"valid"`
 	Invalid string `json:"invalid,omitempty"`
@@ -77,7 +82,9 @@ func Compare(ctx context.Context, cfg Config) (*Comparison, error) {
 	ops := max(w.Ops/int64(rounds), 1)
 	lbl := label(cfg, w)
 	var results [2]*Result
+	var roundRatios []float64
 	for round := 1; round <= rounds; round++ {
+		var this [2]*Result
 		// The order alternates (target first, then baseline first): the
 		// side that runs first in a round measured a few percent slower
 		// whichever it was, an offset that cancels over an even count.
@@ -88,14 +95,16 @@ func Compare(ctx context.Context, cfg Config) (*Comparison, error) {
 			}
 			p := newProgress(cfg.Progress, fmt.Sprintf("%s %s %d/%d", lbl, r.e.Name, round, rounds), d, ops)
 			res := r.run(ctx, d, ops, p)
+			this[i] = res
 			if results[i] == nil {
 				results[i] = res
 			} else {
 				results[i].absorb(res)
 			}
 		}
+		roundRatios = append(roundRatios, ratio(this[0].opsPerSec(), this[1].opsPerSec()))
 	}
-	c := &Comparison{Label: lbl, Target: results[0], Baseline: results[1]}
+	c := &Comparison{Label: lbl, Target: results[0], Baseline: results[1], RoundRatios: roundRatios}
 	c.finish()
 	return c, nil
 }
@@ -126,6 +135,15 @@ func (c *Comparison) finish() {
 	case !c.Baseline.Valid:
 		c.Invalid = c.Baseline.Endpoint + ": " + c.Baseline.Invalid
 	}
+}
+
+// RoundSpread returns the lowest and the highest of RoundRatios, or
+// ok false when fewer than two rounds ran.
+func (c *Comparison) RoundSpread() (lo, hi float64, ok bool) {
+	if len(c.RoundRatios) < 2 {
+		return 0, 0, false
+	}
+	return slices.Min(c.RoundRatios), slices.Max(c.RoundRatios), true
 }
 
 func ratio(a, b float64) float64 {

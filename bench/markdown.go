@@ -15,7 +15,7 @@ func WriteMarkdown(out io.Writer, rep *Report, invocation string) error {
 	p("# prismd benchmarks\n\n")
 	p("Written by `%s` on %s in %.0f s. Every figure that matters is a **ratio measured in the same run**: prismd against the same client talking straight to one backend region (interleaved rounds, each side first in half of them), and the engine against the irreducible work in the same `go test` process. Absolute numbers describe this machine more than prismd.\n\n",
 		invocation, rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.ElapsedSec)
-	p("A result with any error is **invalid** and marked so; its ratios do not count.\n\n")
+	p("A result with any error is **invalid** and marked so; its ratios do not count. Beside each comparison's ratio, which pools its rounds, `rounds' ratios` gives the lowest and the highest ratio of a single round: a goal missed or met by less than that spread is within this machine's noise.\n\n")
 
 	m := rep.Machine
 	p("## Machine\n\n| | |\n|---|---|\n")
@@ -187,16 +187,20 @@ func writeComparisonTable(b *strings.Builder, cs []*Comparison, name string) {
 // writeComparisonTableVs writes cs, their targets called name and their
 // baselines base.
 func writeComparisonTableVs(b *strings.Builder, cs []*Comparison, name, base string) {
-	fmt.Fprintf(b, "| workload | %[1]s MiB/s | %[2]s MiB/s | %[1]s obj/s | %[2]s obj/s | **ratio** | p50 ms %[1]s / %[2]s | p99 ms %[1]s / %[2]s | ops %[1]s / %[2]s | errors | valid |\n", name, base)
-	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(b, "| workload | %[1]s MiB/s | %[2]s MiB/s | %[1]s obj/s | %[2]s obj/s | **ratio** | rounds' ratios | p50 ms %[1]s / %[2]s | p99 ms %[1]s / %[2]s | ops %[1]s / %[2]s | errors | valid |\n", name, base)
+	fmt.Fprintf(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, c := range cs {
 		t, d := c.Target.Total, c.Baseline.Total
 		valid := "yes"
 		if !c.Valid {
 			valid = "**INVALID**: " + firstLine(c.Invalid)
 		}
-		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.1f | %.1f | **%.2f** | %.2f / %.2f | %.2f / %.2f | %d / %d | %d / %d | %s |\n",
-			c.Label, t.MiBPerSec, d.MiBPerSec, t.OpsPerSec, d.OpsPerSec, c.Ratios.OpsPerSec, t.P50ms, d.P50ms, t.P99ms, d.P99ms, t.Count, d.Count, t.Errors, d.Errors, valid)
+		spread := "—"
+		if lo, hi, ok := c.RoundSpread(); ok {
+			spread = fmt.Sprintf("%.2f–%.2f", lo, hi)
+		}
+		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.1f | %.1f | **%.2f** | %s | %.2f / %.2f | %.2f / %.2f | %d / %d | %d / %d | %s |\n",
+			c.Label, t.MiBPerSec, d.MiBPerSec, t.OpsPerSec, d.OpsPerSec, c.Ratios.OpsPerSec, spread, t.P50ms, d.P50ms, t.P99ms, d.P99ms, t.Count, d.Count, t.Errors, d.Errors, valid)
 	}
 	fmt.Fprintf(b, "\n")
 	for _, c := range cs {

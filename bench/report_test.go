@@ -237,6 +237,7 @@ func TestMinIOInReport(t *testing.T) {
 			mixed,
 		}},
 	}
+	rep.MinIO.Comparisons[0].RoundRatios = []float64{1.34, 1.21, 1.3, 1.28}
 	rep.Targets = evaluateTargets(rep)
 	want := map[string]bool{
 		"fs erasure: GET 8MiB c8, prismd/MinIO ops/s":                         true,
@@ -265,6 +266,8 @@ func TestMinIOInReport(t *testing.T) {
 		"| workload | prismd MiB/s | MinIO MiB/s |",
 		"| fs erasure: GET 8MiB c8, prismd/MinIO ops/s | 1.300 × |  |  | ≥ 1.25 | met |",
 		"| get 8MiB c8 | 2.000 | 5.000 | 2.500 | 1.000 | 1.000 | 1.30 |",
+		"| **1.30** | 1.21–1.34 |", // the rounds' spread beside the pooled ratio
+		"| **1.20** | — |",         // one round only: no spread
 		"**INVALID**: prismd: 1 of 201 operations failed",
 	} {
 		if !strings.Contains(md.String(), s) {

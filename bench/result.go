@@ -132,6 +132,20 @@ func (res *Result) absorb(o *Result) {
 	res.Rounds++
 }
 
+// opsPerSec is the operations per second of res's own rounds, before
+// finish: what every OpStats.OpsPerSec counts, over all kinds.
+func (res *Result) opsPerSec() float64 {
+	sec := res.elapsed.Seconds()
+	if sec <= 0 {
+		return 0
+	}
+	var n int
+	for _, s := range res.samples {
+		n += len(s.lat)
+	}
+	return float64(n) / sec
+}
+
 // finish computes the exported figures from the samples.
 func (res *Result) finish() {
 	res.ElapsedSec = res.elapsed.Seconds()
